@@ -1,0 +1,83 @@
+"""Trained models with what serving them needs: vocabularies and the item catalog.
+
+Layout of an artifacts folder::
+
+    manifest.json        models, when and from what they were trained
+    users.parquet        user vocabulary (row i = user index i)
+    items.parquet        item vocabulary + catalog (row i = item index i)
+    <model>/config.json, <model>/state.safetensors
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from lmrec.data.interactions import Interactions
+from lmrec.data.vocab import Vocabulary
+from lmrec.errors import UsageError
+from lmrec.models.base import Recommender
+
+__all__ = ["Artifacts", "save_artifacts"]
+
+
+def save_artifacts(
+    out: str | Path, models: dict[str, Recommender], data: Interactions, *, source: str = ""
+) -> Path:
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    data.user_vocab.save(root / "users.parquet")
+    catalog = data.items.drop([c for c in data.items.columns if data.items[c].dtype == pl.Null])
+    catalog.write_parquet(root / "items.parquet")
+    for name, model in models.items():
+        model.save(root / name)
+    manifest = {
+        "format": "lmrec-artifacts",
+        "models": list(models),
+        "source": source,
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "n_users": data.n_users,
+        "n_items": data.n_items,
+        "interactions": len(data),
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return root
+
+
+@dataclass(frozen=True, eq=False)
+class Artifacts:
+    root: Path
+    manifest: dict[str, Any]
+    user_vocab: Vocabulary
+    item_vocab: Vocabulary
+    items: pl.DataFrame
+
+    @classmethod
+    def open(cls, path: str | Path) -> Artifacts:
+        root = Path(path)
+        if not (root / "manifest.json").is_file():
+            raise UsageError(
+                f"{root}: not an lmrec artifacts folder (no manifest.json); "
+                "make one with 'lmrec train'"
+            )
+        manifest = json.loads((root / "manifest.json").read_text())
+        items = pl.read_parquet(root / "items.parquet")
+        return cls(
+            root,
+            manifest,
+            Vocabulary.load(root / "users.parquet"),
+            Vocabulary(items["item_id"].to_list()),
+            items,
+        )
+
+    def model(self, name: str | None = None) -> Recommender:
+        names = self.manifest["models"]
+        chosen = name or names[0]
+        if chosen not in names:
+            raise UsageError(f"no model '{chosen}' in {self.root}; it has: {', '.join(names)}")
+        return Recommender.load(self.root / chosen)

@@ -1,0 +1,63 @@
+"""The ``lmrec`` command: a thin shell over the library (one file per subcommand)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from lmrec.errors import LmrecError
+
+app = typer.Typer(
+    name="lmrec",
+    help="lmrec: a recommender engine. Import data, split it, train and evaluate models, "
+    "and get recommendations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."
+    ),
+    log_file: Path | None = typer.Option(
+        None, "--log-file", help="Also write the log to this file."
+    ),
+) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file))
+    logging.basicConfig(
+        level=level, handlers=handlers, format="%(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _register() -> None:
+    from lmrec.cli import data, demo, evaluate, recommend, train
+
+    app.add_typer(data.app, name="data")
+    app.command("train")(train.train)
+    app.command("recommend")(recommend.recommend)
+    app.command("evaluate")(evaluate.evaluate)
+    app.command("demo")(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except LmrecError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise SystemExit(130) from None

@@ -1,0 +1,212 @@
+"""``lmrec data``: import, fetch, stats, clean, split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from lmrec.cli._common import console
+
+app = typer.Typer(help="Import, inspect, clean and split datasets.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_(
+    src: Path = typer.Argument(..., help="A file, or a folder for the MovieLens formats."),
+    fmt: str = typer.Option(
+        ...,
+        "--format",
+        "-f",
+        help="movielens-100k, movielens (a 'latest' "
+        "folder), csv, tsv, parquet, jsonl or baskets (one basket per line).",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write the dataset to."),
+    user: str | None = typer.Option(
+        None,
+        "--user",
+        help="Column with the user id (a name, or a "
+        "position 0, 1, ... with --no-header). Default: user_id, user, userId, ...",
+    ),
+    item: str | None = typer.Option(
+        None, "--item", help="Column with the item id. Default: item_id, item, movieId, ..."
+    ),
+    time: str | None = typer.Option(
+        None,
+        "--time",
+        help="Column with the time (Unix seconds or "
+        "ISO-8601). Without one, file order is time order.",
+    ),
+    value: str | None = typer.Option(None, "--value", help="Column with a value such as a rating."),
+    event: str | None = typer.Option(
+        None,
+        "--event",
+        help="Column with the event type (view, click, cart, purchase, rating, ...).",
+    ),
+    default_event: str = typer.Option(
+        "view", "--default-event", help="Event type when there is no event column."
+    ),
+    sep: str = typer.Option(",", "--sep", help="Field separator for csv (use '\\t' for tabs)."),
+    no_header: bool = typer.Option(False, "--no-header", help="The file has no header line."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Text encoding, e.g. latin-1."),
+    items: Path | None = typer.Option(
+        None,
+        "--items",
+        help="Item catalog file (csv/tsv/parquet/"
+        "jsonl) with item_id and optional title, text, categories ('|'-separated).",
+    ),
+    users: Path | None = typer.Option(None, "--users", help="User attributes file with user_id."),
+    on_error: str = typer.Option(
+        "fail",
+        "--on-error",
+        help="fail: stop at the first bad row "
+        "(exit 2); skip: drop bad rows and report a count per reason.",
+    ),
+) -> None:
+    """Import interactions (and a catalog) into an lmrec dataset folder."""
+    from lmrec.data import ColumnMapping, import_dataset
+
+    mapping = ColumnMapping(
+        user=user,
+        item=item,
+        time=time,
+        value=value,
+        event=event,
+        sep="\t" if sep in ("\\t", "tab") else sep,
+        header=not no_header,
+        encoding=encoding,
+        default_event=default_event,
+    )
+    data = import_dataset(
+        src,
+        fmt,
+        mapping,
+        on_error=on_error,  # type: ignore[arg-type]
+        items_path=items,
+        users_path=users,
+    )
+    data.save(out)
+    s = data.stats()
+    console.print(
+        f"imported {s['interactions']:,} interactions, {s['users']:,} users, "
+        f"{s['items_in_catalog']:,} items -> {out}"
+    )
+    skipped = data.meta.get("skipped_rows") or {}
+    for reason, count in skipped.items():
+        console.print(f"  skipped {count:,} rows: {reason}")
+
+
+@app.command()
+def fetch(
+    name: str = typer.Argument("movielens-100k", help="movielens-100k or movielens-latest-small."),
+    dest: Path = typer.Option(Path("data"), "--dest", help="Folder to unpack into."),
+    url: str | None = typer.Option(
+        None, "--url", help="Download from this address instead (a mirror)."
+    ),
+    verify: bool = typer.Option(True, "--verify/--no-verify", help="Check the files' sha256."),
+) -> None:
+    """Download a public dataset and unpack it (then: lmrec data import)."""
+    from lmrec.data import fetch as do_fetch
+
+    folder = do_fetch(name, dest, url=url, verify=verify)
+    console.print(f"{name} -> {folder}")
+
+
+@app.command()
+def stats(
+    dataset: Path = typer.Argument(..., help="A dataset folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Counts, sparsity, per-user and per-item activity, event types."""
+    from lmrec.data import Dataset
+
+    s = Dataset.load(dataset).stats()
+    if as_json:
+        typer.echo(json.dumps(s, indent=2))
+        return
+    for key, val in s.items():
+        console.print(f"{key:>26}: {val}")
+
+
+@app.command()
+def clean(
+    dataset: Path = typer.Argument(..., help="A dataset folder."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the cleaned dataset."),
+    dedupe: bool = typer.Option(
+        True, "--dedupe/--no-dedupe", help="Keep one interaction per (user, item): the last."
+    ),
+    min_value: float | None = typer.Option(
+        None, "--min-value", help="Keep interactions with value >= this (e.g. 4 for ratings)."
+    ),
+    min_user: int = typer.Option(
+        1, "--min-user", help="k-core: users need at least this many interactions."
+    ),
+    min_item: int = typer.Option(
+        1, "--min-item", help="k-core: items need at least this many interactions."
+    ),
+    drop_bots: bool = typer.Option(
+        False, "--drop-bots", help="Drop users with implausible event rates."
+    ),
+    max_per_minute: int = typer.Option(
+        60, "--max-per-minute", help="Bot rule: most events in any minute."
+    ),
+) -> None:
+    """Deduplicate, threshold, drop bots, k-core filter (in that order)."""
+    from lmrec.data import Dataset, binarize, drop_duplicates, kcore
+    from lmrec.data import drop_bots as bots
+
+    data = Dataset.load(dataset)
+    report: dict[str, int] = {"before": data.interactions.height}
+    if dedupe:
+        data, r = drop_duplicates(data)
+        report |= r
+    if min_value is not None:
+        data, r = binarize(data, threshold=min_value)
+        report |= r
+    if drop_bots:
+        data, r = bots(data, max_per_minute=max_per_minute)
+        report |= r
+    if min_user > 1 or min_item > 1:
+        data, r = kcore(data, min_user=min_user, min_item=min_item)
+        report |= r
+    report["after"] = data.interactions.height
+    data.with_interactions(data.interactions, cleaning=report).save(out)
+    for key, val in report.items():
+        console.print(f"{key:>26}: {val:,}")
+
+
+@app.command()
+def split(
+    dataset: Path = typer.Argument(..., help="A dataset folder."),
+    protocol: str = typer.Option(
+        "loo",
+        "--protocol",
+        "-p",
+        help="loo (last interaction per user "
+        "= test, second last = validation), temporal (global time cut) or random.",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for train/valid/test.parquet."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the random protocol."),
+    valid_frac: float = typer.Option(
+        0.1, "--valid-frac", help="temporal/random: validation share."
+    ),
+    test_frac: float = typer.Option(0.1, "--test-frac", help="temporal/random: test share."),
+) -> None:
+    """Split into train / validation / test (ties in time keep file order)."""
+    from lmrec.data import Dataset, split_dataset
+
+    data = Dataset.load(dataset)
+    s = split_dataset(data, protocol, seed=seed, valid_frac=valid_frac, test_frac=test_frac)
+    s = type(s)(
+        s.train,
+        s.valid,
+        s.test,
+        s.items,
+        s.users,
+        {**s.meta, "dataset": str(dataset), "time_is_order": bool(data.meta.get("time_is_order"))},
+    )
+    s.save(out)
+    console.print(
+        f"train {s.train.height:,}, valid {s.valid.height:,}, test {s.test.height:,} -> {out}"
+    )

@@ -1,0 +1,79 @@
+"""``lmrec evaluate``: compare models on one split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lmrec.cli._common import console, metrics_table, parse_params, split_names
+from lmrec.errors import UsageError
+
+
+def evaluate(
+    models: str = typer.Option(
+        ..., "--models", "-m", help="Comma-separated: pop, itemknn, als, bpr, ease."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Folder for report.json, report.html, recs/."
+    ),
+    split: Path | None = typer.Option(
+        None, "--split", "-s", help="A split folder (lmrec data split)."
+    ),
+    dataset: Path | None = typer.Option(
+        None, "--dataset", "-d", help="Or a dataset folder, split here with --protocol."
+    ),
+    protocol: str = typer.Option(
+        "loo", "--protocol", help="With --dataset: loo, temporal or random."
+    ),
+    k: int = typer.Option(10, "--k", help="List length (metrics are @K)."),
+    tune: bool = typer.Option(
+        True, "--tune/--no-tune", help="Choose hyper-parameters on validation (else defaults)."
+    ),
+    param: list[str] = typer.Option(
+        [],
+        "--param",
+        help="Fix a hyper-parameter: MODEL.NAME=VALUE (repeatable); the model is then not tuned.",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed for splits and bootstrap."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+) -> None:
+    """Tune on validation, refit on train + validation, rank all items for test users, report.
+
+    Every model ranks the full catalog with each user's earlier items excluded.
+    """
+    from lmrec.data import Dataset, Split, split_dataset
+    from lmrec.evaluation import EvalConfig
+    from lmrec.evaluation import evaluate as run
+    from lmrec.models.registry import create_model
+
+    if (split is None) == (dataset is None):
+        raise UsageError("give exactly one of --split or --dataset")
+    if not 1 <= k <= 1000:
+        raise UsageError(f"--k must be between 1 and 1000, not {k}")
+    names = split_names(models)
+    fixed = parse_params(param)
+    for model_name, p in fixed.items():
+        if model_name not in names:
+            raise UsageError(f"--param names model '{model_name}', which is not in --models")
+        create_model(model_name, **p)  # validate early
+    if split is not None:
+        s = Split.load(split)
+    else:
+        assert dataset is not None
+        data = Dataset.load(dataset)
+        s = split_dataset(data, protocol, seed=seed)
+        s = type(s)(
+            s.train,
+            s.valid,
+            s.test,
+            s.items,
+            s.users,
+            {**s.meta, "time_is_order": bool(data.meta.get("time_is_order"))},
+        )
+    cfg = EvalConfig(k=k, seed=seed, tune=tune, n_boot=n_boot, progress=progress)
+    params = dict(fixed.items())
+    report = run(s, names, cfg, out=out, params=params)
+    console.print(metrics_table(report, [f"NDCG@{k}", f"HR@{k}", f"Recall@{k}", f"Coverage@{k}"]))
+    console.print(f"report: {out / 'report.html'}  (json: {out / 'report.json'})")

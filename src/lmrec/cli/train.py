@@ -1,0 +1,64 @@
+"""``lmrec train``: fit models on a dataset or split and save them as artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from lmrec.cli._common import console, parse_params, split_names
+
+
+def train(
+    data: Path = typer.Argument(
+        ...,
+        help="A dataset folder (fit on all of it) or a split folder (fit on train + validation).",
+    ),
+    models: str = typer.Option(..., "--models", "-m", help="Comma-separated model names."),
+    out: Path = typer.Option(..., "--out", "-o", help="Artifacts folder to write."),
+    param: list[str] = typer.Option([], "--param", help="MODEL.NAME=VALUE (repeatable)."),
+    tune: bool = typer.Option(
+        False, "--tune", help="With a split: choose hyper-parameters on validation first."
+    ),
+) -> None:
+    """Fit models and save them (safetensors + JSON) with vocabularies and the catalog."""
+    from lmrec.artifacts import save_artifacts
+    from lmrec.data import Dataset, Split, Vocabulary
+    from lmrec.data.interactions import Interactions
+    from lmrec.errors import UsageError
+    from lmrec.evaluation import EvalConfig, prepare
+    from lmrec.evaluation import tune as do_tune
+    from lmrec.models.registry import create_model
+
+    names = split_names(models)
+    fixed = parse_params(param)
+    if (data / "split.json").is_file():
+        split = Split.load(data)
+        prepared = prepare(split)
+        full = prepared.train_valid
+        source = f"split {data}"
+    else:
+        if tune:
+            raise UsageError("--tune needs a split folder (it tunes on the validation part)")
+        ds = Dataset.load(data)
+        users = Vocabulary(ds.interactions["user_id"].unique(maintain_order=True).to_list())
+        items = Vocabulary(ds.items["item_id"].to_list())
+        full = Interactions.from_frame(
+            ds.interactions,
+            users,
+            items,
+            items=ds.items,
+            users=ds.users,
+            time_is_order=bool(ds.meta.get("time_is_order")),
+        )
+        prepared = None
+        source = f"dataset {data}"
+    fitted = {}
+    for name in names:
+        params = dict(fixed.get(name, {}))
+        if tune and prepared is not None and name not in fixed:
+            params, _ = do_tune(name, prepared, EvalConfig())
+        fitted[name] = create_model(name, **params).fit(full)
+        console.print(f"trained {name} {params}")
+    save_artifacts(out, fitted, full, source=source)
+    console.print(f"artifacts -> {out}")

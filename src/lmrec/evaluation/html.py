@@ -1,0 +1,192 @@
+"""A self-contained HTML report: tables of metrics with intervals and embedded PNG plots."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from lmrec.evaluation.protocol import EvalData
+    from lmrec.evaluation.runner import ModelResult
+
+__all__ = ["write_html"]
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plots(
+    report: dict[str, Any], results: dict[str, ModelResult], data: EvalData
+) -> list[tuple[str, str]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = report["k"]
+    names = list(report["models"])
+    out = []
+    labels = [f"NDCG@{k}", f"HR@{k}", f"Recall@{k}", f"MRR@{k}"]
+    fig, axes = plt.subplots(1, len(labels), figsize=(4 * len(labels), 3.4))
+    for ax, label in zip(axes, labels, strict=True):
+        means = [report["models"][n]["metrics"][label]["mean"] for n in names]
+        lo = [report["models"][n]["metrics"][label]["ci95"][0] for n in names]
+        hi = [report["models"][n]["metrics"][label]["ci95"][1] for n in names]
+        err = np.array([np.subtract(means, lo), np.subtract(hi, means)])
+        ax.bar(names, means, yerr=err, capsize=4, color="#4C72B0")
+        ax.set_title(label)
+        ax.tick_params(axis="x", rotation=30)
+    fig.suptitle("Accuracy with 95% bootstrap intervals")
+    out.append(("Accuracy", _png(fig)))
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for n in names:
+        m = report["models"][n]["metrics"]
+        ax.scatter(m[f"Coverage@{k}"]["mean"], m[f"NDCG@{k}"]["mean"], s=50)
+        ax.annotate(
+            n,
+            (m[f"Coverage@{k}"]["mean"], m[f"NDCG@{k}"]["mean"]),
+            textcoords="offset points",
+            xytext=(5, 5),
+        )
+    ax.set_xlabel(f"Catalog coverage@{k}")
+    ax.set_ylabel(f"NDCG@{k}")
+    ax.set_title("Accuracy vs coverage")
+    ax.grid(alpha=0.3)
+    out.append(("Accuracy vs coverage", _png(fig)))
+    plt.close(fig)
+
+    counts = data.train_valid.item_counts
+    fig, ax = plt.subplots(figsize=(7, 4))
+    bins = np.logspace(0, np.log10(max(2.0, counts.max() + 1)), 30).tolist()
+    held = data.test_truth.tocoo().col
+    ax.hist(
+        counts[held] + 1,
+        bins=bins,
+        histtype="step",
+        lw=2,
+        color="black",
+        label="held-out items",
+        density=True,
+    )
+    for n in names:
+        recs = results[n].recs
+        ax.hist(
+            counts[recs[recs >= 0]] + 1, bins=bins, histtype="step", lw=1.5, label=n, density=True
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("training popularity of recommended items (users + 1, log scale)")
+    ax.set_ylabel("density")
+    ax.set_title("Recommended-popularity distribution")
+    ax.legend(fontsize=8)
+    out.append(("Popularity of recommendations", _png(fig)))
+    plt.close(fig)
+    return out
+
+
+def _table(report: dict[str, Any]) -> str:
+    names = list(report["models"])
+    labels = list(report["models"][names[0]]["metrics"]) if names else []
+    head = "".join(f"<th>{html.escape(lbl)}</th>" for lbl in labels)
+    rows = []
+    for n in names:
+        e = report["models"][n]
+        cells = "".join(
+            f"<td>{e['metrics'][lbl]['mean']:.4f}<br><small>[{e['metrics'][lbl]['ci95'][0]:.4f}, "
+            f"{e['metrics'][lbl]['ci95'][1]:.4f}]</small></td>"
+            for lbl in labels
+        )
+        rows.append(
+            f"<tr><th>{html.escape(n)}</th>{cells}<td>{e['fit_seconds']:.2f}</td>"
+            f"<td>{e['users_per_second']:.0f}</td></tr>"
+        )
+    return (
+        f"<table><tr><th>model</th>{head}<th>fit s</th><th>users/s</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def _segments(report: dict[str, Any]) -> str:
+    k = report["k"]
+    rows = []
+    for n, e in report["models"].items():
+        for seg, s in e["segments"].items():
+            m = s["metrics"]
+            rows.append(
+                f"<tr><td>{html.escape(n)}</td><td>{seg}</td><td>{s['n']}</td>"
+                f"<td>{m[f'NDCG@{k}']['mean']:.4f}</td><td>{m[f'HR@{k}']['mean']:.4f}</td>"
+                f"<td>{m[f'Recall@{k}']['mean']:.4f}</td><td>{html.escape(s['definition'])}</td></tr>"
+            )
+    return (
+        "<table><tr><th>model</th><th>segment</th><th>n</th><th>NDCG</th><th>HR</th>"
+        "<th>Recall</th><th>definition</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _params(report: dict[str, Any]) -> str:
+    rows = []
+    for n, e in report["models"].items():
+        cfg = e["config"]
+        rows.append(
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(cfg['class'])}</td>"
+            f"<td><code>{html.escape(str(cfg['params']))}</code></td>"
+            f"<td>{len(cfg['tuning'])}</td></tr>"
+        )
+    return (
+        "<table><tr><th>model</th><th>class</th><th>chosen parameters</th>"
+        "<th>settings tried</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _comparisons(report: dict[str, Any]) -> str:
+    rows = [
+        f"<tr><td>{c['a']} − {c['b']}</td><td>{c['metric']}</td><td>{c['diff']:+.4f}</td>"
+        f"<td>[{c['ci95'][0]:+.4f}, {c['ci95'][1]:+.4f}]</td><td>{c['p_value']:.4f}</td></tr>"
+        for c in report["comparisons"]
+    ]
+    return (
+        "<table><tr><th>pair</th><th>metric</th><th>difference</th><th>95% CI</th>"
+        "<th>p (paired bootstrap)</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def write_html(
+    path: Path, report: dict[str, Any], results: dict[str, ModelResult], data: EvalData
+) -> None:
+    plots = "".join(
+        f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='data:image/png;base64,{img}'>"
+        for t, img in _plots(report, results, data)
+    )
+    split = html.escape(str(report["split"]))
+    counts = html.escape(str(report["counts"]))
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lmrec evaluation report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; max-width: 1300px; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
+th, td {{ border: 1px solid #ccc; padding: 0.3rem 0.5rem; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+small {{ color: #666; }} img {{ max-width: 100%; }}
+</style></head><body>
+<h1>lmrec evaluation report</h1>
+<p>Full ranking over all {report["counts"]["items"]} items, each user's earlier items excluded;
+K = {report["k"]}; 95% intervals by bootstrap over test users.</p>
+<p><b>Split:</b> {split}<br><b>Counts:</b> {counts}</p>
+<h2>Metrics</h2>{_table(report)}
+<h2>Plots</h2>{plots}
+<h2>Segments</h2>{_segments(report)}
+<h2>Paired comparisons with the best model</h2>{_comparisons(report)}
+<h2>Chosen hyper-parameters</h2>{_params(report)}
+</body></html>
+"""
+    path.write_text(page)

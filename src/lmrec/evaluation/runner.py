@@ -1,0 +1,264 @@
+"""Compare models on one split: tune on validation, refit on train + validation, test.
+
+Every model is ranked over all items with each user's earlier items excluded, the same way for
+every model family.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import tracemalloc
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from tqdm.auto import tqdm
+
+from lmrec import metrics as M
+from lmrec.data.split import Split
+from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
+from lmrec.evaluation.protocol import EvalData, prepare
+from lmrec.models.base import Recommender
+from lmrec.models.registry import create_model, get_model_class, search_space
+
+__all__ = ["EvalConfig", "ModelResult", "evaluate", "tune"]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    k: int = 10
+    seed: int = 0
+    tune: bool = True
+    n_boot: int = 1000
+    cold_user_max: int = 20  # users with at most this many training interactions are "cold"
+    head_share: float = 0.2  # the most popular 20% of items are the "head"
+    progress: bool = True
+
+
+@dataclass
+class ModelResult:
+    name: str
+    model: Recommender
+    recs: np.ndarray  # test users x K item indices
+    scores: np.ndarray
+    per_user: dict[str, np.ndarray]
+    entry: dict[str, Any]
+
+
+def tune(
+    name: str, data: EvalData, cfg: EvalConfig, *, overrides: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Fit each setting of the model's search space on train; pick the best validation NDCG@k.
+
+    Without tuning (or without validation users) the model's own defaults are used.
+    """
+    space = [dict(p, **(overrides or {})) for p in search_space(name)]
+    if not cfg.tune or len(data.valid_users) == 0:
+        return dict(overrides or {}), []
+    if len(space) == 1:
+        return space[0], []
+    label = f"NDCG@{cfg.k}"
+    trials = []
+    bar = tqdm(space, desc=f"tune {name}", disable=not cfg.progress, leave=False)
+    for params in bar:
+        start = time.perf_counter()
+        model = create_model(name, **params).fit(data.train)
+        recs, _ = model.recommend(data.valid_users, cfg.k)
+        value = float(accuracy_per_user(recs, data.valid_truth, cfg.k)[label].mean())
+        trials.append(
+            {
+                "params": params,
+                f"valid_{label}": value,
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        )
+    best = max(range(len(trials)), key=lambda i: (trials[i][f"valid_{label}"], -i))
+    return trials[best]["params"], trials
+
+
+def _segments(
+    recs: np.ndarray, data: EvalData, ctx: ListContext, cfg: EvalConfig
+) -> dict[str, dict[str, Any]]:
+    k = cfg.k
+    history = np.diff(data.train_valid.matrix.indptr)[data.test_users]
+    order = np.argsort(-data.train_valid.item_counts, kind="stable")
+    head = np.zeros(data.train_valid.n_items, dtype=bool)
+    head[order[: max(1, round(cfg.head_share * len(order)))]] = True
+    out: dict[str, dict[str, Any]] = {}
+    for seg, mask in (
+        ("users:cold", history <= cfg.cold_user_max),
+        ("users:warm", history > cfg.cold_user_max),
+    ):
+        if mask.any():
+            acc = accuracy_per_user(recs[mask], data.test_truth[mask], k)
+            out[seg] = {
+                "n": int(mask.sum()),
+                "definition": f"{'<=' if 'cold' in seg else '>'} {cfg.cold_user_max} training interactions",
+                "metrics": _means(acc, cfg),
+            }
+    truth = data.test_truth.tocsr()
+    for seg, items in (("items:head", head), ("items:tail", ~head)):
+        restricted = sp.csr_matrix(truth.multiply(items[None, :].astype(np.float32)))
+        rows = np.diff(restricted.indptr) > 0
+        if rows.any():
+            acc = accuracy_per_user(recs[rows], restricted[rows], k)
+            out[seg] = {
+                "n": int(rows.sum()),
+                "definition": f"held-out items in the {'top' if 'head' in seg else 'bottom'} "
+                f"{round(100 * (cfg.head_share if 'head' in seg else 1 - cfg.head_share))}% "
+                "by popularity",
+                "metrics": _means(acc, cfg),
+            }
+    return out
+
+
+def _means(acc: dict[str, np.ndarray], cfg: EvalConfig) -> dict[str, dict[str, Any]]:
+    return {
+        label: {
+            "mean": float(v.mean()),
+            "ci95": list(M.bootstrap_ci(v, n_boot=max(200, cfg.n_boot // 5), seed=cfg.seed)),
+        }
+        for label, v in acc.items()
+        if label.split("@")[0] in ("NDCG", "HR", "Recall")
+    }
+
+
+def evaluate_model(
+    name: str,
+    data: EvalData,
+    ctx: ListContext,
+    cfg: EvalConfig,
+    *,
+    params: dict[str, Any] | None = None,
+) -> ModelResult:
+    """Tune (unless ``params`` are given), refit on train + validation, rank for test users."""
+    if params is None:
+        params, trials = tune(name, data, cfg)
+    else:
+        trials = []
+    model = create_model(name, **params)
+    tracemalloc.start()
+    start = time.perf_counter()
+    model.fit(data.train_valid)
+    fit_seconds = time.perf_counter() - start
+    _, fit_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    start = time.perf_counter()
+    recs, scores = model.recommend(data.test_users, cfg.k)
+    rec_seconds = time.perf_counter() - start
+    metrics, per_user = summarise(
+        recs, data.test_truth, ctx, cfg.k, n_boot=cfg.n_boot, seed=cfg.seed
+    )
+    entry = {
+        "metrics": metrics,
+        "segments": _segments(recs, data, ctx, cfg),
+        "fit_seconds": round(fit_seconds, 3),
+        "fit_peak_python_mb": round(fit_peak / 2**20, 1),
+        "recommend_seconds": round(rec_seconds, 3),
+        "users_per_second": round(len(data.test_users) / max(rec_seconds, 1e-9), 1),
+        "config": {
+            "class": type(model).__name__,
+            "model": model.name,
+            "params": model.get_params(),
+            "selected_on": f"valid NDCG@{cfg.k}",
+            "tuning": trials,
+        },
+    }
+    return ModelResult(name, model, recs, scores, per_user, entry)
+
+
+def evaluate(
+    split: Split,
+    model_names: list[str],
+    cfg: EvalConfig | None = None,
+    *,
+    out: str | Path | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Evaluate ``model_names`` on ``split``; with ``out``, write report.json, report.html and
+    recs/<model>.parquet there. Returns the report."""
+    cfg = cfg or EvalConfig()
+    for name in model_names:
+        get_model_class(name)  # unknown names fail before any work
+    data = prepare(split)
+    cats = data.train_valid.item_categories()
+    ctx = ListContext(
+        item_counts=data.train_valid.item_counts,
+        n_train_users=int((np.diff(data.train_valid.matrix.indptr) > 0).sum()),
+        categories=M.category_matrix(cats) if any(cats) else None,
+    )
+    results: dict[str, ModelResult] = {}
+    for name in tqdm(model_names, desc="models", disable=not cfg.progress):
+        results[name] = evaluate_model(name, data, ctx, cfg, params=(params or {}).get(name))
+    report: dict[str, Any] = {
+        "format": "lmrec-report",
+        "k": cfg.k,
+        "config": asdict(cfg),
+        "split": {key: v for key, v in split.meta.items() if key != "format"},
+        "counts": {
+            "users": data.train.n_users,
+            "items": data.train.n_items,
+            "train": len(data.train),
+            "train_valid": len(data.train_valid),
+            "test_users": len(data.test_users),
+        },
+        "models": {name: r.entry for name, r in results.items()},
+        "comparisons": _comparisons(results, cfg),
+    }
+    if out is not None:
+        write_outputs(Path(out), report, results, data)
+    return report
+
+
+def _comparisons(results: dict[str, ModelResult], cfg: EvalConfig) -> list[dict[str, Any]]:
+    label = f"NDCG@{cfg.k}"
+    if len(results) < 2:
+        return []
+    best = max(results, key=lambda n: results[n].entry["metrics"][label]["mean"])
+    out = []
+    for name, r in results.items():
+        if name == best:
+            continue
+        test = M.paired_test(results[best].per_user[label], r.per_user[label], seed=cfg.seed)
+        out.append({"a": best, "b": name, "metric": label, **test})
+    return out
+
+
+def write_outputs(
+    out: Path, report: dict[str, Any], results: dict[str, ModelResult], data: EvalData
+) -> None:
+    from lmrec.evaluation.html import write_html
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "recs").mkdir(exist_ok=True)
+    users = data.user_vocab.raws(data.test_users)
+    for name, r in results.items():
+        k = r.recs.shape[1]
+        valid = r.recs >= 0
+        frame = pl.DataFrame(
+            {
+                "user_id": np.repeat(np.array(users, dtype=object), k)[valid.ravel()].tolist(),
+                "item_id": data.item_vocab.raws(r.recs[valid]),
+                "rank": np.tile(np.arange(1, k + 1), len(users))[valid.ravel()],
+                "score": r.scores[valid].astype(np.float64),
+            },
+            schema={
+                "user_id": pl.String,
+                "item_id": pl.String,
+                "rank": pl.Int32,
+                "score": pl.Float64,
+            },
+        )
+        frame.write_parquet(out / "recs" / f"{name}.parquet")
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
+    write_html(out / "report.html", report, results, data)
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)

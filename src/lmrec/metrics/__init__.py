@@ -1,0 +1,41 @@
+"""Metrics: accuracy (ranking), beyond accuracy, and their uncertainty."""
+
+from lmrec.metrics.beyond import (
+    average_popularity,
+    category_matrix,
+    coverage,
+    gini,
+    intra_list_diversity,
+    novelty,
+    personalization,
+)
+from lmrec.metrics.ranking import (
+    average_precision,
+    hit_rate,
+    hits_matrix,
+    ndcg,
+    precision,
+    recall,
+    reciprocal_rank,
+)
+from lmrec.metrics.stats import bootstrap_ci, bootstrap_statistic_ci, paired_test
+
+__all__ = [
+    "average_popularity",
+    "average_precision",
+    "bootstrap_ci",
+    "bootstrap_statistic_ci",
+    "category_matrix",
+    "coverage",
+    "gini",
+    "hit_rate",
+    "hits_matrix",
+    "intra_list_diversity",
+    "ndcg",
+    "novelty",
+    "paired_test",
+    "personalization",
+    "precision",
+    "recall",
+    "reciprocal_rank",
+]

@@ -1,0 +1,222 @@
+"""The contract every top-N recommender follows (fit, score, recommend, save, load)."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+from safetensors.numpy import load_file, save_file
+
+from lmrec._types import FloatArray, IntArray
+from lmrec.data.interactions import Interactions
+from lmrec.errors import UsageError
+
+__all__ = ["Recommender", "top_n"]
+
+FORMAT_VERSION = 1
+
+
+class Recommender(ABC):
+    """A top-N recommender over item indices.
+
+    Subclasses store hyper-parameters in ``__init__`` (nothing else), learn in ``_fit``, and
+    score a batch of users in ``_score``. This base class remembers what each user has seen (for
+    exclusion), item popularity (the fallback for users with no history), and does ranking,
+    exclusion, candidate restriction and storage the same way for every model.
+    """
+
+    name: ClassVar[str]
+    #: Whether ``_score`` computes from the ``history`` rows passed to it (so fresh history
+    #: changes the scores without refitting) rather than from state learned per user.
+    uses_history: ClassVar[bool] = False
+
+    # -- learning -----------------------------------------------------------------------------
+    def fit(self, data: Interactions) -> Self:
+        self.n_users_ = data.n_users
+        self.n_items_ = data.n_items
+        self.seen_ = data.matrix.astype(np.float32)
+        counts = data.item_counts
+        self.popularity_ = (counts / max(1.0, counts.max())).astype(np.float32)
+        self._fit(data)
+        return self
+
+    @abstractmethod
+    def _fit(self, data: Interactions) -> None: ...
+
+    @abstractmethod
+    def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
+        """Scores of all items for ``users`` (known, in range): shape (len(users), n_items)."""
+
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "seen_")
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise UsageError(f"{type(self).__name__} is not fitted; call fit() first")
+
+    # -- scoring and ranking --------------------------------------------------------------------
+    def score(self, users: int | IntArray, *, history: sp.csr_matrix | None = None) -> FloatArray:
+        """Scores for all items: 1-D for one user, 2-D for an array of users.
+
+        Unknown users (outside ``0..n_users-1``) get NaN rows. Known users without any history
+        get the popularity fallback.
+        """
+        self._check_fitted()
+        single = np.ndim(users) == 0
+        u = np.atleast_1d(np.asarray(users, dtype=np.int64))
+        known = (u >= 0) & (u < self.n_users_)
+        out = np.full((len(u), self.n_items_), np.nan, dtype=np.float32)
+        if known.any():
+            ku = u[known]
+            hist = self.seen_[ku] if history is None else history[ku]
+            scores = np.asarray(self._score(ku, hist), dtype=np.float32)
+            empty = np.diff(hist.indptr) == 0
+            if empty.any():
+                scores[empty] = self.popularity_
+            out[known] = scores
+        return out[0] if single else out
+
+    def recommend(
+        self,
+        users: int | IntArray,
+        n: int = 10,
+        *,
+        exclude_seen: bool = True,
+        candidates: IntArray | None = None,
+        history: sp.csr_matrix | None = None,
+        batch_size: int = 1024,
+    ) -> tuple[IntArray, FloatArray]:
+        """Top-``n`` item indices and scores, best first.
+
+        One user gives 1-D arrays, an array of users 2-D ones. Seen items (the training history,
+        or ``history`` when given) are excluded unless ``exclude_seen=False``; ``candidates``
+        restricts the ranking to those items. Where fewer than ``n`` items qualify the row is
+        padded with id -1 and score NaN. Unknown users get the popularity fallback.
+        """
+        self._check_fitted()
+        if n < 1:
+            raise UsageError(f"n must be at least 1, not {n}")
+        single = np.ndim(users) == 0
+        u = np.atleast_1d(np.asarray(users, dtype=np.int64))
+        allowed = None
+        if candidates is not None:
+            cand = np.asarray(candidates, dtype=np.int64)
+            cand = cand[(cand >= 0) & (cand < self.n_items_)]
+            allowed = np.zeros(self.n_items_, dtype=bool)
+            allowed[cand] = True
+        seen = self.seen_ if history is None else history
+        ids = np.full((len(u), n), -1, dtype=np.int64)
+        vals = np.full((len(u), n), np.nan, dtype=np.float32)
+        for start in range(0, len(u), batch_size):
+            chunk = u[start : start + batch_size]
+            scores = self.score(chunk, history=history)
+            unknown = np.isnan(scores).all(axis=1)
+            if unknown.any():
+                scores[unknown] = self.popularity_
+            scores = np.nan_to_num(scores, nan=-np.inf)
+            if exclude_seen:
+                known = (chunk >= 0) & (chunk < seen.shape[0])
+                rows = np.flatnonzero(known)
+                sub = seen[chunk[known]].tocoo()
+                scores[rows[sub.row], sub.col] = -np.inf
+            if allowed is not None:
+                scores[:, ~allowed] = -np.inf
+            top, top_scores = top_n(scores, n)
+            ids[start : start + len(chunk)] = top
+            vals[start : start + len(chunk)] = top_scores
+        if single:
+            return ids[0], vals[0]
+        return ids, vals
+
+    # -- parameters and storage ----------------------------------------------------------------
+    def get_params(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def _state(self) -> dict[str, np.ndarray]:
+        """Learned arrays beyond what the base class stores (override in models)."""
+        return {}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:  # noqa: B027 - optional hook
+        """Restore what :meth:`_state` returned (override in models)."""
+
+    def save(self, path: str | Path) -> Path:
+        self._check_fitted()
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        seen = self.seen_.tocsr()
+        state = {
+            "_seen_indptr": seen.indptr.astype(np.int64),
+            "_seen_indices": seen.indices.astype(np.int32),
+            "_popularity": self.popularity_,
+            **{k: np.ascontiguousarray(v) for k, v in self._state().items()},
+        }
+        save_file(state, str(out / "state.safetensors"))
+        config = {
+            "format": "lmrec-model",
+            "version": FORMAT_VERSION,
+            "model": self.name,
+            "params": self.get_params(),
+            "n_users": self.n_users_,
+            "n_items": self.n_items_,
+        }
+        (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recommender:
+        """Load any saved model (the class is read from ``config.json``)."""
+        from lmrec.models.registry import get_model_class
+
+        src = Path(path)
+        cfg_path = src / "config.json"
+        if not cfg_path.is_file():
+            raise UsageError(f"{src}: not a saved lmrec model (no config.json)")
+        config = json.loads(cfg_path.read_text())
+        klass = get_model_class(config["model"])
+        if cls is not Recommender and not issubclass(klass, cls):
+            raise UsageError(f"{src} holds a '{config['model']}' model, not {cls.__name__}")
+        model = klass(**config["params"])
+        state = load_file(str(src / "state.safetensors"))
+        model.n_users_ = int(config["n_users"])
+        model.n_items_ = int(config["n_items"])
+        indptr = state.pop("_seen_indptr")
+        indices = state.pop("_seen_indices")
+        model.seen_ = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices, indptr),
+            shape=(model.n_users_, model.n_items_),
+        )
+        model.popularity_ = state.pop("_popularity")
+        model._set_state(state)
+        return model
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+def top_n(scores: np.ndarray, n: int) -> tuple[IntArray, FloatArray]:
+    """Per row, the ``n`` highest finite scores (ties: lower item index first), padded with -1/NaN."""
+    n_rows, n_items = scores.shape
+    k = min(n, n_items)
+    if k < n_items:
+        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    else:
+        part = np.tile(np.arange(n_items), (n_rows, 1))
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.lexsort((part, -part_scores), axis=1)
+    ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
+    vals = np.take_along_axis(part_scores, order, axis=1).astype(np.float32)
+    bad = ~np.isfinite(vals)
+    ids[bad] = -1
+    vals[bad] = np.nan
+    if k < n:
+        ids = np.pad(ids, ((0, 0), (0, n - k)), constant_values=-1)
+        vals = np.pad(vals, ((0, 0), (0, n - k)), constant_values=np.nan)
+    return ids, vals
