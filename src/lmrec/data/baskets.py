@@ -53,7 +53,7 @@ def read_baskets(
     catalog = pl.DataFrame({"item_id": names_sorted, "title": names_sorted, "text": names_sorted})
     meta = {
         "source": str(src),
-        "format": "baskets",
+        "source_format": "baskets",
         "time_is_order": True,
         "skipped_rows": issues.as_dict(),
     }

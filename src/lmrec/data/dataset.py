@@ -130,7 +130,7 @@ class Dataset:
         self.interactions.write_parquet(out / "interactions.parquet")
         self.items.write_parquet(out / "items.parquet")
         self.users.write_parquet(out / "users.parquet")
-        meta = {"format": "lmrec-dataset", "version": FORMAT_VERSION, **self.meta}
+        meta = {**self.meta, "format": "lmrec-dataset", "version": FORMAT_VERSION}
         (out / "dataset.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
         return out
 

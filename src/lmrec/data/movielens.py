@@ -83,7 +83,7 @@ def read_movielens_100k(folder: str | Path, *, on_error: OnError = "fail") -> Da
     )
     meta = {
         "source": str(root),
-        "format": "movielens-100k",
+        "source_format": "movielens-100k",
         "time_is_order": False,
         "skipped_rows": issues.as_dict(),
     }
@@ -175,7 +175,7 @@ def read_movielens(folder: str | Path, *, on_error: OnError = "fail") -> Dataset
     )
     meta = {
         "source": str(root),
-        "format": "movielens",
+        "source_format": "movielens",
         "time_is_order": False,
         "skipped_rows": issues.as_dict(),
     }

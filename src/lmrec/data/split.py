@@ -43,9 +43,9 @@ class Split:
         self.items.write_parquet(out / "items.parquet")
         self.users.write_parquet(out / "users.parquet")
         meta = {
+            **self.meta,
             "format": "lmrec-split",
             "counts": {n: getattr(self, n).height for n in ("train", "valid", "test")},
-            **self.meta,
         }
         (out / "split.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
         return out

@@ -133,5 +133,9 @@ def synthetic_dataset(
             ],
         }
     )
-    meta = {"source": f"synthetic(seed={seed})", "format": "synthetic", "time_is_order": False}
+    meta = {
+        "source": f"synthetic(seed={seed})",
+        "source_format": "synthetic",
+        "time_is_order": False,
+    }
     return Dataset.build(inter, items, users, meta)

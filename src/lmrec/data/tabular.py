@@ -390,7 +390,7 @@ def import_table(
     inter, time_is_order = read_interactions(path, fmt, mapping, catalog=catalog, issues=issues)
     meta = {
         "source": str(path),
-        "format": fmt,
+        "source_format": fmt,
         "time_is_order": time_is_order,
         "skipped_rows": issues.as_dict(),
     }
