@@ -104,7 +104,8 @@ def main() -> None:
         entry = json.loads((args.out / model / "bench.json").read_text())
         hr, ndcg = independent_check(split_dir, args.out / model / "recs" / f"{model}.parquet")
         m = entry["metrics"]
-        assert abs(ndcg - m["NDCG@10"]["mean"]) < 1e-9 and abs(hr - m["HR@10"]["mean"]) < 1e-9
+        if abs(ndcg - m["NDCG@10"]["mean"]) > 1e-9 or abs(hr - m["HR@10"]["mean"]) > 1e-9:
+            raise SystemExit(f"{model}: report and independent check disagree ({hr}, {ndcg})")
         rows.append((model, entry))
     write_results(args, rows)
 
