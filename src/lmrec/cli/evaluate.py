@@ -37,6 +37,13 @@ def evaluate(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for splits and bootstrap."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals."),
+    cold_items: float = typer.Option(
+        0.0,
+        "--cold-items",
+        help="Cold-start protocol: remove this "
+        "share of items (seeded) from training entirely and report "
+        "Recall@20 on the test cases whose target is one of them.",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Tune on validation, refit on train + validation, rank all items for test users, report.
@@ -72,8 +79,18 @@ def evaluate(
             s.users,
             {**s.meta, "time_is_order": bool(data.meta.get("time_is_order"))},
         )
-    cfg = EvalConfig(k=k, seed=seed, tune=tune, n_boot=n_boot, progress=progress)
+    cfg = EvalConfig(
+        k=k, seed=seed, tune=tune, n_boot=n_boot, cold_items=cold_items, progress=progress
+    )
     params = dict(fixed.items())
     report = run(s, names, cfg, out=out, params=params)
     console.print(metrics_table(report, [f"NDCG@{k}", f"HR@{k}", f"Recall@{k}", f"Coverage@{k}"]))
+    cold = report.get("cold_start")
+    if cold:
+        console.print(
+            f"cold start: {cold['items_removed']} items removed from training, "
+            f"{cold['test_cases']} test cases with a cold target"
+        )
+        for name, m in cold["models"].items():
+            console.print(f"  {name:>12}: Recall@20 {m['Recall@20']['mean']:.4f}")
     console.print(f"report: {out / 'report.html'}  (json: {out / 'report.json'})")

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from lmrec import metrics as M
 from lmrec.data.split import Split
+from lmrec.errors import UsageError
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
 from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
@@ -36,6 +37,7 @@ class EvalConfig:
     n_boot: int = 1000
     cold_user_max: int = 20  # users with at most this many training interactions are "cold"
     head_share: float = 0.2  # the most popular 20% of items are the "head"
+    cold_items: float = 0.0  # share of items removed from training entirely (cold-start protocol)
     progress: bool = True
 
 
@@ -184,6 +186,9 @@ def evaluate(
     cfg = cfg or EvalConfig()
     for name in model_names:
         get_model_class(name)  # unknown names fail before any work
+    cold_ids: list[str] = []
+    if cfg.cold_items > 0:
+        split, cold_ids = hold_out_items(split, cfg.cold_items, seed=cfg.seed)
     data = prepare(split)
     cats = data.train_valid.item_categories()
     ctx = ListContext(
@@ -209,9 +214,77 @@ def evaluate(
         "models": {name: r.entry for name, r in results.items()},
         "comparisons": _comparisons(results, cfg),
     }
+    if cold_ids:
+        report["cold_start"] = _cold_start(results, data, cold_ids, cfg)
     if out is not None:
         write_outputs(Path(out), report, results, data)
     return report
+
+
+def hold_out_items(split: Split, share: float, *, seed: int = 0) -> tuple[Split, list[str]]:
+    """Remove a seeded random ``share`` of the items from train and validation entirely; the test
+    part keeps them, so test cases whose target is such an item measure cold start."""
+    if not 0 < share < 1:
+        raise UsageError(f"--cold-items must be between 0 and 1, not {share}")
+    ids = sorted(
+        set(
+            pl.concat([split.train["item_id"], split.valid["item_id"], split.test["item_id"]])
+            .cast(pl.String)
+            .to_list()
+        )
+    )
+    rng = np.random.default_rng(seed)
+    cold = sorted(
+        rng.choice(ids, size=max(1, round(share * len(ids))), replace=False).tolist()
+    )
+    keep = ~pl.col("item_id").cast(pl.String).is_in(cold)
+    meta = {**split.meta, "cold_items": share, "cold_items_removed": len(cold)}
+    return (
+        Split(
+            split.train.filter(keep),
+            split.valid.filter(keep),
+            split.test,
+            split.items,
+            split.users,
+            meta,
+        ),
+        cold,
+    )
+
+
+def _cold_start(
+    results: dict[str, ModelResult],
+    data: EvalData,
+    cold_ids: list[str],
+    cfg: EvalConfig,
+    depth: int = 20,
+) -> dict[str, Any]:
+    """Accuracy on the test cases whose held-out item never occurred in training."""
+    cold = np.zeros(data.train.n_items, dtype=bool)
+    cold[data.item_vocab.indices(cold_ids)] = True
+    truth = sp.csr_matrix(data.test_truth.multiply(cold[None, :].astype(np.float32)))
+    rows = np.diff(truth.indptr) > 0
+    out: dict[str, Any] = {
+        "items_removed": len(cold_ids),
+        "test_cases": int(rows.sum()),
+        "depth": depth,
+        "models": {},
+    }
+    if not rows.any():
+        return out
+    users = data.test_users[rows]
+    for name, r in results.items():
+        recs, _ = r.model.recommend(users, depth)
+        acc = accuracy_per_user(recs, truth[rows], depth)
+        out["models"][name] = {
+            label: {
+                "mean": float(v.mean()),
+                "ci95": list(M.bootstrap_ci(v, n_boot=cfg.n_boot, seed=cfg.seed)),
+            }
+            for label, v in acc.items()
+            if label.split("@")[0] in ("Recall", "HR", "NDCG")
+        }
+    return out
 
 
 def _comparisons(results: dict[str, ModelResult], cfg: EvalConfig) -> list[dict[str, Any]]:

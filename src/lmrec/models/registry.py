@@ -9,8 +9,14 @@ from lmrec.models.base import Recommender
 
 __all__ = ["MODEL_NAMES", "create_model", "get_model_class", "search_space"]
 
-_ALIASES = {"popularity": "pop", "item-knn": "itemknn", "knn": "itemknn"}
-MODEL_NAMES = ("pop", "itemknn", "als", "bpr", "ease")
+_ALIASES = {
+    "popularity": "pop",
+    "item-knn": "itemknn",
+    "knn": "itemknn",
+    "sasrec": "sequential",
+    "seq": "sequential",
+}
+MODEL_NAMES = ("pop", "itemknn", "als", "bpr", "ease", "content", "sequential")
 
 
 def get_model_class(name: str) -> type[Recommender]:
@@ -22,6 +28,15 @@ def get_model_class(name: str) -> type[Recommender]:
     classes: dict[str, type[Recommender]] = {
         "pop": Popularity, "itemknn": ItemKNN, "als": ALS, "bpr": BPR, "ease": EASE,
     }  # fmt: skip
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key == "content":
+        from lmrec.models.content import ContentRecommender
+
+        return ContentRecommender
+    if key == "sequential":
+        from lmrec.models.seq.model import SequentialRecommender
+
+        return SequentialRecommender
     key = _ALIASES.get(name.lower(), name.lower())
     if key not in classes:
         raise UsageError(f"unknown model '{name}'; known models: {', '.join(MODEL_NAMES)}")

@@ -1,0 +1,108 @@
+"""The ``content`` model: items ranked by text-embedding similarity to the user's history."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from lmrec._types import FloatArray, IntArray
+from lmrec.data.interactions import Interactions
+from lmrec.models.base import Recommender
+
+__all__ = ["ContentRecommender", "zscore"]
+
+
+class ContentRecommender(Recommender):
+    """A user is the (time-decayed) mean of the text embeddings of what they interacted with;
+    items are scored by cosine similarity to it.
+
+    Needs no interactions for an item, only its text: a brand-new item is recommendable at once.
+    ``half_life`` counts actions: the ``half_life``-th most recent action weighs half as much
+    as the latest (``None`` = all equal).
+    """
+
+    name: ClassVar[str] = "content"
+    uses_history: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        text_encoder: str = "all-MiniLM-L6-v2",
+        half_life: float | None = 20.0,
+        progress: bool = False,
+    ) -> None:
+        self.text_encoder = text_encoder
+        self.half_life = half_life
+        self.progress = progress
+
+    @staticmethod
+    def search_space() -> list[dict[str, Any]]:
+        return [{"half_life": h} for h in (5.0, 20.0, 100.0, None)]
+
+    def _fit(self, data: Interactions) -> None:
+        from lmrec.text import encode_items
+
+        texts = data.items["text"].fill_null("").to_list()
+        self.item_embeddings_ = encode_items(texts, self.text_encoder, progress=self.progress)
+        self.user_profiles_ = self._profiles(data)
+
+    def _profiles(self, data: Interactions) -> FloatArray:
+        users, items = data.user_idx, data.item_idx  # in time order
+        if self.half_life is None:
+            weights = np.ones(len(users))
+        else:
+            # rank of each action from the user's most recent one (0 = latest)
+            order = np.argsort(users, kind="stable")
+            counts = np.bincount(users, minlength=data.n_users)
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            pos = np.empty(len(users), dtype=np.int64)
+            pos[order] = np.arange(len(users)) - np.repeat(starts, counts)
+            age = counts[users] - 1 - pos
+            weights = np.power(0.5, age / float(self.half_life))
+        m = sp.csr_matrix((weights, (users, items)), shape=(data.n_users, data.n_items))
+        return _normalise(np.asarray(m @ self.item_embeddings_, dtype=np.float32))
+
+    def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
+        own = self.seen_[users]
+        if np.array_equal(history.indptr, own.indptr) and np.array_equal(
+            history.indices, own.indices
+        ):
+            profiles = self.user_profiles_[users]  # the fitted, time-decayed profiles
+        else:  # fresh history passed in: an unweighted profile from it
+            profiles = _normalise(np.asarray(history @ self.item_embeddings_, dtype=np.float32))
+        return np.asarray(profiles @ self.item_embeddings_.T, dtype=np.float32)
+
+    def encode_query(self, query: str) -> FloatArray:
+        from lmrec.text import encode_items
+
+        return encode_items([query], self.text_encoder, use_cache=False)[0]
+
+    def similar_items(self, item: int, n: int = 10) -> tuple[IntArray, FloatArray]:
+        sims = self.item_embeddings_ @ self.item_embeddings_[item]
+        sims[item] = -np.inf
+        order = np.argsort(-sims, kind="stable")[:n]
+        return order.astype(np.int64), sims[order].astype(np.float32)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"item_embeddings": self.item_embeddings_, "user_profiles": self.user_profiles_}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.item_embeddings_ = state["item_embeddings"]
+        self.user_profiles_ = state["user_profiles"]
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+
+
+def zscore(x: np.ndarray) -> np.ndarray:
+    """Standardise each row (finite entries); constant rows become 0."""
+    x = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(x)
+    safe = np.where(finite, x, np.nan)
+    mean = np.nanmean(safe, axis=-1, keepdims=True)
+    std = np.nanstd(safe, axis=-1, keepdims=True)
+    out = np.divide(safe - mean, std, out=np.zeros_like(safe), where=std > 0)
+    return np.where(finite, out, -np.inf)

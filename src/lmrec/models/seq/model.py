@@ -1,0 +1,245 @@
+"""The ``sequential`` recommender: the sequence network behind the Recommender interface."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from lmrec._types import FloatArray, IntArray
+from lmrec.data.interactions import Interactions
+from lmrec.models.base import Recommender
+from lmrec.models.seq.net import SeqConfig, SeqNet
+from lmrec.models.seq.train import TrainConfig, gap_buckets, make_windows, right_align, train
+
+__all__ = ["SequentialRecommender"]
+
+N_GAP_BUCKETS = 32
+
+
+def pick_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class SequentialRecommender(Recommender):
+    """Next-item prediction with a causal Transformer over each user's time-ordered actions.
+
+    Trained with full-softmax cross-entropy at every position. The last action of each user in
+    the fitted data is held out for early stopping on NDCG@10 (in ``lmrec evaluate``'s final
+    fit on train + validation, that is exactly the validation split). An item's vector is its id
+    embedding plus a learned projection of its text embedding, so items that never occurred in
+    training are still scored through their text.
+    """
+
+    name: ClassVar[str] = "sequential"
+    #: Called after every epoch with (network, history row); for benchmarks, not a parameter.
+    epoch_callback: Callable[[SeqNet, dict[str, Any]], None] | None = None
+
+    def __init__(
+        self,
+        max_len: int = 200,
+        embedding_size: int = 64,
+        n_layers: int = 2,
+        n_heads: int = 2,
+        dropout: float = 0.2,
+        epochs: int = 200,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        patience: int = 10,
+        text_encoder: str | None = "all-MiniLM-L6-v2",
+        use_ids: bool = True,
+        time_gaps: bool = False,
+        time_budget_s: float | None = None,
+        random_state: int = 0,
+        device: str = "auto",
+        num_threads: int | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.max_len = max_len
+        self.embedding_size = embedding_size
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.patience = patience
+        self.text_encoder = text_encoder
+        self.use_ids = use_ids
+        self.time_gaps = time_gaps
+        self.time_budget_s = time_budget_s
+        self.random_state = random_state
+        self.device = device
+        self.num_threads = num_threads
+        self.progress = progress
+
+    # -- fitting --------------------------------------------------------------------------------
+    def _fit(self, data: Interactions) -> None:
+        if self.num_threads:
+            torch.set_num_threads(self.num_threads)
+        torch.manual_seed(self.random_state)
+        device = pick_device(self.device)
+        text = self._text_embeddings(data)
+        cfg = SeqConfig(
+            n_items=data.n_items,
+            max_len=self.max_len,
+            dim=self.embedding_size,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            dropout=self.dropout,
+            text_dim=0 if text is None else text.shape[1],
+            use_ids=self.use_ids,
+            n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
+        )
+        net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
+        seqs, stamps = self._user_sequences(data)
+        tokens = [s.astype(np.int64) + 1 for s in seqs]
+        gaps = [gap_buckets(t, cfg.n_gap_buckets) for t in stamps]
+        held = [u for u, s in enumerate(seqs) if len(s) >= 3]
+        train_tokens = [
+            t[:-1] if u_has else t for t, u_has in zip(tokens, _mask(len(seqs), held), strict=True)
+        ]
+        train_gaps = [
+            g[:-1] if u_has else g for g, u_has in zip(gaps, _mask(len(seqs), held), strict=True)
+        ]
+        windows = make_windows(train_tokens, train_gaps, self.max_len)
+        valid = None
+        if held:
+            prefixes = torch.from_numpy(right_align([tokens[u][:-1] for u in held], self.max_len))
+            vgaps = (
+                torch.from_numpy(right_align([gaps[u][:-1] for u in held], self.max_len))
+                if cfg.n_gap_buckets
+                else None
+            )
+            targets = torch.tensor([int(seqs[u][-1]) for u in held])
+            seen = [np.unique(seqs[u][:-1]) for u in held]
+            valid = (prefixes, vgaps, targets, seen)
+        tcfg = TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            patience=self.patience,
+            time_budget_s=self.time_budget_s,
+            seed=self.random_state,
+            progress=self.progress,
+        )
+        start = time.perf_counter()
+        history, best_epoch = train(net, windows, valid, tcfg, device, on_epoch=self.epoch_callback)
+        # Items that never occurred as a training token keep a random id vector: zero it, so
+        # they are scored by their text alone.
+        occurred = np.zeros(data.n_items + 1, dtype=bool)
+        occurred[np.unique(windows.inputs.numpy())] = True
+        occurred[np.unique(windows.targets.numpy())] = True
+        with torch.no_grad():
+            net.item_emb.weight[torch.from_numpy(~occurred)] = 0.0
+        self.net_ = net.cpu().eval()
+        self.history_ = history
+        self.best_epoch_ = best_epoch
+        self.train_seconds_ = time.perf_counter() - start
+        self.windows_ = len(windows.inputs)
+        self._store_sequences(tokens, gaps)
+
+    def _text_embeddings(self, data: Interactions) -> np.ndarray | None:
+        if self.text_encoder is None:
+            return None
+        from lmrec.text import encode_items
+
+        texts = data.items["text"].fill_null("").to_list() if "text" in data.items.columns else []
+        if not texts:
+            return None
+        return encode_items(texts, self.text_encoder, progress=self.progress)
+
+    @staticmethod
+    def _user_sequences(data: Interactions) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        order = np.argsort(data.user_idx, kind="stable")  # data is in time order already
+        users, items, stamps = data.user_idx[order], data.item_idx[order], data.timestamps[order]
+        bounds = np.searchsorted(users, np.arange(data.n_users + 1))
+        return (
+            [items[bounds[u] : bounds[u + 1]] for u in range(data.n_users)],
+            [stamps[bounds[u] : bounds[u + 1]] for u in range(data.n_users)],
+        )
+
+    def _store_sequences(self, tokens: list[np.ndarray], gaps: list[np.ndarray]) -> None:
+        lengths = np.array([len(t) for t in tokens], dtype=np.int64)
+        self.seq_offsets_ = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        self.seq_tokens_ = (np.concatenate(tokens) if tokens else np.zeros(0)).astype(np.int64)
+        self.seq_gaps_ = (np.concatenate(gaps) if gaps else np.zeros(0)).astype(np.int64)
+
+    # -- scoring --------------------------------------------------------------------------------
+    def user_tokens(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.seq_offsets_[user], self.seq_offsets_[user + 1]
+        return self.seq_tokens_[a:b], self.seq_gaps_[a:b]
+
+    @torch.no_grad()
+    def score_sequences(
+        self, tokens: list[np.ndarray], gaps: list[np.ndarray] | None = None
+    ) -> FloatArray:
+        """Next-item scores (len(tokens), n_items) for token sequences (item index + 1)."""
+        net = self.net_
+        seqs = torch.from_numpy(right_align(tokens, self.max_len))
+        g = None
+        if net.cfg.n_gap_buckets and gaps is not None:
+            g = torch.from_numpy(right_align(gaps, self.max_len))
+        items = net.item_vectors()
+        h = net.encode(seqs, g, None, items)[:, -1]
+        return (h @ items[1:].T).numpy().astype(np.float32)
+
+    def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
+        toks, gaps = zip(*(self.user_tokens(int(u)) for u in users), strict=True)
+        out = np.empty((len(users), self.n_items_), dtype=np.float32)
+        for start in range(0, len(users), 256):
+            out[start : start + 256] = self.score_sequences(
+                list(toks[start : start + 256]), list(gaps[start : start + 256])
+            )
+        empty = np.array([len(t) == 0 for t in toks])
+        if empty.any():
+            out[empty] = self.popularity_
+        return out
+
+    def item_vectors(self) -> FloatArray:
+        """Each item's learned vector (n_items, embedding_size)."""
+        with torch.no_grad():
+            return self.net_.item_vectors()[1:].numpy().astype(np.float32)
+
+    # -- storage --------------------------------------------------------------------------------
+    def _state(self) -> dict[str, np.ndarray]:
+        state = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
+        state["seq_offsets"] = self.seq_offsets_
+        state["seq_tokens"] = self.seq_tokens_
+        state["seq_gaps"] = self.seq_gaps_
+        return state
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        text_dim = state["net.text"].shape[1] if "net.text" in state else 0
+        cfg = SeqConfig(
+            n_items=self.n_items_,
+            max_len=self.max_len,
+            dim=self.embedding_size,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            dropout=self.dropout,
+            text_dim=text_dim,
+            use_ids=self.use_ids,
+            n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
+        )
+        net = SeqNet(cfg)
+        net.load_state_dict(
+            {k[4:]: torch.from_numpy(v.copy()) for k, v in state.items() if k.startswith("net.")}
+        )
+        self.net_ = net.eval()
+        self.seq_offsets_ = state["seq_offsets"]
+        self.seq_tokens_ = state["seq_tokens"]
+        self.seq_gaps_ = state["seq_gaps"]
+
+
+def _mask(n: int, idx: list[int]) -> list[bool]:
+    out = [False] * n
+    for i in idx:
+        out[i] = True
+    return out

@@ -1,0 +1,144 @@
+"""A causal Transformer over a user's actions (SASRec family), item vectors drawing on text.
+
+Index 0 is padding; item ``i`` of the vocabulary is token ``i + 1``. Sequences are right-aligned
+(the newest action is the last position), so position embeddings count back from the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["SeqConfig", "SeqNet"]
+
+
+@dataclass(frozen=True)
+class SeqConfig:
+    n_items: int
+    max_len: int = 200
+    dim: int = 64
+    n_layers: int = 2
+    n_heads: int = 2
+    dropout: float = 0.2
+    text_dim: int = 0  # 0: no text pathway
+    use_ids: bool = True  # False: items are represented by their text alone
+    n_gap_buckets: int = 0  # 0: no time-gap encoding; else log2-bucketed gaps
+    n_event_types: int = 0  # 0: no event-type side information
+
+    def to_dict(self) -> dict[str, int | float | bool]:
+        return asdict(self)
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block with causal self-attention."""
+
+    def __init__(self, cfg: SeqConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.dim)
+        self.qkv = nn.Linear(cfg.dim, 3 * cfg.dim)
+        self.proj = nn.Linear(cfg.dim, cfg.dim)
+        self.ln2 = nn.LayerNorm(cfg.dim)
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.dim, 4 * cfg.dim),
+            nn.GELU(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(4 * cfg.dim, cfg.dim),
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+        self.n_heads = cfg.n_heads
+        self.p_attn = cfg.dropout
+
+    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+        b, t, c = x.shape  # (B, T, C)
+        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+        shape = (b, t, self.n_heads, c // self.n_heads)
+        q, k, v = (z.view(shape).transpose(1, 2) for z in (q, k, v))  # (B, H, T, C/H)
+        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
+        mask = causal[None, None] & ~pad[:, None, None, :]  # (B, 1, T, T): keys that may be seen
+        mask = mask | torch.eye(t, dtype=torch.bool, device=x.device)[None, None]  # pads see self
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, dropout_p=self.p_attn if self.training else 0.0
+        )
+        y = y.transpose(1, 2).reshape(b, t, c)  # (B, T, C)
+        x = x + self.drop(self.proj(y))
+        return x + self.drop(self.mlp(self.ln2(x)))
+
+
+class SeqNet(nn.Module):
+    def __init__(self, cfg: SeqConfig, text: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.item_emb = nn.Embedding(cfg.n_items + 1, cfg.dim, padding_idx=0)
+        nn.init.normal_(self.item_emb.weight, std=0.02)
+        with torch.no_grad():
+            self.item_emb.weight[0].zero_()
+        if cfg.text_dim:
+            if text is None:
+                text = torch.zeros(cfg.n_items, cfg.text_dim)
+            padded = torch.cat([torch.zeros(1, cfg.text_dim), text.float()], dim=0)
+            self.register_buffer("text", padded)  # (N+1, D_text), fixed
+            self.text_proj = nn.Sequential(
+                nn.Linear(cfg.text_dim, cfg.dim), nn.GELU(), nn.Linear(cfg.dim, cfg.dim)
+            )
+        self.pos_emb = nn.Embedding(cfg.max_len, cfg.dim)
+        if cfg.n_gap_buckets:
+            self.gap_emb = nn.Embedding(cfg.n_gap_buckets + 1, cfg.dim, padding_idx=0)
+        if cfg.n_event_types:
+            self.event_emb = nn.Embedding(cfg.n_event_types + 1, cfg.dim, padding_idx=0)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(cfg.dim)
+
+    def item_vectors(self) -> torch.Tensor:
+        """Representation of every token (N+1, C): id embedding + projected text embedding."""
+        vec = self.item_emb.weight if self.cfg.use_ids else torch.zeros_like(self.item_emb.weight)
+        if self.cfg.text_dim:
+            vec = vec + self.text_proj(self.text)
+            vec = vec.masked_fill(torch.arange(len(vec), device=vec.device)[:, None] == 0, 0.0)
+        return vec
+
+    def encode(
+        self,
+        seq: torch.Tensor,
+        gaps: torch.Tensor | None = None,
+        events: torch.Tensor | None = None,
+        items: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Hidden states (B, T, C) for right-aligned token sequences (B, T)."""
+        _b, t = seq.shape
+        items = self.item_vectors() if items is None else items
+        x = items[seq] * (self.cfg.dim**0.5)  # (B, T, C)
+        pos = torch.arange(self.cfg.max_len - t, self.cfg.max_len, device=seq.device)
+        x = x + self.pos_emb(pos)[None]
+        if gaps is not None and self.cfg.n_gap_buckets:
+            x = x + self.gap_emb(gaps)
+        if events is not None and self.cfg.n_event_types:
+            x = x + self.event_emb(events)
+        pad = seq == 0
+        x = self.drop(x) * (~pad)[..., None]
+        for block in self.blocks:
+            x = block(x, pad)
+        return self.ln_f(x)  # (B, T, C)
+
+    def forward(
+        self,
+        seq: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        gaps: torch.Tensor | None = None,
+        events: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """With ``targets`` (B, T; 0 = none): full-softmax cross-entropy over the catalog at
+        every target position, and logits of those positions (N_targets, N_items). Without:
+        logits of the last position (B, N_items)."""
+        items = self.item_vectors()
+        h = self.encode(seq, gaps, events, items)  # (B, T, C)
+        weights = items[1:]  # (N, C): padding is never a prediction
+        if targets is None:
+            return h[:, -1] @ weights.T, None
+        keep = targets > 0
+        logits = h[keep] @ weights.T  # (N_targets, N)
+        loss = F.cross_entropy(logits, targets[keep] - 1)
+        return logits, loss

@@ -1,0 +1,178 @@
+"""Training the sequence network: windows, batches, full-softmax loss, early stopping."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from lmrec.models.seq.net import SeqNet
+
+__all__ = ["SeqBatch", "TrainConfig", "gap_buckets", "make_windows", "right_align", "train"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 200
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 10  # epochs without a better validation NDCG@10 before stopping
+    time_budget_s: float | None = None  # stop after this much training time
+    seed: int = 0
+    progress: bool = False
+
+
+@dataclass(frozen=True)
+class SeqBatch:
+    """Right-aligned token windows (W, T): inputs, next-token targets, time-gap buckets."""
+
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    gaps: torch.Tensor
+
+
+def gap_buckets(timestamps: np.ndarray, n_buckets: int) -> np.ndarray:
+    """1 + floor(log2(1 + seconds since the previous action)), clipped; the first action gets 1."""
+    if n_buckets == 0:
+        return np.zeros(len(timestamps), dtype=np.int64)
+    gaps = np.diff(timestamps.astype(np.float64), prepend=timestamps[:1].astype(np.float64))
+    b = np.floor(np.log2(1.0 + np.maximum(gaps, 0.0))).astype(np.int64) + 1
+    return np.clip(b, 1, n_buckets)
+
+
+def right_align(rows: list[np.ndarray], length: int) -> np.ndarray:
+    """Stack sequences into (len(rows), length), keeping the last ``length`` and left-padding 0."""
+    out = np.zeros((len(rows), length), dtype=np.int64)
+    for r, s in enumerate(rows):
+        s = s[-length:]
+        if len(s):
+            out[r, length - len(s) :] = s
+    return out
+
+
+def make_windows(tokens: list[np.ndarray], gaps: list[np.ndarray], max_len: int) -> SeqBatch:
+    """Next-token training windows: a sequence of length L gives inputs s[:-1] and targets s[1:],
+    cut from the end into windows of ``max_len`` so every action is a target exactly once."""
+    inp, tgt, gp = [], [], []
+    for s, g in zip(tokens, gaps, strict=True):
+        if len(s) < 2:
+            continue
+        x, y, z = s[:-1], s[1:], g[:-1]
+        for end in range(len(x), 0, -max_len):
+            start = max(0, end - max_len)
+            inp.append(x[start:end])
+            tgt.append(y[start:end])
+            gp.append(z[start:end])
+    return SeqBatch(
+        torch.from_numpy(right_align(inp, max_len)),
+        torch.from_numpy(right_align(tgt, max_len)),
+        torch.from_numpy(right_align(gp, max_len)),
+    )
+
+
+@torch.no_grad()
+def last_position_scores(
+    net: SeqNet,
+    seqs: torch.Tensor,
+    gaps: torch.Tensor | None,
+    device: torch.device,
+    batch_size: int = 256,
+) -> torch.Tensor:
+    """Scores (B, N_items) of the next item after each right-aligned sequence."""
+    net.eval()
+    items = net.item_vectors()
+    out = []
+    for start in range(0, len(seqs), batch_size):
+        s = seqs[start : start + batch_size].to(device)
+        g = None if gaps is None else gaps[start : start + batch_size].to(device)
+        h = net.encode(s, g, None, items)[:, -1]  # (B, C)
+        out.append((h @ items[1:].T).float().cpu())
+    return torch.cat(out) if out else torch.zeros(0, net.cfg.n_items)
+
+
+def ndcg_at_10(scores: torch.Tensor, targets: torch.Tensor, seen: list[np.ndarray]) -> float:
+    """Mean NDCG@10 of one target per row, the row's earlier items excluded."""
+    scores = scores.clone()
+    for r, items in enumerate(seen):
+        scores[r, torch.from_numpy(items)] = -math.inf
+    target_scores = scores[torch.arange(len(targets)), targets]
+    rank = (scores > target_scores[:, None]).sum(dim=1)
+    gains = torch.where(rank < 10, 1.0 / torch.log2(rank.float() + 2.0), torch.zeros(()))
+    return float(gains.mean()) if len(gains) else 0.0
+
+
+def train(
+    net: SeqNet,
+    windows: SeqBatch,
+    valid: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, list[np.ndarray]] | None,
+    cfg: TrainConfig,
+    device: torch.device,
+    *,
+    on_epoch: Callable[[SeqNet, dict[str, Any]], None] | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Adam on full-softmax cross-entropy; keeps the weights of the best validation epoch.
+
+    ``valid`` = (right-aligned prefixes, their gaps or None, target item indices, items to
+    exclude per row). Returns the per-epoch history and the best epoch (1-based).
+    """
+    gen = torch.Generator().manual_seed(cfg.seed)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    use_amp = device.type == "cuda"
+    history: list[dict[str, Any]] = []
+    best, best_epoch, best_state, stale = -1.0, 0, None, 0
+    trained = 0.0
+    bar = tqdm(range(1, cfg.epochs + 1), desc="train sequential", disable=not cfg.progress)
+    for epoch in bar:
+        net.train()
+        start = time.perf_counter()
+        order = torch.randperm(len(windows.inputs), generator=gen)
+        total, count = 0.0, 0
+        for i in range(0, len(order), cfg.batch_size):
+            idx = order[i : i + cfg.batch_size]
+            seq = windows.inputs[idx].to(device)
+            tgt = windows.targets[idx].to(device)
+            gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                _, loss = net(seq, tgt, gaps)
+            assert loss is not None
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            n = int((tgt > 0).sum())
+            total += loss.item() * n
+            count += n
+        trained += time.perf_counter() - start
+        row: dict[str, Any] = {
+            "epoch": epoch,
+            "loss": total / max(count, 1),
+            "train_seconds": round(trained, 2),
+        }
+        if valid is not None:
+            prefixes, vgaps, targets, seen = valid
+            row["valid_ndcg@10"] = ndcg_at_10(
+                last_position_scores(net, prefixes, vgaps, device), targets, seen
+            )
+            if row["valid_ndcg@10"] > best:
+                best, best_epoch, stale = row["valid_ndcg@10"], epoch, 0
+                best_state = copy.deepcopy(net.state_dict())
+            else:
+                stale += 1
+        history.append(row)
+        if on_epoch is not None:
+            on_epoch(net, row)
+        bar.set_postfix(loss=f"{row['loss']:.3f}", valid=f"{row.get('valid_ndcg@10', 0):.4f}")
+        if valid is not None and stale >= cfg.patience:
+            break
+        if cfg.time_budget_s is not None and trained >= cfg.time_budget_s:
+            break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    return history, best_epoch or len(history)

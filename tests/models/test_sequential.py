@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+import torch
+
+from lmrec.data.interactions import Interactions
+from lmrec.data.vocab import Vocabulary
+from lmrec.models.seq import SeqConfig, SeqNet, SequentialRecommender
+from lmrec.models.seq.train import gap_buckets, make_windows, right_align
+from lmrec.testing import RecommenderContract
+
+FAST = {
+    "embedding_size": 32,
+    "n_layers": 1,
+    "n_heads": 1,
+    "max_len": 32,
+    "epochs": 60,
+    "patience": 60,
+    "learning_rate": 0.01,
+    "dropout": 0.0,
+    "batch_size": 64,
+    "text_encoder": "hashing-64",
+    "num_threads": 1,
+}
+
+
+class TestSequential(RecommenderContract):
+    expected_ndcg = 0.15
+    # The checkerboard is about co-occurrence, with sequences that end where nothing follows;
+    # test_learns_a_deterministic_sequence below checks what this model is for.
+    solves_checkerboard = False
+
+    def model_factory(self) -> SequentialRecommender:
+        return SequentialRecommender(**FAST)
+
+
+def test_windows_cover_every_target_once() -> None:
+    tokens = [np.arange(1, 8), np.array([5]), np.array([3, 4])]
+    gaps = [np.ones(7, dtype=np.int64), np.ones(1, dtype=np.int64), np.ones(2, dtype=np.int64)]
+    w = make_windows(tokens, gaps, max_len=4)
+    # user 0: inputs 1..6 targets 2..7 -> windows [3,4,5,6]->[4..7] and [1,2]->[2,3]; user 2: [3]->[4]
+    assert w.inputs.tolist() == [[3, 4, 5, 6], [0, 0, 1, 2], [0, 0, 0, 3]]
+    assert w.targets.tolist() == [[4, 5, 6, 7], [0, 0, 2, 3], [0, 0, 0, 4]]
+    assert right_align([np.array([1, 2, 3])], 2).tolist() == [[2, 3]]
+
+
+def test_gap_buckets() -> None:
+    assert gap_buckets(np.array([0, 0, 1, 4, 1000]), 8).tolist() == [1, 1, 2, 3, 8]
+    assert gap_buckets(np.array([5, 9]), 0).tolist() == [0, 0]
+
+
+def test_network_is_causal() -> None:
+    torch.manual_seed(0)
+    net = SeqNet(SeqConfig(n_items=10, max_len=6, dim=16, n_layers=2, n_heads=2, dropout=0.0))
+    net.eval()
+    a = torch.tensor([[0, 1, 2, 3, 4, 5]])
+    b = torch.tensor([[0, 1, 2, 3, 9, 7]])  # differs only after position 3
+    ha, hb = net.encode(a), net.encode(b)
+    torch.testing.assert_close(ha[:, :4], hb[:, :4])
+    assert not torch.allclose(ha[:, 4:], hb[:, 4:])
+
+
+def test_loss_is_full_softmax_cross_entropy() -> None:
+    torch.manual_seed(0)
+    net = SeqNet(SeqConfig(n_items=7, max_len=4, dim=8, n_layers=1, n_heads=1, dropout=0.0))
+    net.eval()
+    seq = torch.tensor([[0, 1, 2, 3]])
+    tgt = torch.tensor([[0, 2, 3, 4]])
+    logits, loss = net(seq, tgt)
+    h = net.encode(seq)[0, 1:]
+    ref = torch.nn.functional.cross_entropy(h @ net.item_vectors()[1:].T, tgt[0, 1:] - 1)
+    assert logits.shape == (3, 7)
+    torch.testing.assert_close(loss, ref)
+
+
+def test_learns_a_deterministic_sequence() -> None:
+    # every user walks 8 steps along a cycle of 40 items: the next item after k is k + 1
+    n_users, n_items = 60, 40
+    rows = [(f"u{u}", f"i{(u + t) % n_items}", t) for u in range(n_users) for t in range(8)]
+    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
+    data = Interactions.from_frame(
+        frame,
+        Vocabulary([f"u{u}" for u in range(n_users)]),
+        Vocabulary([f"i{i}" for i in range(n_items)]),
+    )
+    params = {**FAST, "text_encoder": None, "epochs": 150, "patience": 150}
+    model = SequentialRecommender(**params).fit(data)
+    ids, _ = model.recommend(np.arange(n_users), 1)
+    expected = [(u + 8) % n_items for u in range(n_users)]
+    assert np.mean(ids[:, 0] == expected) > 0.9
+    assert model.best_epoch_ >= 1
+    assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+
+
+def test_text_pathway_scores_unseen_items() -> None:
+    # item "new" never occurs in training but shares its text with "a"
+    items = pl.DataFrame(
+        {"item_id": ["a", "b", "new"], "text": ["space robots", "romantic comedy", "space robots"]}
+    )
+    frame = pl.DataFrame(
+        {
+            "user_id": ["u", "u", "v", "v"],
+            "item_id": ["a", "b", "b", "a"],
+            "timestamp": [1, 2, 3, 4],
+        }
+    )
+    data = Interactions.from_frame(
+        frame, Vocabulary(["u", "v"]), Vocabulary(["a", "b", "new"]), items=items
+    )
+    model = SequentialRecommender(**FAST).fit(data)
+    vec = model.item_vectors()
+    assert np.abs(vec[2]).sum() > 0  # a text-only vector, not zero
+    # its id embedding (token 3) was zeroed: the text pathway alone represents it
+    assert np.allclose(model.net_.item_emb.weight[3].detach().numpy(), 0)
+    cos = vec[2] @ vec[0] / (np.linalg.norm(vec[2]) * np.linalg.norm(vec[0]))
+    assert cos > 0.5  # close to "a", whose text it shares
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.gpu
+def test_cuda_matches_cpu_scores() -> None:
+    rows = [(f"u{u}", f"i{(u + t) % 12}", t) for u in range(10) for t in range(6)]
+    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
+    data = Interactions.from_frame(
+        frame, Vocabulary([f"u{u}" for u in range(10)]), Vocabulary([f"i{i}" for i in range(12)])
+    )
+    cpu = SequentialRecommender(**{**FAST, "text_encoder": None, "epochs": 3, "device": "cpu"}).fit(
+        data
+    )
+    gpu = SequentialRecommender(
+        **{**FAST, "text_encoder": None, "epochs": 3, "device": "cuda"}
+    ).fit(data)
+    assert cpu.score(np.arange(10)).shape == gpu.score(np.arange(10)).shape
