@@ -14,6 +14,14 @@ __all__ = ["load_demo_data", "run_demo"]
 
 log = logging.getLogger(__name__)
 
+DEMO_MODELS = ["pop", "itemknn", "ease", "als", "bpr", "content", "sequential", "hybrid"]
+#: Kept small so that the whole demo stays under five minutes on two cores; the full-size runs
+#: are in benchmarks/.
+DEMO_PARAMS: dict[str, dict[str, Any]] = {
+    "sequential": {"time_budget_s": 60.0},
+    "hybrid": {"components": ["ease", "als", "itemknn", "content"]},
+}
+
 
 def load_demo_data(ml100k: Path, work: Path, *, download: bool = True) -> tuple[Dataset, str]:
     """MovieLens 100K from ``ml100k`` if present, else downloaded, else a synthetic dataset."""
@@ -35,6 +43,7 @@ def run_demo(
     data.save(out / "dataset")
     split = split_loo(data)
     split.save(out / "split")
-    names = models or ["pop", "itemknn", "ease", "als", "bpr"]
-    report = evaluate(split, names, EvalConfig(k=10), out=out / "report")
+    names = models or DEMO_MODELS
+    params = {n: p for n, p in DEMO_PARAMS.items() if n in names}
+    report = evaluate(split, names, EvalConfig(k=10), out=out / "report", params=params)
     return report, source

@@ -23,7 +23,9 @@ def demo(
         "--download/--no-download",
         help="Try to download MovieLens 100K when no local copy exists.",
     ),
-    models: str = typer.Option("pop,itemknn,ease,als,bpr", "--models", help="Models to compare."),
+    models: str = typer.Option(
+        "pop,itemknn,ease,als,bpr,content,sequential,hybrid", "--models", help="Models to compare."
+    ),
 ) -> None:
     """Import (local MovieLens 100K, else a download, else synthetic data), split, evaluate."""
     from lmrec.demo import run_demo

@@ -234,9 +234,7 @@ def hold_out_items(split: Split, share: float, *, seed: int = 0) -> tuple[Split,
         )
     )
     rng = np.random.default_rng(seed)
-    cold = sorted(
-        rng.choice(ids, size=max(1, round(share * len(ids))), replace=False).tolist()
-    )
+    cold = sorted(rng.choice(ids, size=max(1, round(share * len(ids))), replace=False).tolist())
     keep = ~pl.col("item_id").cast(pl.String).is_in(cold)
     meta = {**split.meta, "cold_items": share, "cold_items_removed": len(cold)}
     return (

@@ -136,8 +136,10 @@ class Recommender(ABC):
 
     # -- parameters and storage ----------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, in JSON's form (tuples as lists), as saved in config.json."""
         sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+        params = {p: getattr(self, p) for p in sig.parameters if p != "self"}
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
     def _state(self) -> dict[str, np.ndarray]:
         """Learned arrays beyond what the base class stores (override in models)."""
@@ -145,6 +147,12 @@ class Recommender(ABC):
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:  # noqa: B027 - optional hook
         """Restore what :meth:`_state` returned (override in models)."""
+
+    def _save_files(self, folder: Path) -> None:  # noqa: B027 - optional hook
+        """Write state that is not arrays (e.g. sub-models) into ``folder`` (override)."""
+
+    def _load_files(self, folder: Path) -> None:  # noqa: B027 - optional hook
+        """Read what :meth:`_save_files` wrote (override)."""
 
     def save(self, path: str | Path) -> Path:
         self._check_fitted()
@@ -158,6 +166,7 @@ class Recommender(ABC):
             **{k: np.ascontiguousarray(v) for k, v in self._state().items()},
         }
         save_file(state, str(out / "state.safetensors"))
+        self._save_files(out)
         config = {
             "format": "lmrec-model",
             "version": FORMAT_VERSION,
@@ -194,6 +203,7 @@ class Recommender(ABC):
         )
         model.popularity_ = state.pop("_popularity")
         model._set_state(state)
+        model._load_files(src)
         return model
 
     def __repr__(self) -> str:

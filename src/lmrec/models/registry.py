@@ -16,7 +16,7 @@ _ALIASES = {
     "sasrec": "sequential",
     "seq": "sequential",
 }
-MODEL_NAMES = ("pop", "itemknn", "als", "bpr", "ease", "content", "sequential")
+MODEL_NAMES = ("pop", "itemknn", "als", "bpr", "ease", "content", "sequential", "hybrid")
 
 
 def get_model_class(name: str) -> type[Recommender]:
@@ -29,6 +29,10 @@ def get_model_class(name: str) -> type[Recommender]:
         "pop": Popularity, "itemknn": ItemKNN, "als": ALS, "bpr": BPR, "ease": EASE,
     }  # fmt: skip
     key = _ALIASES.get(name.lower(), name.lower())
+    if key == "hybrid":
+        from lmrec.models.hybrid import HybridRanker
+
+        return HybridRanker
     if key == "content":
         from lmrec.models.content import ContentRecommender
 

@@ -43,14 +43,14 @@ class SequentialRecommender(Recommender):
 
     def __init__(
         self,
-        max_len: int = 200,
+        max_len: int = 50,
         embedding_size: int = 64,
         n_layers: int = 2,
         n_heads: int = 2,
-        dropout: float = 0.2,
+        dropout: float = 0.5,
         epochs: int = 200,
         batch_size: int = 128,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 3e-3,
         patience: int = 10,
         text_encoder: str | None = "all-MiniLM-L6-v2",
         use_ids: bool = True,
