@@ -252,3 +252,38 @@ def test_console_script_runs() -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_movielens_latest_folder_end_to_end(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "ml-latest"
+    folder.mkdir()
+    data = synthetic_dataset(n_users=40, n_items=30, seed=4)
+    movies = ["movieId,title,genres"] + [
+        f'{i.removeprefix("i")},"{t}",{"|".join(c)}'
+        for i, t, c in data.items.select("item_id", "title", "categories").iter_rows()
+    ]
+    (folder / "movies.csv").write_text("\n".join(movies) + "\n")
+    ratings = ["userId,movieId,rating,timestamp"] + [
+        f"{u.removeprefix('u')},{i.removeprefix('i')},{v},{t}"
+        for u, i, v, t in data.interactions.select(
+            "user_id", "item_id", "value", "timestamp"
+        ).iter_rows()
+    ]
+    (folder / "ratings.csv").write_text("\n".join(ratings) + "\n")
+    code, _, err = run("data", "import", folder, "--format", "movielens", "--out", tmp_path / "ds")
+    assert code == 0, err
+    code, _, err = run(
+        "evaluate",
+        "--dataset",
+        tmp_path / "ds",
+        "--models",
+        "pop,ease",
+        "--out",
+        tmp_path / "r",
+        "--no-progress",
+        "--n-boot",
+        "50",
+    )
+    assert code == 0, err
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["counts"]["test_users"] == 40

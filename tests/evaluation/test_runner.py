@@ -105,3 +105,21 @@ def test_temporal_split_with_unknown_test_users(tmp_path: Path) -> None:
 def test_unknown_model_fails_before_work(split: Split) -> None:
     with pytest.raises(UsageError, match="unknown model 'sasrec2'"):
         evaluate(split, ["pop", "sasrec2"], CFG)
+
+
+def test_restrict_columns_drops_stored_zeros() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from lmrec.evaluation.runner import restrict_columns
+
+    truth = sp.csr_matrix(np.array([[1.0, 0, 1], [0, 1, 0]]))
+    out = restrict_columns(truth, np.array([True, False, False]))
+    assert np.diff(out.indptr).tolist() == [1, 0]  # user 1 has no relevant item left
+
+
+def test_cold_start_counts_only_cold_targets(split: Split) -> None:
+    report = evaluate(split, ["pop"], EvalConfig(n_boot=50, progress=False, cold_items=0.2))
+    cold = report["cold_start"]
+    assert 0 < cold["test_cases"] < report["counts"]["test_users"]
+    assert cold["models"]["pop"]["Recall@20"]["mean"] == 0.0

@@ -44,7 +44,7 @@ def _plots(
         ax.bar(names, means, yerr=err, capsize=4, color="#4C72B0")
         ax.set_title(label)
         ax.tick_params(axis="x", rotation=30)
-    fig.suptitle("Accuracy with 95% bootstrap intervals")
+    fig.suptitle("Accuracy with 95% bootstrap intervals", y=1.04)
     out.append(("Accuracy", _png(fig)))
     plt.close(fig)
 

@@ -104,7 +104,7 @@ def _segments(
             }
     truth = data.test_truth.tocsr()
     for seg, items in (("items:head", head), ("items:tail", ~head)):
-        restricted = sp.csr_matrix(truth.multiply(items[None, :].astype(np.float32)))
+        restricted = restrict_columns(truth, items)
         rows = np.diff(restricted.indptr) > 0
         if rows.any():
             acc = accuracy_per_user(recs[rows], restricted[rows], k)
@@ -221,6 +221,14 @@ def evaluate(
     return report
 
 
+def restrict_columns(truth: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    """``truth`` with only the items where ``keep`` is true, without stored zeros (a stored zero
+    would count as a relevant item)."""
+    out = sp.csr_matrix(truth.multiply(keep[None, :].astype(np.float32)))
+    out.eliminate_zeros()
+    return out
+
+
 def hold_out_items(split: Split, share: float, *, seed: int = 0) -> tuple[Split, list[str]]:
     """Remove a seeded random ``share`` of the items from train and validation entirely; the test
     part keeps them, so test cases whose target is such an item measure cold start."""
@@ -260,7 +268,7 @@ def _cold_start(
     """Accuracy on the test cases whose held-out item never occurred in training."""
     cold = np.zeros(data.train.n_items, dtype=bool)
     cold[data.item_vocab.indices(cold_ids)] = True
-    truth = sp.csr_matrix(data.test_truth.multiply(cold[None, :].astype(np.float32)))
+    truth = restrict_columns(data.test_truth, cold)
     rows = np.diff(truth.indptr) > 0
     out: dict[str, Any] = {
         "items_removed": len(cold_ids),

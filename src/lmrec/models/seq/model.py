@@ -55,6 +55,7 @@ class SequentialRecommender(Recommender):
         text_encoder: str | None = "all-MiniLM-L6-v2",
         use_ids: bool = True,
         time_gaps: bool = False,
+        id_dropout: float = 0.0,
         time_budget_s: float | None = None,
         random_state: int = 0,
         device: str = "auto",
@@ -73,6 +74,7 @@ class SequentialRecommender(Recommender):
         self.text_encoder = text_encoder
         self.use_ids = use_ids
         self.time_gaps = time_gaps
+        self.id_dropout = id_dropout
         self.time_budget_s = time_budget_s
         self.random_state = random_state
         self.device = device
@@ -96,6 +98,7 @@ class SequentialRecommender(Recommender):
             text_dim=0 if text is None else text.shape[1],
             use_ids=self.use_ids,
             n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
+            id_dropout=self.id_dropout,
         )
         net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
         seqs, stamps = self._user_sequences(data)
@@ -227,6 +230,7 @@ class SequentialRecommender(Recommender):
             text_dim=text_dim,
             use_ids=self.use_ids,
             n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
+            id_dropout=self.id_dropout,
         )
         net = SeqNet(cfg)
         net.load_state_dict(

@@ -27,6 +27,7 @@ class SeqConfig:
     use_ids: bool = True  # False: items are represented by their text alone
     n_gap_buckets: int = 0  # 0: no time-gap encoding; else log2-bucketed gaps
     n_event_types: int = 0  # 0: no event-type side information
+    id_dropout: float = 0.0  # training: share of items whose id vector is dropped (text only)
 
     def to_dict(self) -> dict[str, int | float | bool]:
         return asdict(self)
@@ -93,8 +94,15 @@ class SeqNet(nn.Module):
         self.ln_f = nn.LayerNorm(cfg.dim)
 
     def item_vectors(self) -> torch.Tensor:
-        """Representation of every token (N+1, C): id embedding + projected text embedding."""
+        """Representation of every token (N+1, C): id embedding + projected text embedding.
+
+        In training, ``id_dropout`` drops the id vector of a random share of items, so that the
+        text pathway alone must represent items (as it must for items never seen in training).
+        """
         vec = self.item_emb.weight if self.cfg.use_ids else torch.zeros_like(self.item_emb.weight)
+        if self.training and self.cfg.id_dropout > 0 and self.cfg.text_dim:
+            keep = torch.rand(len(vec), 1, device=vec.device) >= self.cfg.id_dropout
+            vec = vec * keep
         if self.cfg.text_dim:
             vec = vec + self.text_proj(self.text)
             vec = vec.masked_fill(torch.arange(len(vec), device=vec.device)[:, None] == 0, 0.0)
@@ -129,6 +137,7 @@ class SeqNet(nn.Module):
         targets: torch.Tensor | None = None,
         gaps: torch.Tensor | None = None,
         events: torch.Tensor | None = None,
+        candidates: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """With ``targets`` (B, T; 0 = none): full-softmax cross-entropy over the catalog at
         every target position, and logits of those positions (N_targets, N_items). Without:
@@ -140,5 +149,7 @@ class SeqNet(nn.Module):
             return h[:, -1] @ weights.T, None
         keep = targets > 0
         logits = h[keep] @ weights.T  # (N_targets, N)
+        if candidates is not None:  # items absent from training are not taught as negatives
+            logits = logits.masked_fill(~candidates[None, :], float("-inf"))
         loss = F.cross_entropy(logits, targets[keep] - 1)
         return logits, loss

@@ -126,6 +126,11 @@ def train(
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     use_amp = device.type == "cuda"
+    # only items that occur in training take part in the softmax
+    present = torch.zeros(net.cfg.n_items + 1, dtype=torch.bool)
+    present[windows.inputs.flatten()] = True
+    present[windows.targets.flatten()] = True
+    candidates = present[1:].to(device)
     history: list[dict[str, Any]] = []
     best, best_epoch, best_state, stale = -1.0, 0, None, 0
     trained = 0.0
@@ -141,7 +146,7 @@ def train(
             tgt = windows.targets[idx].to(device)
             gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                _, loss = net(seq, tgt, gaps)
+                _, loss = net(seq, tgt, gaps, candidates=candidates)
             assert loss is not None
             opt.zero_grad(set_to_none=True)
             loss.backward()

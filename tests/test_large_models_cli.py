@@ -1,0 +1,162 @@
+"""The large-model paths from the command line: query requests, cold-start protocol, and the
+packaged sentence encoder loaded offline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from lmrec.cli import main
+from lmrec.data import split_loo, synthetic_dataset
+
+
+def run(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["lmrec", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_query_search_and_blend(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split_loo(synthetic_dataset(n_users=60, n_items=80, seed=1)).save(tmp_path / "split")
+    code, _, err = run(
+        [
+            "train",
+            str(tmp_path / "split"),
+            "--models",
+            "content",
+            "--out",
+            str(tmp_path / "art"),
+            "--param",
+            'content.text_encoder="hashing"',
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    code, out, err = run(
+        [
+            "recommend",
+            str(tmp_path / "art"),
+            "--query",
+            "haunted cabin curse",
+            "--text-encoder",
+            "hashing",
+            "--k",
+            "5",
+            "--json",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["fallback"] is None
+    assert len(res["items"]) == 5
+    # semantic search: the top results are horror titles
+    items = pl.read_parquet(tmp_path / "art" / "items.parquet")
+    top = items.filter(pl.col("item_id") == res["items"][0]["item_id"])
+    assert "horror" in top["categories"].item().to_list()  # search by meaning of the request
+    code, out, err = run(
+        [
+            "recommend",
+            str(tmp_path / "art"),
+            "--user",
+            "u3",
+            "--query",
+            "space robots",
+            "--text-encoder",
+            "hashing",
+            "--json",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    code, _, err = run(["recommend", str(tmp_path / "art")], capsys, monkeypatch)
+    assert code == 2
+    assert "give --user, --query or both" in err
+
+
+def test_cold_items_protocol(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    split_loo(synthetic_dataset(n_users=150, n_items=120, seed=2)).save(tmp_path / "split")
+    code, _out, err = run(
+        [
+            "evaluate",
+            "--split",
+            str(tmp_path / "split"),
+            "--models",
+            "pop,content",
+            "--param",
+            'content.text_encoder="hashing"',
+            "--cold-items",
+            "0.2",
+            "--no-tune",
+            "--no-progress",
+            "--n-boot",
+            "50",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    cold = json.loads((tmp_path / "r" / "report.json").read_text())["cold_start"]
+    assert cold["items_removed"] == 24
+    assert cold["test_cases"] > 0
+    pop = cold["models"]["pop"]["Recall@20"]["mean"]
+    content = cold["models"]["content"]["Recall@20"]["mean"]
+    assert pop == 0.0  # popularity cannot rank what nobody has seen above what people have
+    assert content > pop
+    code, _, err = run(
+        [
+            "evaluate",
+            "--split",
+            str(tmp_path / "split"),
+            "--models",
+            "pop",
+            "--cold-items",
+            "1.5",
+            "--out",
+            str(tmp_path / "r2"),
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2
+    assert "--cold-items must be between 0 and 1" in err
+
+
+def test_packaged_minilm_loads_offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("LMREC_CACHE", str(tmp_path))
+    from lmrec.text import encode_items
+
+    texts = [
+        "a space adventure with robots",
+        "robots travel through the galaxy",
+        "a romantic comedy about a wedding",
+    ]
+    emb = encode_items(texts)
+    assert emb.shape == (3, 384)
+    assert emb.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-5)
+    assert emb[0] @ emb[1] > emb[0] @ emb[2]  # meaning, not just words
+    assert list(tmp_path.glob("embeddings/*.safetensors"))  # cached
+    np.testing.assert_allclose(encode_items(texts), emb)
