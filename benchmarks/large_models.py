@@ -28,8 +28,6 @@ from ml100k import machine  # noqa: E402
 MODELS = ["pop", "itemknn", "als", "bpr", "ease", "content", "sequential", "hybrid"]
 #: id dropout makes the text pathway carry items on its own (0 gave Recall@20 0 on cold items)
 COLD_SEQ = {"id_dropout": 0.3}
-#: id dropout makes the text pathway carry items on its own (0 gave Recall@20 0 on cold items)
-COLD_SEQ = {"id_dropout": 0.3}
 
 
 def encoder_speed(texts: list[str]) -> dict[str, float]:
@@ -61,12 +59,6 @@ def main() -> None:
         default="all",
         help="cold: only the cold-start protocol (a few minutes)",
     )
-    ap.add_argument(
-        "--only",
-        choices=["all", "cold"],
-        default="all",
-        help="cold: only the cold-start protocol (a few minutes)",
-    )
     args = ap.parse_args()
 
     from lmrec.data import read_movielens_100k, split_loo
@@ -76,16 +68,6 @@ def main() -> None:
 
     data = read_movielens_100k(args.ml100k)
     split = split_loo(data)
-    cold = evaluate(
-        split,
-        ["pop", "content", "sequential"],
-        EvalConfig(progress=False, cold_items=0.1, tune=False),
-        out=args.out / "cold",
-        params={"sequential": COLD_SEQ},
-    )
-    write_section(args.results, "## Cold start on MovieLens 100K", cold_section(cold))
-    if args.only == "cold":
-        return
     cold = evaluate(
         split,
         ["pop", "content", "sequential"],
