@@ -23,7 +23,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from ml100k import machine  # noqa: E402
+from ml100k import machine, write_section  # noqa: E402
 
 MODELS = ["pop", "itemknn", "als", "bpr", "ease", "content", "sequential", "hybrid"]
 #: id dropout makes the text pathway carry items on its own (0 gave Recall@20 0 on cold items)
@@ -209,18 +209,6 @@ def cold_section(cold: dict[str, Any]) -> str:
             "",
         ]
     )
-
-
-def write_section(path: Path, heading: str, section: str) -> None:
-    text = path.read_text() if path.is_file() else "# Benchmark results\n\n"
-    start = text.find(heading)
-    if start >= 0:
-        end = text.find("\n## ", start + 5)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
-    print(section)
 
 
 if __name__ == "__main__":

@@ -150,9 +150,13 @@ def write_results(args: argparse.Namespace, rows: list[tuple[str, dict]]) -> Non
             "",
         ]
     )
-    path = args.results
+    write_section(args.results, "## MovieLens 100K baselines", section)
+
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    """Replace the section under ``heading`` in RESULTS.md (or append it)."""
     text = path.read_text() if path.is_file() else "# Benchmark results\n\n"
-    start = text.find("## MovieLens 100K baselines")
+    start = text.find(heading)
     if start >= 0:
         end = text.find("\n## ", start + 5)
         text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")

@@ -88,18 +88,7 @@ class SequentialRecommender(Recommender):
         torch.manual_seed(self.random_state)
         device = pick_device(self.device)
         text = self._text_embeddings(data)
-        cfg = SeqConfig(
-            n_items=data.n_items,
-            max_len=self.max_len,
-            dim=self.embedding_size,
-            n_layers=self.n_layers,
-            n_heads=self.n_heads,
-            dropout=self.dropout,
-            text_dim=0 if text is None else text.shape[1],
-            use_ids=self.use_ids,
-            n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
-            id_dropout=self.id_dropout,
-        )
+        cfg = self._net_config(data.n_items, 0 if text is None else text.shape[1])
         net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
         seqs, stamps = self._user_sequences(data)
         tokens = [s.astype(np.int64) + 1 for s in seqs]
@@ -147,6 +136,20 @@ class SequentialRecommender(Recommender):
         self.train_seconds_ = time.perf_counter() - start
         self.windows_ = len(windows.inputs)
         self._store_sequences(tokens, gaps)
+
+    def _net_config(self, n_items: int, text_dim: int) -> SeqConfig:
+        return SeqConfig(
+            n_items=n_items,
+            max_len=self.max_len,
+            dim=self.embedding_size,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            dropout=self.dropout,
+            text_dim=text_dim,
+            use_ids=self.use_ids,
+            n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
+            id_dropout=self.id_dropout,
+        )
 
     def _text_embeddings(self, data: Interactions) -> np.ndarray | None:
         if self.text_encoder is None:
@@ -220,18 +223,7 @@ class SequentialRecommender(Recommender):
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         text_dim = state["net.text"].shape[1] if "net.text" in state else 0
-        cfg = SeqConfig(
-            n_items=self.n_items_,
-            max_len=self.max_len,
-            dim=self.embedding_size,
-            n_layers=self.n_layers,
-            n_heads=self.n_heads,
-            dropout=self.dropout,
-            text_dim=text_dim,
-            use_ids=self.use_ids,
-            n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
-            id_dropout=self.id_dropout,
-        )
+        cfg = self._net_config(self.n_items_, text_dim)
         net = SeqNet(cfg)
         net.load_state_dict(
             {k[4:]: torch.from_numpy(v.copy()) for k, v in state.items() if k.startswith("net.")}
