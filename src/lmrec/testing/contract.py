@@ -142,6 +142,8 @@ class RecommenderContract:
         assert not list((tmp_path / "m").glob("*.pkl"))
 
     def test_pickle_round_trip(self, fitted) -> None:  # type: ignore[no-untyped-def]
+        # In memory only, so models can cross process boundaries (multiprocessing); files
+        # users load are safetensors + JSON (test_save_load_round_trip).
         clone = pickle.loads(pickle.dumps(fitted))
         np.testing.assert_array_equal(clone.recommend(0, 5)[0], fitted.recommend(0, 5)[0])
 
