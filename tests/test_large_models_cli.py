@@ -4,36 +4,22 @@ packaged sentence encoder loaded offline."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from lmrec.cli import main
 from lmrec.data import split_loo, synthetic_dataset
 
 
-def run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["lmrec", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_query_search_and_blend(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    cli,  # type: ignore[no-untyped-def]
 ) -> None:
     split_loo(synthetic_dataset(n_users=60, n_items=80, seed=1)).save(tmp_path / "split")
-    code, _, err = run(
-        [
+    code, _, err = cli(
+        *[
             "train",
             str(tmp_path / "split"),
             "--models",
@@ -42,13 +28,11 @@ def test_query_search_and_blend(
             str(tmp_path / "art"),
             "--param",
             'content.text_encoder="hashing"',
-        ],
-        capsys,
-        monkeypatch,
+        ]
     )
     assert code == 0, err
-    code, out, err = run(
-        [
+    code, out, err = cli(
+        *[
             "recommend",
             str(tmp_path / "art"),
             "--query",
@@ -58,9 +42,7 @@ def test_query_search_and_blend(
             "--k",
             "5",
             "--json",
-        ],
-        capsys,
-        monkeypatch,
+        ]
     )
     assert code == 0, err
     res = json.loads(out)
@@ -70,8 +52,8 @@ def test_query_search_and_blend(
     items = pl.read_parquet(tmp_path / "art" / "items.parquet")
     top = items.filter(pl.col("item_id") == res["items"][0]["item_id"])
     assert "horror" in top["categories"].item().to_list()  # search by meaning of the request
-    code, out, err = run(
-        [
+    code, out, err = cli(
+        *[
             "recommend",
             str(tmp_path / "art"),
             "--user",
@@ -81,22 +63,21 @@ def test_query_search_and_blend(
             "--text-encoder",
             "hashing",
             "--json",
-        ],
-        capsys,
-        monkeypatch,
+        ]
     )
     assert code == 0, err
-    code, _, err = run(["recommend", str(tmp_path / "art")], capsys, monkeypatch)
+    code, _, err = cli(*["recommend", str(tmp_path / "art")])
     assert code == 2
     assert "give --user, --query or both" in err
 
 
 def test_cold_items_protocol(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    cli,  # type: ignore[no-untyped-def]
 ) -> None:
     split_loo(synthetic_dataset(n_users=150, n_items=120, seed=2)).save(tmp_path / "split")
-    code, _out, err = run(
-        [
+    code, _out, err = cli(
+        *[
             "evaluate",
             "--split",
             str(tmp_path / "split"),
@@ -112,9 +93,7 @@ def test_cold_items_protocol(
             "50",
             "--out",
             str(tmp_path / "r"),
-        ],
-        capsys,
-        monkeypatch,
+        ]
     )
     assert code == 0, err
     cold = json.loads((tmp_path / "r" / "report.json").read_text())["cold_start"]
@@ -124,8 +103,8 @@ def test_cold_items_protocol(
     content = cold["models"]["content"]["Recall@20"]["mean"]
     assert pop == 0.0  # popularity cannot rank what nobody has seen above what people have
     assert content > pop
-    code, _, err = run(
-        [
+    code, _, err = cli(
+        *[
             "evaluate",
             "--split",
             str(tmp_path / "split"),
@@ -135,9 +114,7 @@ def test_cold_items_protocol(
             "1.5",
             "--out",
             str(tmp_path / "r2"),
-        ],
-        capsys,
-        monkeypatch,
+        ]
     )
     assert code == 2
     assert "--cold-items must be between 0 and 1" in err

@@ -9,26 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from lmrec.cli import main
 from lmrec.data import synthetic_dataset
 
 
-def lmrec(
-    *args: str | Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["lmrec", *map(str, args)])
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    return lambda *args: lmrec(*args, capsys=capsys, monkeypatch=monkeypatch)
+def run(cli):  # type: ignore[no-untyped-def]
+    return cli
 
 
 @pytest.fixture

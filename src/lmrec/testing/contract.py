@@ -11,7 +11,6 @@ Example::
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import ClassVar
 
@@ -140,12 +139,6 @@ class RecommenderContract:
         np.testing.assert_array_equal(a, b)
         np.testing.assert_allclose(sa, sb, rtol=1e-5)
         assert not list((tmp_path / "m").glob("*.pkl"))
-
-    def test_pickle_round_trip(self, fitted) -> None:  # type: ignore[no-untyped-def]
-        # In memory only, so models can cross process boundaries (multiprocessing); files
-        # users load are safetensors + JSON (test_save_load_round_trip).
-        clone = pickle.loads(pickle.dumps(fitted))
-        np.testing.assert_array_equal(clone.recommend(0, 5)[0], fitted.recommend(0, 5)[0])
 
     def test_quality_floor(self) -> None:
         data = prepare(split_loo(synthetic_dataset(n_users=200, n_items=150, seed=1)))
