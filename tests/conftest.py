@@ -4,6 +4,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -43,3 +44,21 @@ def cli(
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def basket_file(tmp_path: Path) -> Path:
+    """Two kinds of shopper: breakfast (milk, cereal, juice, coffee) and barbecue (sausage,
+    buns, beer, mustard), a staple (water) in half the baskets, some one-item baskets."""
+    rng = np.random.default_rng(0)
+    kinds = [["milk", "cereal", "juice", "coffee"], ["sausage", "buns", "beer", "mustard"]]
+    lines = []
+    for _ in range(300):
+        kind = kinds[int(rng.integers(2))]
+        basket = list(rng.choice(kind, size=int(rng.integers(1, 4)), replace=False))
+        if rng.random() < 0.5:
+            basket.append("water")
+        lines.append(",".join(basket))
+    path = tmp_path / "baskets.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from lmrec.cli._common import console, metrics_table, parse_params, split_names
 from lmrec.errors import UsageError
 
+if TYPE_CHECKING:
+    from lmrec.cart.evaluation import BasketConfig
+
 
 def evaluate(
     models: str = typer.Option(
-        ..., "--models", "-m", help="Comma-separated: pop, itemknn, als, bpr, ease."
+        ...,
+        "--models",
+        "-m",
+        help="Comma-separated: pop, rules, itemknn, als, bpr, ease, content, sequential, hybrid "
+        "(ranking and basket tasks).",
     ),
     out: Path = typer.Option(
         ..., "--out", "-o", help="Folder for report.json, report.html, recs/."
@@ -22,6 +30,12 @@ def evaluate(
     ),
     dataset: Path | None = typer.Option(
         None, "--dataset", "-d", help="Or a dataset folder, split here with --protocol."
+    ),
+    task: str = typer.Option(
+        "ranking",
+        "--task",
+        help="ranking: top-N for users (split given or made by --protocol); basket: complete "
+        "held-out baskets (needs --dataset; every user is one basket).",
     ),
     protocol: str = typer.Option(
         "loo", "--protocol", help="With --dataset: loo, temporal or random."
@@ -44,12 +58,18 @@ def evaluate(
         "share of items (seeded) from training entirely and report "
         "Recall@20 on the test cases whose target is one of them.",
     ),
+    text_encoder: str = typer.Option(
+        "all-MiniLM-L6-v2",
+        "--text-encoder",
+        help="Basket task: sentence encoder that finds near-substitutes (name or folder).",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Tune on validation, refit on train + validation, rank all items for test users, report.
 
     Every model ranks the full catalog with each user's earlier items excluded.
     """
+    from lmrec.cart.evaluation import BasketConfig
     from lmrec.data import Dataset, Split, split_dataset
     from lmrec.evaluation import EvalConfig
     from lmrec.evaluation import evaluate as run
@@ -59,12 +79,22 @@ def evaluate(
         raise UsageError("give exactly one of --split or --dataset")
     if not 1 <= k <= 1000:
         raise UsageError(f"--k must be between 1 and 1000, not {k}")
+    if task not in ("ranking", "basket"):
+        raise UsageError(f"unknown --task '{task}'; known: ranking, basket")
     names = split_names(models)
     fixed = parse_params(param)
     for model_name, p in fixed.items():
         if model_name not in names:
             raise UsageError(f"--param names model '{model_name}', which is not in --models")
         create_model(model_name, **p)  # validate early
+    if task == "basket":
+        if dataset is None:
+            raise UsageError("--task basket needs --dataset (a dataset of baskets)")
+        cfg_b = BasketConfig(
+            k=k, seed=seed, tune=tune, n_boot=n_boot, progress=progress, text_encoder=text_encoder
+        )
+        _basket(dataset, names, out, cfg_b, fixed)
+        return
     if split is not None:
         s = Split.load(split)
     else:
@@ -94,3 +124,18 @@ def evaluate(
         for name, m in cold["models"].items():
             console.print(f"  {name:>12}: Recall@20 {m['Recall@20']['mean']:.4f}")
     console.print(f"report: {out / 'report.html'}  (json: {out / 'report.json'})")
+
+
+def _basket(
+    dataset: Path, names: list[str], out: Path, cfg: BasketConfig, fixed: dict[str, dict[str, Any]]
+) -> None:
+    from lmrec.cart.evaluation import evaluate_baskets
+    from lmrec.data import Dataset
+
+    k = cfg.k
+    report = evaluate_baskets(Dataset.load(dataset), names, cfg, out=out, params=dict(fixed))
+    console.print(metrics_table(report, [f"NDCG@{k}", f"HR@{k}", f"MRR@{k}", f"Coverage@{k}"]))
+    console.print(
+        f"{report['counts']['test_users']} held-out baskets, one item hidden in each; "
+        f"report: {out / 'report.html'}  (json: {out / 'report.json'})"
+    )

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from lmrec.cli._common import console
+
+if TYPE_CHECKING:
+    from lmrec.artifacts import Artifacts
+    from lmrec.models.base import Recommender
 
 
 def recommend(
@@ -22,6 +28,18 @@ def recommend(
         "e.g. 'a light-hearted space adventure'. With --user it is "
         "blended with the user's ranking; alone it searches the catalog.",
     ),
+    cart: str | None = typer.Option(
+        None,
+        "--cart",
+        help="Comma-separated item ids already in the cart: recommend what goes with them "
+        "(with --user, after that user's history).",
+    ),
+    allow_substitutes: bool = typer.Option(
+        False,
+        "--allow-substitutes",
+        help="With --cart: also recommend near-substitutes of cart items "
+        "(same category, very similar text).",
+    ),
     query_weight: float = typer.Option(
         0.5, "--query-weight", help="Share of the request in the blend (0..1)."
     ),
@@ -34,23 +52,29 @@ def recommend(
     k: int = typer.Option(10, "--k", help="How many items."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Recommend items for a user, or for a request in plain language, or both.
+    """Recommend items for a user, for a request in plain language, or for a cart.
 
-    An unknown user gets the popularity fallback (or, with --query, pure search).
+    An unknown user gets the popularity fallback (or, with --query, pure search). With --cart
+    the items in the cart and their near-substitutes are left out.
     """
     from lmrec.artifacts import Artifacts
     from lmrec.errors import UsageError
 
     if not 1 <= k <= 1000:
         raise UsageError(f"--k must be between 1 and 1000, not {k}")
-    if user is None and query is None:
-        raise UsageError("give --user, --query or both")
+    if user is None and query is None and cart is None:
+        raise UsageError("give --user, --query, --cart, or --user with one of the others")
+    if cart is not None and query is not None:
+        raise UsageError("give --cart or --query, not both")
     if not 0.0 <= query_weight <= 1.0:
         raise UsageError(f"--query-weight must be between 0 and 1, not {query_weight}")
     art = Artifacts.open(artifacts)
     rec = art.model(model)
     idx = -1 if user is None else art.user_vocab.index(user)
-    if query is not None:
+    reasons: dict[int, str] = {}
+    if cart is not None:
+        ids, scores, reasons = _complete(art, rec, cart, idx, k, text_encoder, allow_substitutes)
+    elif query is not None:
         from lmrec.logic import blend_query
         from lmrec.text import encode_items
 
@@ -67,23 +91,77 @@ def recommend(
             "item_id": art.item_vocab.raw(int(i)),
             "title": titles[int(i)],
             "score": float(s),
+            **({"reason": reasons[int(i)]} if int(i) in reasons else {}),
         }
         for r, (i, s) in enumerate(zip(ids[keep], scores[keep], strict=True))
     ]
-    fallback = idx < 0 and query is None
+    fallback = idx < 0 and query is None and cart is None
     if as_json:
         typer.echo(
             json.dumps(
-                {"user_id": user, "fallback": "popularity" if fallback else None, "items": rows},
+                {
+                    "user_id": user,
+                    **({"cart": _split_cart(cart)} if cart is not None else {}),
+                    "fallback": "popularity" if fallback else None,
+                    "items": rows,
+                },
                 indent=2,
             )
         )
         return
-    table = Table(
-        title=f"{rec.name} for user {user}" + (" (unknown: popular items)" if fallback else "")
-    )
-    for col in ("rank", "item_id", "title", "score"):
+    who = f"cart {cart}" if cart is not None and user is None else f"user {user}"
+    table = Table(title=f"{rec.name} for {who}" + (" (unknown: popular items)" if fallback else ""))
+    for col in ("rank", "item_id", "title", "score", *(["reason"] if reasons else [])):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r["rank"]), r["item_id"], str(r["title"]), f"{r['score']:.4f}")
+        extra = [str(r.get("reason", ""))] if reasons else []
+        table.add_row(str(r["rank"]), r["item_id"], str(r["title"]), f"{r['score']:.4f}", *extra)
     console.print(table)
+
+
+def _split_cart(cart: str) -> list[str]:
+    return [c.strip() for c in cart.split(",") if c.strip()]
+
+
+def _complete(
+    art: Artifacts,
+    rec: Recommender,
+    cart: str,
+    user_idx: int,
+    k: int,
+    text_encoder: str,
+    allow_substitutes: bool,
+) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Complements for ``cart`` (comma-separated raw ids), with a rule as reason for ``rules``."""
+    from lmrec.cart import complete_carts, substitute_matrix
+    from lmrec.errors import UsageError
+    from lmrec.models.rules import AssociationRules
+    from lmrec.text import encode_items
+
+    names = _split_cart(cart)
+    if not names:
+        raise UsageError("--cart is empty: give item ids separated by commas")
+    unknown = [n for n in names if n not in art.item_vocab]
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:5])
+        raise UsageError(f"--cart: {len(unknown)} unknown item id(s): {shown}")
+    items = art.item_vocab.indices(names).astype(np.int64)
+    subs = None
+    if not allow_substitutes:
+        emb = encode_items(art.items["text"].fill_null("").to_list(), text_encoder)
+        cats = (
+            [c or [] for c in art.items["categories"].to_list()]
+            if "categories" in art.items.columns
+            else [[] for _ in range(len(emb))]
+        )
+        subs = substitute_matrix(emb, cats)
+    users = np.array([user_idx]) if user_idx >= 0 else None
+    ids, scores = complete_carts(rec, [items], k, users=users, substitutes=subs)
+    reasons: dict[int, str] = {}
+    if isinstance(rec, AssociationRules):
+        titles = art.items["title"].to_list()
+        for i in ids[0][ids[0] >= 0]:
+            rule = rec.strongest_rule(items, int(i))
+            if rule is not None:
+                reasons[int(i)] = f"with {titles[rule[0]]} (confidence {rule[1]:.2f})"
+    return ids[0], scores[0], reasons

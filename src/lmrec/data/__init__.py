@@ -7,7 +7,7 @@ from typing import Literal
 
 import polars as pl
 
-from lmrec.data.baskets import read_baskets
+from lmrec.data.baskets import baskets_by_day, read_baskets
 from lmrec.data.clean import binarize, drop_bots, drop_duplicates, kcore
 from lmrec.data.dataset import EVENT_TYPES, Dataset
 from lmrec.data.fetch import SOURCES, fetch
@@ -36,6 +36,7 @@ __all__ = [
     "OnError",
     "Split",
     "Vocabulary",
+    "baskets_by_day",
     "binarize",
     "drop_bots",
     "drop_duplicates",

@@ -11,7 +11,7 @@ from lmrec.data.issues import OnError, RowIssues
 from lmrec.data.tabular import read_text
 from lmrec.errors import DataError
 
-__all__ = ["read_baskets"]
+__all__ = ["baskets_by_day", "read_baskets"]
 
 
 def read_baskets(
@@ -58,3 +58,18 @@ def read_baskets(
         "skipped_rows": issues.as_dict(),
     }
     return Dataset.build(inter, catalog, None, meta)
+
+
+def baskets_by_day(data: Dataset) -> Dataset:
+    """Each user's interactions of one calendar day (UTC) as one basket, ``<user>@<YYYY-MM-DD>``,
+    for basket tasks on user logs. Needs real timestamps (Unix seconds)."""
+    if data.meta.get("time_is_order"):
+        raise DataError(
+            "this dataset's timestamps are only an order, so days are unknown; "
+            "import baskets with --format baskets instead"
+        )
+    day = pl.from_epoch(pl.col("timestamp"), time_unit="s").dt.strftime("%Y-%m-%d")
+    inter = data.interactions.with_columns((pl.col("user_id") + pl.lit("@") + day).alias("user_id"))
+    return Dataset.build(
+        inter, data.items, None, {**data.meta, "baskets": "user-day", "source_format": "baskets"}
+    )

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from lmrec.evaluation.protocol import EvalData
     from lmrec.evaluation.runner import ModelResult
 
 __all__ = ["write_html"]
@@ -24,7 +23,10 @@ def _png(fig: Any) -> str:
 
 
 def _plots(
-    report: dict[str, Any], results: dict[str, ModelResult], data: EvalData
+    report: dict[str, Any],
+    results: dict[str, ModelResult],
+    item_counts: np.ndarray,
+    held_items: np.ndarray,
 ) -> list[tuple[str, str]]:
     import matplotlib
 
@@ -65,10 +67,10 @@ def _plots(
     out.append(("Accuracy vs coverage", _png(fig)))
     plt.close(fig)
 
-    counts = data.train_valid.item_counts
+    counts = item_counts
     fig, ax = plt.subplots(figsize=(7, 4))
     bins = np.logspace(0, np.log10(max(2.0, counts.max() + 1)), 30).tolist()
-    held = data.test_truth.tocoo().col
+    held = held_items
     ax.hist(
         counts[held] + 1,
         bins=bins,
@@ -161,11 +163,23 @@ def _comparisons(report: dict[str, Any]) -> str:
 
 
 def write_html(
-    path: Path, report: dict[str, Any], results: dict[str, ModelResult], data: EvalData
+    path: Path,
+    report: dict[str, Any],
+    results: dict[str, ModelResult],
+    *,
+    item_counts: np.ndarray,
+    held_items: np.ndarray,
+    protocol: str | None = None,
 ) -> None:
+    """``item_counts``: training popularity per item; ``held_items``: the held-out item of every
+    test case (for the popularity plot); ``protocol``: one sentence on how lists were ranked."""
     plots = "".join(
         f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='data:image/png;base64,{img}'>"
-        for t, img in _plots(report, results, data)
+        for t, img in _plots(report, results, item_counts, held_items)
+    )
+    protocol = protocol or (
+        f"Full ranking over all {report['counts']['items']} items, each user's earlier items "
+        "excluded"
     )
     split = html.escape(str(report["split"]))
     counts = html.escape(str(report["counts"]))
@@ -179,8 +193,7 @@ th:first-child, td:first-child {{ text-align: left; }}
 small {{ color: #666; }} img {{ max-width: 100%; }}
 </style></head><body>
 <h1>lmrec evaluation report</h1>
-<p>Full ranking over all {report["counts"]["items"]} items, each user's earlier items excluded;
-K = {report["k"]}; 95% intervals by bootstrap over test users.</p>
+<p>{html.escape(protocol)}; K = {report["k"]}; 95% intervals by bootstrap over test cases.</p>
 <p><b>Split:</b> {split}<br><b>Counts:</b> {counts}</p>
 <h2>Metrics</h2>{_table(report)}
 <h2>Plots</h2>{plots}

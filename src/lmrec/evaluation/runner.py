@@ -26,7 +26,7 @@ from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
 
-__all__ = ["EvalConfig", "ModelResult", "evaluate", "tune"]
+__all__ = ["EvalConfig", "ModelResult", "compare_to_best", "evaluate", "tune"]
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def evaluate(
             "test_users": len(data.test_users),
         },
         "models": {name: r.entry for name, r in results.items()},
-        "comparisons": _comparisons(results, cfg),
+        "comparisons": compare_to_best(results, cfg.k, cfg.seed),
     }
     if cold_ids:
         report["cold_start"] = _cold_start(results, data, cold_ids, cfg)
@@ -293,8 +293,9 @@ def _cold_start(
     return out
 
 
-def _comparisons(results: dict[str, ModelResult], cfg: EvalConfig) -> list[dict[str, Any]]:
-    label = f"NDCG@{cfg.k}"
+def compare_to_best(results: dict[str, ModelResult], k: int, seed: int = 0) -> list[dict[str, Any]]:
+    """Paired bootstrap test of NDCG@k: the best model against each other one."""
+    label = f"NDCG@{k}"
     if len(results) < 2:
         return []
     best = max(results, key=lambda n: results[n].entry["metrics"][label]["mean"])
@@ -302,7 +303,7 @@ def _comparisons(results: dict[str, ModelResult], cfg: EvalConfig) -> list[dict[
     for name, r in results.items():
         if name == best:
             continue
-        test = M.paired_test(results[best].per_user[label], r.per_user[label], seed=cfg.seed)
+        test = M.paired_test(results[best].per_user[label], r.per_user[label], seed=seed)
         out.append({"a": best, "b": name, "metric": label, **test})
     return out
 
@@ -334,7 +335,13 @@ def write_outputs(
         )
         frame.write_parquet(out / "recs" / f"{name}.parquet")
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
-    write_html(out / "report.html", report, results, data)
+    write_html(
+        out / "report.html",
+        report,
+        results,
+        item_counts=data.train_valid.item_counts,
+        held_items=data.test_truth.tocoo().col,
+    )
 
 
 def _json_default(obj: object) -> object:

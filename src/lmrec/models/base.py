@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -16,7 +17,7 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 
-__all__ = ["Recommender", "top_n"]
+__all__ = ["Recommender", "cart_matrix", "top_n"]
 
 FORMAT_VERSION = 1
 
@@ -81,6 +82,48 @@ class Recommender(ABC):
                 scores[empty] = self.popularity_
             out[known] = scores
         return out[0] if single else out
+
+    @classmethod
+    def can_score_carts(cls) -> bool:
+        """Whether :meth:`score_carts` works (the model needs no state per training user)."""
+        return cls.uses_history
+
+    def score_carts(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
+        """Scores of all items, shape (len(carts), n_items), for item sets not seen in training:
+        shopping carts, anonymous sessions. A cart is an array of item indices in the order
+        they were added.
+
+        With ``users``, each known user's training history comes before their cart. Only models
+        that score from the history they are given can do this (``uses_history``); the others
+        learned one vector per training user and raise :class:`UsageError`. An empty cart of an
+        unknown user gets the popularity fallback.
+        """
+        self._check_fitted()
+        if not self.can_score_carts():
+            raise UsageError(
+                f"model '{self.name}' learns state per training user and cannot score a cart; "
+                "use pop, rules, itemknn, ease, content or sequential"
+            )
+        u = self._cart_users(len(carts), users)
+        hist = cart_matrix(carts, self.n_items_)
+        known = u >= 0
+        if known.any():
+            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
+            hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
+        scores = np.asarray(self._score(u, hist), dtype=np.float32)
+        empty = np.diff(hist.indptr) == 0
+        if empty.any():
+            scores[empty] = self.popularity_
+        return scores
+
+    def _cart_users(self, n: int, users: IntArray | None) -> IntArray:
+        """Users for :meth:`score_carts`: -1 where unknown or not given."""
+        if users is None:
+            return np.full(n, -1, dtype=np.int64)
+        u = np.asarray(users, dtype=np.int64)
+        if u.shape != (n,):
+            raise UsageError(f"users must have one entry per cart ({n}), not shape {u.shape}")
+        return np.where((u >= 0) & (u < self.n_users_), u, -1)
 
     def recommend(
         self,
@@ -209,6 +252,21 @@ class Recommender(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+def cart_matrix(carts: Sequence[IntArray], n_items: int) -> sp.csr_matrix:
+    """One binary row per cart over ``n_items`` items (indices out of range are an error)."""
+    lengths = [len(c) for c in carts]
+    parts = [np.asarray(c, dtype=np.int64) for c in carts]
+    cols: IntArray = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    if len(cols) and (cols.min() < 0 or cols.max() >= n_items):
+        raise UsageError(f"cart item index out of range 0..{n_items - 1}")
+    rows = np.repeat(np.arange(len(carts)), lengths)
+    m: sp.csr_matrix = sp.csr_matrix(
+        (np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(carts), n_items)
+    )
+    m.data[:] = 1.0  # an item twice in a cart counts once
+    return m
 
 
 def top_n(scores: np.ndarray, n: int) -> tuple[IntArray, FloatArray]:

@@ -64,9 +64,11 @@ class ContentRecommender(Recommender):
         return _normalise(np.asarray(m @ self.item_embeddings_, dtype=np.float32))
 
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
-        own = self.seen_[users]
-        if np.array_equal(history.indptr, own.indptr) and np.array_equal(
-            history.indices, own.indices
+        own = self.seen_[np.maximum(users, 0)]
+        if (
+            (users >= 0).all()
+            and np.array_equal(history.indptr, own.indptr)
+            and np.array_equal(history.indices, own.indices)
         ):
             profiles = self.user_profiles_[users]  # the fitted, time-decayed profiles
         else:  # fresh history passed in: an unweighted profile from it

@@ -58,7 +58,6 @@ class HybridRanker(Recommender):
     """
 
     name: ClassVar[str] = "hybrid"
-    uses_history: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -22,6 +22,8 @@ class Popularity(Recommender):
     """
 
     name: ClassVar[str] = "pop"
+    #: no state per user, so any history (a cart, a new session) gets the same ranking
+    uses_history: ClassVar[bool] = True
 
     def __init__(self, half_life_days: float | None = None) -> None:
         self.half_life_days = half_life_days

@@ -15,8 +15,12 @@ _ALIASES = {
     "knn": "itemknn",
     "sasrec": "sequential",
     "seq": "sequential",
+    "association-rules": "rules",
+    "arules": "rules",
 }
-MODEL_NAMES = ("pop", "itemknn", "als", "bpr", "ease", "content", "sequential", "hybrid")
+MODEL_NAMES = (
+    "pop", "rules", "itemknn", "als", "bpr", "ease", "content", "sequential", "hybrid",
+)  # fmt: skip
 
 
 def get_model_class(name: str) -> type[Recommender]:
@@ -24,9 +28,10 @@ def get_model_class(name: str) -> type[Recommender]:
     from lmrec.models.factorization import ALS, BPR
     from lmrec.models.itemknn import ItemKNN
     from lmrec.models.popularity import Popularity
+    from lmrec.models.rules import AssociationRules
 
     classes: dict[str, type[Recommender]] = {
-        "pop": Popularity, "itemknn": ItemKNN, "als": ALS, "bpr": BPR, "ease": EASE,
+        "pop": Popularity, "rules": AssociationRules, "itemknn": ItemKNN, "als": ALS, "bpr": BPR, "ease": EASE,
     }  # fmt: skip
     key = _ALIASES.get(name.lower(), name.lower())
     if key == "hybrid":
@@ -41,7 +46,6 @@ def get_model_class(name: str) -> type[Recommender]:
         from lmrec.models.seq.model import SequentialRecommender
 
         return SequentialRecommender
-    key = _ALIASES.get(name.lower(), name.lower())
     if key not in classes:
         raise UsageError(f"unknown model '{name}'; known models: {', '.join(MODEL_NAMES)}")
     return classes[key]

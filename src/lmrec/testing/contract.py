@@ -128,6 +128,25 @@ class RecommenderContract:
         assert (ids[-30:] == -1).all()
         assert np.isnan(scores[-30:]).all()
 
+    def test_score_carts(self, fitted) -> None:  # type: ignore[no-untyped-def]
+        from lmrec.cart import complete_carts
+
+        carts = [np.array([0, 2, 4]), np.array([1, 3]), np.array([], dtype=np.int64)]
+        if not fitted.can_score_carts():
+            with pytest.raises(UsageError, match="cannot score a cart"):
+                fitted.score_carts(carts)
+            return
+        scores = fitted.score_carts(carts)
+        assert scores.shape == (3, fitted.n_items_)
+        assert np.isfinite(scores).all()
+        np.testing.assert_allclose(scores[2], fitted.popularity_)  # empty cart: fallback
+        ids, _ = complete_carts(fitted, carts, 5)
+        assert not {0, 2, 4} & set(ids[0].tolist())
+        assert not {1, 3} & set(ids[1].tolist())
+        if self.solves_checkerboard:  # a cart of even items gets even complements
+            assert ids[0][0] % 2 == 0
+            assert ids[1][0] % 2 == 1
+
     def test_save_load_round_trip(self, fitted, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
         fitted.save(tmp_path / "m")
         loaded = Recommender.load(tmp_path / "m")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -206,6 +206,30 @@ class SequentialRecommender(Recommender):
         empty = np.array([len(t) == 0 for t in toks])
         if empty.any():
             out[empty] = self.popularity_
+        return out
+
+    @classmethod
+    def can_score_carts(cls) -> bool:
+        return True
+
+    def score_carts(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
+        """Next-item scores with each cart as the most recent actions, after the user's own
+        training sequence when ``users`` names a known user."""
+        self._check_fitted()
+        u = self._cart_users(len(carts), users)
+        empty = np.zeros(0, dtype=np.int64)
+        tokens = [
+            np.concatenate(
+                [self.user_tokens(int(x))[0] if x >= 0 else empty, np.asarray(c, np.int64) + 1]
+            )
+            for x, c in zip(u, carts, strict=True)
+        ]
+        out = np.empty((len(tokens), self.n_items_), dtype=np.float32)
+        for start in range(0, len(tokens), 256):
+            out[start : start + 256] = self.score_sequences(tokens[start : start + 256])
+        none = np.array([len(t) == 0 for t in tokens], dtype=bool)
+        if none.any():
+            out[none] = self.popularity_
         return out
 
     def item_vectors(self) -> FloatArray:
