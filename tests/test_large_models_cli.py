@@ -68,7 +68,7 @@ def test_query_search_and_blend(
     assert code == 0, err
     code, _, err = cli(*["recommend", str(tmp_path / "art")])
     assert code == 2
-    assert "give --user, --query or both" in err
+    assert "give --user, --query, --cart" in err
 
 
 def test_cold_items_protocol(

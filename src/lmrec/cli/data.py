@@ -210,3 +210,23 @@ def split(
     console.print(
         f"train {s.train.height:,}, valid {s.valid.height:,}, test {s.test.height:,} -> {out}"
     )
+
+
+@app.command("synthetic-ads")
+def synthetic_ads(
+    out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write."),
+    events: int = typer.Option(200_000, "--events", help="Ad impressions."),
+    users: int = typer.Option(2000, "--users", help="Users."),
+    ads: int = typer.Option(300, "--ads", help="Ads."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+) -> None:
+    """Write a synthetic ad log with known click probabilities (column p_true), for checking
+    CTR models against the truth: lmrec evaluate --task ctr --dataset OUT ..."""
+    from lmrec.ctr.synthetic import synthetic_ad_log
+    from lmrec.errors import UsageError
+
+    if min(events, users, ads) < 1:
+        raise UsageError("--events, --users and --ads must be at least 1")
+    data = synthetic_ad_log(n_users=users, n_ads=ads, n_events=events, seed=seed)
+    data.save(out)
+    console.print(f"{events:,} impressions of {ads} ads to {users} users -> {out}")

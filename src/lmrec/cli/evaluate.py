@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.table import Table
 
 from lmrec.cli._common import console, metrics_table, parse_params, split_names
 from lmrec.errors import UsageError
@@ -35,7 +36,8 @@ def evaluate(
         "ranking",
         "--task",
         help="ranking: top-N for users (split given or made by --protocol); basket: complete "
-        "held-out baskets (needs --dataset; every user is one basket).",
+        "held-out baskets (needs --dataset; every user is one basket); ctr: click prediction "
+        "(needs --dataset; models logreg, lightgbm, deepfm; temporal 80/20).",
     ),
     protocol: str = typer.Option(
         "loo", "--protocol", help="With --dataset: loo, temporal or random."
@@ -58,10 +60,15 @@ def evaluate(
         "share of items (seeded) from training entirely and report "
         "Recall@20 on the test cases whose target is one of them.",
     ),
+    label_threshold: float | None = typer.Option(
+        None,
+        "--label-threshold",
+        help="CTR task: a click is value >= this (default: the dataset's own, else 4).",
+    ),
     text_encoder: str = typer.Option(
         "all-MiniLM-L6-v2",
         "--text-encoder",
-        help="Basket task: sentence encoder that finds near-substitutes (name or folder).",
+        help="Basket task: encoder that finds near-substitutes; CTR task: encoder of item text.",
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
@@ -79,9 +86,14 @@ def evaluate(
         raise UsageError("give exactly one of --split or --dataset")
     if not 1 <= k <= 1000:
         raise UsageError(f"--k must be between 1 and 1000, not {k}")
-    if task not in ("ranking", "basket"):
-        raise UsageError(f"unknown --task '{task}'; known: ranking, basket")
+    if task not in ("ranking", "basket", "ctr"):
+        raise UsageError(f"unknown --task '{task}'; known: ranking, basket, ctr")
     names = split_names(models)
+    if task == "ctr":
+        if dataset is None or param:
+            raise UsageError("--task ctr needs --dataset and takes no --param")
+        _ctr(dataset, names, out, tune, seed, n_boot, progress, text_encoder, label_threshold)
+        return
     fixed = parse_params(param)
     for model_name, p in fixed.items():
         if model_name not in names:
@@ -139,3 +151,43 @@ def _basket(
         f"{report['counts']['test_users']} held-out baskets, one item hidden in each; "
         f"report: {out / 'report.html'}  (json: {out / 'report.json'})"
     )
+
+
+def _ctr(
+    dataset: Path,
+    names: list[str],
+    out: Path,
+    tune: bool,
+    seed: int,
+    n_boot: int,
+    progress: bool,
+    text_encoder: str,
+    label_threshold: float | None,
+) -> None:
+    from lmrec.ctr.evaluation import CTRConfig, evaluate_ctr
+    from lmrec.data import Dataset
+
+    cfg = CTRConfig(
+        seed=seed, tune=tune, n_boot=min(n_boot, 500), progress=progress,
+        text_encoder=text_encoder, label_threshold=label_threshold,
+    )  # fmt: skip
+    report = evaluate_ctr(Dataset.load(dataset), names, cfg, out=out)
+    table = Table(
+        title=f"CTR on the latest {report['counts']['test']:,} events ({report['label']})"
+    )
+    for col in ("model", "AUC [95% CI]", "LogLoss", "ECE", "ECE uncalibrated", "fit s"):
+        table.add_column(col, justify="right")
+    for name, e in report["models"].items():
+        m = e["metrics"]
+        table.add_row(
+            name,
+            f"{m['AUC']['mean']:.4f} [{m['AUC']['ci95'][0]:.3f}, {m['AUC']['ci95'][1]:.3f}]",
+            f"{m['LogLoss']['mean']:.4f}",
+            f"{m['ECE']['mean']:.4f}",
+            f"{m['ECE_uncalibrated']['mean']:.4f}",
+            f"{e['fit_seconds']:.1f}",
+        )
+    console.print(table)
+    if "oracle" in report:
+        console.print(f"oracle (true probabilities): AUC {report['oracle']['AUC']:.4f}")
+    console.print(f"report: {out / 'report.html'}  (json: {out / 'report.json'})")

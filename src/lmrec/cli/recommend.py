@@ -49,6 +49,23 @@ def recommend(
     model: str | None = typer.Option(
         None, "--model", "-m", help="Which saved model (default: the first)."
     ),
+    ads: bool = typer.Option(
+        False, "--ads", help="Rank ads for --user by pCTR x bid (needs 'lmrec train --task ctr')."
+    ),
+    context: str | None = typer.Option(
+        None,
+        "--context",
+        help="With --ads: key=value,... e.g. device=mobile,location=home,time=2026-11-28T20:00.",
+    ),
+    candidates: str | None = typer.Option(
+        None,
+        "--candidates",
+        help="With --ads: comma-separated ad ids to choose from (default all).",
+    ),
+    min_pctr: float = typer.Option(0.0, "--min-pctr", help="With --ads: hide ads below this pCTR."),
+    frequency_cap: int | None = typer.Option(
+        None, "--frequency-cap", help="With --ads: hide ads the user has seen this many times."
+    ),
     k: int = typer.Option(10, "--k", help="How many items."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -62,6 +79,16 @@ def recommend(
 
     if not 1 <= k <= 1000:
         raise UsageError(f"--k must be between 1 and 1000, not {k}")
+    if ads:
+        if query is not None or cart is not None:
+            raise UsageError("--ads takes --user and --context, not --query or --cart")
+        from lmrec.cli.ads import recommend_ads
+
+        recommend_ads(
+            artifacts, user=user, context=context, candidates=candidates, model=model, k=k,
+            min_pctr=min_pctr, frequency_cap=frequency_cap, as_json=as_json,
+        )  # fmt: skip
+        return
     if user is None and query is None and cart is None:
         raise UsageError("give --user, --query, --cart, or --user with one of the others")
     if cart is not None and query is not None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from lmrec.cli._common import console, parse_params, split_names
+from lmrec.errors import UsageError
 
 
 def train(
@@ -20,18 +22,31 @@ def train(
     tune: bool = typer.Option(
         False, "--tune", help="With a split: choose hyper-parameters on validation first."
     ),
+    task: str = typer.Option(
+        "ranking",
+        "--task",
+        help="ranking: top-N models; ctr: click-through-rate models (logreg, lightgbm, deepfm) "
+        "on a dataset, the latest 10% of events early-stopping and calibrating.",
+    ),
+    text_encoder: str = typer.Option(
+        "all-MiniLM-L6-v2", "--text-encoder", help="--task ctr: encoder of the ads' text."
+    ),
 ) -> None:
     """Fit models and save them (safetensors + JSON) with vocabularies and the catalog."""
     from lmrec.artifacts import save_artifacts
     from lmrec.data import Dataset, Split, Vocabulary
     from lmrec.data.interactions import Interactions
-    from lmrec.errors import UsageError
     from lmrec.evaluation import EvalConfig, prepare
     from lmrec.evaluation import tune as do_tune
     from lmrec.models.registry import create_model
 
     names = split_names(models)
     fixed = parse_params(param)
+    if task not in ("ranking", "ctr"):
+        raise UsageError(f"unknown --task '{task}'; known: ranking, ctr")
+    if task == "ctr":
+        _train_ctr(data, names, fixed, out, text_encoder)
+        return
     if (data / "split.json").is_file():
         split = Split.load(data)
         prepared = prepare(split)
@@ -62,3 +77,22 @@ def train(
         console.print(f"trained {name} {params}")
     save_artifacts(out, fitted, full, source=source)
     console.print(f"artifacts -> {out}")
+
+
+def _train_ctr(
+    data: Path, names: list[str], fixed: dict[str, dict[str, Any]], out: Path, text_encoder: str
+) -> None:
+    from lmrec.ctr.ads import CTRArtifacts, fit_ctr
+    from lmrec.data import Dataset
+
+    if (data / "split.json").is_file():
+        raise UsageError("--task ctr trains on a dataset folder, not a split")
+    ds = Dataset.load(data)
+    fitted = {}
+    encoder = None
+    for name in names:
+        fitted[name], encoder = fit_ctr(ds, name, fixed.get(name), text_encoder=text_encoder)
+        console.print(f"trained CTR model {name} {fixed.get(name, {})}")
+    assert encoder is not None
+    CTRArtifacts.save(out, fitted, encoder, ds)
+    console.print(f"CTR artifacts -> {out / 'ctr'}")

@@ -9,6 +9,7 @@ from lmrec.metrics.beyond import (
     novelty,
     personalization,
 )
+from lmrec.metrics.probability import auc, expected_calibration_error, log_loss, reliability
 from lmrec.metrics.ranking import (
     average_precision,
     hit_rate,
@@ -21,16 +22,19 @@ from lmrec.metrics.ranking import (
 from lmrec.metrics.stats import bootstrap_ci, bootstrap_statistic_ci, paired_test
 
 __all__ = [
+    "auc",
     "average_popularity",
     "average_precision",
     "bootstrap_ci",
     "bootstrap_statistic_ci",
     "category_matrix",
     "coverage",
+    "expected_calibration_error",
     "gini",
     "hit_rate",
     "hits_matrix",
     "intra_list_diversity",
+    "log_loss",
     "ndcg",
     "novelty",
     "paired_test",
@@ -38,4 +42,5 @@ __all__ = [
     "precision",
     "recall",
     "reciprocal_rank",
+    "reliability",
 ]

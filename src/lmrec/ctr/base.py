@@ -1,0 +1,185 @@
+"""The contract of click-through-rate models: fit on features and labels, predict probabilities.
+
+A separate interface from the top-N recommenders: a CTR model answers "how likely is this
+person to click this item here and now", one probability per row, and must be calibrated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from lmrec._types import FloatArray
+from lmrec.ctr.features import FeatureEncoder, FeatureTable
+from lmrec.errors import UsageError
+
+__all__ = ["CTR_MODELS", "CTRModel", "create_ctr_model", "get_ctr_class"]
+
+CTR_MODELS = ("logreg", "lightgbm", "deepfm")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+
+
+class CTRModel(ABC):
+    """Subclasses keep hyper-parameters in ``__init__``, learn in ``_fit`` and return raw
+    scores (log-odds) in ``_logits``. Platt scaling fitted on validation rows
+    (:meth:`calibrate`) maps those to calibrated probabilities in :meth:`predict_proba`."""
+
+    name: ClassVar[str]
+
+    def fit(
+        self,
+        x: FeatureTable,
+        y: np.ndarray,
+        encoder: FeatureEncoder,
+        *,
+        valid: tuple[FeatureTable, np.ndarray] | None = None,
+    ) -> Self:
+        y = np.asarray(y, dtype=np.float32)
+        if len(y) != len(x):
+            raise UsageError(f"{len(x)} feature rows but {len(y)} labels")
+        if len(np.unique(y)) < 2:
+            raise UsageError("training labels are all one class; a CTR model needs both")
+        self.cardinalities_ = list(encoder.cardinalities)
+        self.fields_ = list(encoder.fields)
+        self.n_multi_ = x.multi.shape[1]
+        self.n_dense_ = x.dense.shape[1]
+        self.platt_ = np.array([1.0, 0.0])  # identity until calibrated
+        self._fit(x, y, valid)
+        return self
+
+    @abstractmethod
+    def _fit(
+        self, x: FeatureTable, y: np.ndarray, valid: tuple[FeatureTable, np.ndarray] | None
+    ) -> None: ...
+
+    @abstractmethod
+    def _logits(self, x: FeatureTable) -> FloatArray: ...
+
+    def _check(self, x: FeatureTable) -> None:
+        if not hasattr(self, "platt_"):
+            raise UsageError(f"{type(self).__name__} is not fitted; call fit() first")
+        shape = (x.cat.shape[1], x.multi.shape[1], x.dense.shape[1])
+        want = (len(self.cardinalities_), self.n_multi_, self.n_dense_)
+        if shape != want:
+            raise UsageError(f"features have shape {shape} (fields, categories, dense), not {want}")
+
+    def predict_logit(self, x: FeatureTable) -> FloatArray:
+        """Calibrated log-odds of a click per row."""
+        self._check(x)
+        a, b = self.platt_
+        return (a * self._logits(x) + b).astype(np.float32)
+
+    def predict_proba(self, x: FeatureTable, *, calibrated: bool = True) -> FloatArray:
+        """Click probability per row (Platt-calibrated unless ``calibrated=False``)."""
+        self._check(x)
+        z = self.predict_logit(x) if calibrated else self._logits(x)
+        return _sigmoid(z).astype(np.float32)
+
+    def calibrate(self, x: FeatureTable, y: np.ndarray) -> Self:
+        """Fit Platt scaling ``sigmoid(a * logit + b)`` on held-out rows (maximum likelihood)."""
+        from scipy.optimize import minimize
+
+        self._check(x)
+        z = self._logits(x).astype(np.float64)
+        t = np.asarray(y, dtype=np.float64)
+
+        def nll(w: np.ndarray) -> tuple[float, np.ndarray]:
+            s = w[0] * z + w[1]
+            # log(1 + e^s) - t * s, computed stably
+            loss = np.logaddexp(0.0, s) - t * s
+            g = _sigmoid(s) - t
+            return float(loss.mean()), np.array([(g * z).mean(), g.mean()])
+
+        w = minimize(nll, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B").x
+        self.platt_ = w
+        return self
+
+    # -- parameters and storage -----------------------------------------------------------------
+    @staticmethod
+    def search_space() -> list[dict[str, Any]]:
+        return [{}]
+
+    def get_params(self) -> dict[str, Any]:
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _set_state(self, state: dict[str, np.ndarray], folder: Path) -> None:  # noqa: B027
+        """Restore what :meth:`_state` (and any files :meth:`_save_files` wrote) hold."""
+
+    def _save_files(self, folder: Path) -> None:  # noqa: B027 - optional hook
+        """Write state that is not arrays (override)."""
+
+    def save(self, path: str | Path) -> Path:
+        if not hasattr(self, "platt_"):
+            raise UsageError(f"{type(self).__name__} is not fitted; nothing to save")
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        state = {"_platt": self.platt_.astype(np.float64), **self._state()}
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in state.items()}, str(out / "state.safetensors")
+        )
+        self._save_files(out)
+        config = {
+            "format": "lmrec-ctr-model",
+            "model": self.name,
+            "params": self.get_params(),
+            "cardinalities": self.cardinalities_,
+            "fields": self.fields_,
+            "n_multi": self.n_multi_,
+            "n_dense": self.n_dense_,
+        }
+        (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> CTRModel:
+        src = Path(path)
+        if not (src / "config.json").is_file():
+            raise UsageError(f"{src}: not a saved CTR model (no config.json)")
+        config = json.loads((src / "config.json").read_text())
+        model = create_ctr_model(config["model"], **config["params"])
+        model.cardinalities_ = list(config["cardinalities"])
+        model.fields_ = list(config["fields"])
+        model.n_multi_ = int(config["n_multi"])
+        model.n_dense_ = int(config["n_dense"])
+        state = load_file(str(src / "state.safetensors"))
+        model.platt_ = state.pop("_platt")
+        model._set_state(state, src)
+        return model
+
+
+def get_ctr_class(name: str) -> type[CTRModel]:
+    key = name.lower()
+    if key in ("logreg", "logistic"):
+        from lmrec.ctr.logreg import LogisticCTR
+
+        return LogisticCTR
+    if key in ("lightgbm", "gbdt", "lgbm"):
+        from lmrec.ctr.gbdt import LightGBMCTR
+
+        return LightGBMCTR
+    if key in ("deepfm", "neural"):
+        from lmrec.ctr.deepfm import DeepFM
+
+        return DeepFM
+    raise UsageError(f"unknown CTR model '{name}'; known: {', '.join(CTR_MODELS)}")
+
+
+def create_ctr_model(name: str, **params: Any) -> CTRModel:
+    klass = get_ctr_class(name)
+    try:
+        return klass(**params)
+    except TypeError as exc:
+        raise UsageError(f"bad parameters for CTR model '{name}': {exc}") from None

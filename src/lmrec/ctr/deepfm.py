@@ -1,0 +1,233 @@
+"""DeepFM (Guo et al., 2017): a factorisation machine and an MLP over shared field embeddings."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from lmrec._types import FloatArray
+from lmrec.ctr.base import CTRModel
+from lmrec.ctr.features import FeatureTable
+from lmrec.metrics.probability import log_loss
+
+__all__ = ["DeepFM", "DeepFMNet"]
+
+
+class DeepFMNet(nn.Module):
+    """Every field value, the item's categories (averaged) and the dense block (projected) are
+    each one ``k``-vector; the output is bias + linear terms + FM pairwise terms + MLP."""
+
+    def __init__(
+        self,
+        cardinalities: list[int],
+        n_multi: int,
+        n_dense: int,
+        k: int,
+        hidden: tuple[int, ...],
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.register_buffer(
+            "offsets", torch.tensor(np.concatenate([[0], np.cumsum(cardinalities)[:-1]]))
+        )
+        total = int(sum(cardinalities))
+        self.emb = nn.Embedding(total, k)
+        self.lin = nn.Embedding(total, 1)
+        nn.init.normal_(self.emb.weight, std=0.01)
+        nn.init.zeros_(self.lin.weight)
+        self.multi_emb = nn.Linear(max(n_multi, 1), k, bias=False)
+        self.multi_lin = nn.Linear(max(n_multi, 1), 1, bias=False)
+        self.dense_emb = nn.Linear(max(n_dense, 1), k, bias=False)
+        self.dense_lin = nn.Linear(max(n_dense, 1), 1, bias=False)
+        self.bias = nn.Parameter(torch.zeros(1))
+        n_vectors = len(cardinalities) + 2
+        layers: list[nn.Module] = []
+        width = n_vectors * k
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.mlp = nn.Sequential(*layers)
+
+    def forward(self, cat: torch.Tensor, multi: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        offsets: torch.Tensor = self.offsets  # type: ignore[assignment]
+        idx = cat + offsets
+        fields = self.emb(idx)  # (B, F, k)
+        n_cats = multi.sum(dim=1, keepdim=True).clamp(min=1.0)
+        m = self.multi_emb(multi / n_cats)
+        d = self.dense_emb(dense)
+        v = torch.cat([fields, m[:, None], d[:, None]], dim=1)  # (B, F + 2, k)
+        fm = 0.5 * (v.sum(dim=1).pow(2) - v.pow(2).sum(dim=1)).sum(dim=1)
+        linear = self.lin(idx).sum(dim=(1, 2)) + self.multi_lin(multi).squeeze(1)
+        linear = linear + self.dense_lin(dense).squeeze(1)
+        deep = self.mlp(v.flatten(1)).squeeze(1)
+        out: torch.Tensor = self.bias + linear + fm + deep
+        return out
+
+
+def _tensors(x: FeatureTable) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    multi = x.multi.toarray() if x.multi.shape[1] else np.zeros((len(x), 1), np.float32)
+    dense = x.dense if x.dense.shape[1] else np.zeros((len(x), 1), np.float32)
+    return (
+        torch.from_numpy(np.ascontiguousarray(x.cat, dtype=np.int64)),
+        torch.from_numpy(np.ascontiguousarray(multi, dtype=np.float32)),
+        torch.from_numpy(np.ascontiguousarray(dense, dtype=np.float32)),
+    )
+
+
+class DeepFM(CTRModel):
+    """Trained with Adam on binary cross-entropy; keeps the epoch with the lowest validation
+    log loss (validation rows given to :meth:`fit`, else a seeded 10% of the training rows).
+
+    ``n_seeds`` networks from different seeds are averaged (in log-odds): on MovieLens 100K one
+    network's test AUC varied from 0.687 to 0.698 with the seed alone; three averaged gave 0.697.
+    """
+
+    name: ClassVar[str] = "deepfm"
+
+    def __init__(
+        self,
+        embedding_size: int = 16,
+        hidden: tuple[int, ...] | list[int] = (128, 64),
+        dropout: float = 0.2,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-3,
+        batch_size: int = 1024,
+        epochs: int = 50,
+        patience: int = 3,
+        id_dropout: float = 0.0,
+        n_seeds: int = 3,
+        random_state: int = 0,
+        num_threads: int | None = None,
+    ) -> None:
+        self.embedding_size = embedding_size
+        self.hidden = hidden
+        self.dropout = dropout
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.patience = patience
+        self.id_dropout = id_dropout
+        self.n_seeds = n_seeds
+        self.random_state = random_state
+        self.num_threads = num_threads
+
+    @staticmethod
+    def search_space() -> list[dict[str, Any]]:
+        # on the synthetic ad log 1e-3 was best of 1e-5 .. 1e-2 (id embeddings overfit early);
+        # on MovieLens 100K 1e-5 .. 1e-3 were within noise of each other
+        return [{"weight_decay": w} for w in (1e-3, 1e-4, 1e-5)]
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        params["hidden"] = list(params["hidden"])
+        return params
+
+    def _net(self) -> DeepFMNet:
+        return DeepFMNet(
+            self.cardinalities_,
+            self.n_multi_,
+            self.n_dense_,
+            self.embedding_size,
+            tuple(self.hidden),
+            self.dropout,
+        )
+
+    def _fit(
+        self, x: FeatureTable, y: np.ndarray, valid: tuple[FeatureTable, np.ndarray] | None
+    ) -> None:
+        if self.num_threads:
+            torch.set_num_threads(self.num_threads)
+        if valid is None:
+            order = np.random.default_rng(self.random_state).permutation(len(x))
+            cut = max(1, len(x) // 10)
+            valid = (x.rows(order[:cut]), y[order[:cut]])
+            x, y = x.rows(order[cut:]), y[order[cut:]]
+        self.nets_: list[DeepFMNet] = []
+        self.history_: list[dict[str, float]] = []
+        for i in range(max(1, self.n_seeds)):
+            self.nets_.append(self._train_one(x, y, valid, self.random_state + i))
+
+    def _train_one(
+        self, x: FeatureTable, y: np.ndarray, valid: tuple[FeatureTable, np.ndarray], seed: int
+    ) -> DeepFMNet:
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        net = self._net()
+        opt = torch.optim.Adam(
+            net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+        )
+        cat, multi, dense = _tensors(x)
+        ids = [i for i, f in enumerate(self.fields_) if f in ("user_id", "item_id")]
+        target = torch.from_numpy(np.asarray(y, dtype=np.float32))
+        loss_fn = nn.BCEWithLogitsLoss()
+        best, best_state, bad = float("inf"), copy.deepcopy(net.state_dict()), 0
+        for epoch in range(1, self.epochs + 1):
+            net.train()
+            perm = torch.from_numpy(rng.permutation(len(target)))
+            total = 0.0
+            for start in range(0, len(perm), self.batch_size):
+                b = perm[start : start + self.batch_size]
+                opt.zero_grad()
+                cb = cat[b]
+                if self.id_dropout > 0 and ids:
+                    # hide ids at random, so the unknown code learns what new users and new
+                    # items look like and the other fields learn to carry them
+                    cb = cb.clone()
+                    drop = torch.rand(len(b), len(ids)) < self.id_dropout
+                    cb[:, ids] = cb[:, ids].masked_fill(drop, 0)
+                loss = loss_fn(net(cb, multi[b], dense[b]), target[b])
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(b)
+            val = log_loss(valid[1], 1 / (1 + np.exp(-_run(net, valid[0]))))
+            self.history_.append(
+                {"seed": seed, "epoch": epoch, "train_loss": total / len(perm), "valid_loss": val}
+            )
+            if val < best - 1e-5:
+                best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
+            else:
+                bad += 1
+                if bad >= self.patience:
+                    break
+        net.load_state_dict(best_state)
+        return net.eval()
+
+    def _logits(self, x: FeatureTable) -> FloatArray:
+        return np.mean([_run(net, x) for net in self.nets_], axis=0).astype(np.float32)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {
+            f"net{i}.{k}": v.detach().cpu().numpy()
+            for i, net in enumerate(self.nets_)
+            for k, v in net.state_dict().items()
+        }
+
+    def _set_state(self, state: dict[str, np.ndarray], folder: Path) -> None:
+        n = 1 + max(int(k.split(".", 1)[0][3:]) for k in state)
+        self.nets_ = []
+        for i in range(n):
+            net = self._net()
+            prefix = f"net{i}."
+            net.load_state_dict(
+                {k[len(prefix) :]: torch.from_numpy(v.copy()) for k, v in state.items()
+                 if k.startswith(prefix)}
+            )  # fmt: skip
+            self.nets_.append(net.eval())
+
+
+@torch.no_grad()
+def _run(net: DeepFMNet, x: FeatureTable) -> FloatArray:
+    net.eval()
+    cat, multi, dense = _tensors(x)
+    out = [
+        net(cat[s : s + 8192], multi[s : s + 8192], dense[s : s + 8192])
+        for s in range(0, len(cat), 8192)
+    ]
+    return torch.cat(out).numpy().astype(np.float32) if out else np.zeros(0, np.float32)

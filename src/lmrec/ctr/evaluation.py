@@ -1,0 +1,200 @@
+"""``lmrec evaluate --task ctr``: temporal split, tuning on a validation slice, calibration, test.
+
+The earlier ``1 - test_share`` of the events (by time) are for training, the rest for test.
+The last ``valid_share`` of the training part is the validation slice: models early-stop and
+are tuned on it, and Platt scaling is fitted on it. Features are learned from the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from tqdm.auto import tqdm
+
+from lmrec import metrics as M
+from lmrec.ctr.base import CTRModel, create_ctr_model, get_ctr_class
+from lmrec.ctr.features import ORACLE_COLUMN, FeatureEncoder, FeatureTable, dataset_events
+from lmrec.data.dataset import Dataset
+from lmrec.errors import DataError, UsageError
+
+__all__ = ["CTRConfig", "evaluate_ctr", "labels"]
+
+
+@dataclass(frozen=True)
+class CTRConfig:
+    seed: int = 0
+    tune: bool = True
+    n_boot: int = 200
+    test_share: float = 0.2
+    valid_share: float = 0.1
+    #: a positive is ``value >= label_threshold`` (None: the dataset's ``ctr_label_threshold``
+    #: meta entry, else 4, i.e. "liked" on a 1-5 rating scale)
+    label_threshold: float | None = None
+    text_encoder: str | None = "all-MiniLM-L6-v2"
+    n_bins: int = 10
+    progress: bool = True
+
+
+def labels(events: pl.DataFrame, threshold: float) -> np.ndarray:
+    """1 where ``value >= threshold``; events without a value are an error."""
+    missing = events["value"].null_count()
+    if missing:
+        raise DataError(
+            f"{missing} of {events.height} events have no value, so no click label; "
+            "a CTR dataset needs a value per event (rating, or 1/0 for click/no click)"
+        )
+    return (events["value"].to_numpy() >= threshold).astype(np.float32)
+
+
+def _metrics(
+    y: np.ndarray, p: np.ndarray, p_raw: np.ndarray, cfg: CTRConfig
+) -> dict[str, dict[str, Any]]:
+    rng = np.random.default_rng(cfg.seed)
+    boots = []
+    for _ in range(cfg.n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        boots.append(M.auc(y[idx], p[idx]))
+    value = M.auc(y, p)
+    # bias-recentred percentile interval (as for the catalog metrics of the ranking reports)
+    lo, hi = np.nanquantile(2 * value - np.array(boots), [0.025, 0.975])
+    return {
+        "AUC": {"mean": value, "ci95": [float(lo), float(hi)]},
+        "LogLoss": {"mean": M.log_loss(y, p)},
+        "ECE": {"mean": M.expected_calibration_error(y, p, cfg.n_bins)},
+        "LogLoss_uncalibrated": {"mean": M.log_loss(y, p_raw)},
+        "ECE_uncalibrated": {"mean": M.expected_calibration_error(y, p_raw, cfg.n_bins)},
+    }
+
+
+def _tune(
+    name: str,
+    parts: dict[str, tuple[FeatureTable, np.ndarray]],
+    enc: FeatureEncoder,
+    cfg: CTRConfig,
+    fixed: dict[str, Any] | None,
+) -> tuple[CTRModel, list[dict[str, Any]]]:
+    space = [fixed] if fixed is not None else get_ctr_class(name).search_space()
+    if not cfg.tune:
+        space = space[:1]
+    x, y = parts["fit"]
+    best: tuple[float, CTRModel] | None = None
+    trials = []
+    for params in tqdm(space, desc=f"tune {name}", disable=not cfg.progress, leave=False):
+        start = time.perf_counter()
+        model = create_ctr_model(name, **params).fit(x, y, enc, valid=parts["valid"])
+        value = M.auc(parts["valid"][1], model.predict_proba(parts["valid"][0], calibrated=False))
+        trials.append(
+            {"params": params, "valid_AUC": value, "seconds": round(time.perf_counter() - start, 2)}
+        )
+        if best is None or value > best[0]:
+            best = (value, model)
+    assert best is not None
+    return best[1], trials
+
+
+def evaluate_ctr(
+    data: Dataset,
+    model_names: list[str],
+    cfg: CTRConfig | None = None,
+    *,
+    out: str | Path | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    cfg = cfg or CTRConfig()
+    for name in model_names:
+        get_ctr_class(name)
+    if not 0 < cfg.test_share < 1 or not 0 < cfg.valid_share < 1:
+        raise UsageError("test and validation shares must be between 0 and 1")
+    threshold = cfg.label_threshold
+    if threshold is None:
+        threshold = float(data.meta.get("ctr_label_threshold", 4.0))
+    events = dataset_events(data).sort("timestamp", maintain_order=True)
+    y_all = labels(events, threshold)
+    n = events.height
+    cut = round(n * (1 - cfg.test_share))
+    vcut = round(cut * (1 - cfg.valid_share))
+    if min(vcut, cut - vcut, n - cut) < 10:
+        raise DataError(f"{n} events are too few for a temporal train/validation/test split")
+    frames = {"fit": events[:vcut], "valid": events[vcut:cut], "test": events[cut:]}
+    enc = FeatureEncoder(text_encoder=cfg.text_encoder, progress=cfg.progress)
+    enc.fit(frames["fit"], data.items)
+    ys = {"fit": y_all[:vcut], "valid": y_all[vcut:cut], "test": y_all[cut:]}
+    parts = {k: (enc.transform(f), ys[k]) for k, f in frames.items()}
+    y_test = ys["test"]
+    results: dict[str, Any] = {}
+    predictions: dict[str, np.ndarray] = {}
+    for name in tqdm(model_names, desc="models", disable=not cfg.progress):
+        start = time.perf_counter()
+        model, trials = _tune(name, parts, enc, cfg, (params or {}).get(name))
+        fit_seconds = time.perf_counter() - start
+        model.calibrate(*parts["valid"])
+        start = time.perf_counter()
+        p = model.predict_proba(parts["test"][0])
+        seconds = time.perf_counter() - start
+        p_raw = model.predict_proba(parts["test"][0], calibrated=False)
+        predictions[name] = p
+        results[name] = {
+            "metrics": _metrics(y_test, p, p_raw, cfg),
+            "fit_seconds": round(fit_seconds, 2),
+            "rows_per_second": round(len(y_test) / max(seconds, 1e-9)),
+            "reliability": dict(
+                zip(
+                    ("mean_predicted", "observed_rate", "count"),
+                    M.reliability(y_test, p, cfg.n_bins),
+                    strict=True,
+                )
+            ),
+            "config": {"model": model.name, "params": model.get_params(), "tuning": trials},
+        }
+    report: dict[str, Any] = {
+        "format": "lmrec-report",
+        "task": "ctr",
+        "config": asdict(cfg),
+        "label": f"value >= {threshold:g}",
+        "counts": {
+            "events": n,
+            "fit": vcut,
+            "valid": cut - vcut,
+            "test": n - cut,
+            "positive_rate_train": float(y_all[:cut].mean()),
+            "positive_rate_test": float(y_test.mean()),
+        },
+        "features": {
+            "fields": enc.fields,
+            "categories": len(enc.categories_),
+            "dense": enc.n_dense,
+        },
+        "models": results,
+    }
+    if ORACLE_COLUMN in events.columns:
+        truth = events[cut:][ORACLE_COLUMN].cast(pl.Float64).to_numpy()
+        report["oracle"] = {
+            "AUC": M.auc(y_test, truth),
+            "LogLoss": M.log_loss(y_test, truth),
+            "ECE": M.expected_calibration_error(y_test, truth, cfg.n_bins),
+        }
+    if out is not None:
+        _write(Path(out), report)
+    return report
+
+
+def _write(out: Path, report: dict[str, Any]) -> None:
+    from lmrec.ctr.report import write_ctr_html
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2, default=_plain) + "\n")
+    write_ctr_html(out / "report.html", report)
+
+
+def _plain(obj: object) -> object:
+    if isinstance(obj, np.ndarray):
+        return [None if not np.isfinite(v) else float(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
