@@ -97,6 +97,9 @@ def test_evaluate_ctr_report(tmp_path: Path) -> None:
         assert m["AUC"]["ci95"][0] <= m["AUC"]["mean"] <= m["AUC"]["ci95"][1]
         assert {"LogLoss", "ECE", "ECE_uncalibrated"} <= set(m)
     assert report["oracle"]["AUC"] > 0.6
+    (comparison,) = report["comparisons"]
+    assert comparison["metric"] == "AUC"
+    assert comparison["diff"] >= 0
     assert (tmp_path / "report.json").is_file()
     assert "Reliability" in (tmp_path / "report.html").read_text()
 
@@ -106,3 +109,13 @@ def test_labels_need_values() -> None:
     ev = dataset_events(data).with_columns(pl.lit(None, dtype=pl.Float64).alias("value"))
     with pytest.raises(DataError, match="no value"):
         labels(ev, 1.0)
+
+
+def test_temperature_scaling_keeps_the_base_rate(log) -> None:  # type: ignore[no-untyped-def]
+    enc, (fit, valid, _), _ = log
+    model = create_ctr_model("logreg").fit(*fit, enc)
+    model.calibrate(*valid, method="temperature")
+    assert model.platt_[1] == 0.0
+    assert model.platt_[0] > 0
+    with pytest.raises(UsageError, match="'platt' or 'temperature'"):
+        model.calibrate(*valid, method="isotonic")  # type: ignore[arg-type]

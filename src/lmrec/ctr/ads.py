@@ -125,7 +125,8 @@ def fit_ctr(
     data: Dataset, name: str, params: dict[str, Any] | None = None, *, valid_share: float = 0.1,
     text_encoder: str | None = "all-MiniLM-L6-v2", label_threshold: float | None = None,
 ) -> tuple[CTRModel, FeatureEncoder]:  # fmt: skip
-    """Fit on all events but the latest ``valid_share``, which early-stops and calibrates."""
+    """Fit on all events but the latest ``valid_share``, which early-stops and calibrates
+    (temperature scaling, as ``lmrec evaluate --task ctr`` does by default)."""
     from lmrec.ctr.evaluation import labels
 
     threshold = label_threshold
@@ -139,7 +140,8 @@ def fit_ctr(
     enc = FeatureEncoder(text_encoder=text_encoder).fit(events[:cut], data.items)
     x_fit, x_valid = enc.transform(events[:cut]), enc.transform(events[cut:])
     model = create_ctr_model(name, **(params or {}))
-    model.fit(x_fit, y[:cut], enc, valid=(x_valid, y[cut:])).calibrate(x_valid, y[cut:])
+    model.fit(x_fit, y[:cut], enc, valid=(x_valid, y[cut:]))
+    model.calibrate(x_valid, y[cut:], method="temperature")
     return model, enc
 
 

@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -37,6 +37,9 @@ class CTRConfig:
     #: meta entry, else 4, i.e. "liked" on a 1-5 rating scale)
     label_threshold: float | None = None
     text_encoder: str | None = "all-MiniLM-L6-v2"
+    #: temperature: one slope on the validation slice, keeping the click rate learned from all
+    #: training rows; platt also refits the intercept to the slice's rate (both are reported)
+    calibration: Literal["temperature", "platt"] = "temperature"
     n_bins: int = 10
     progress: bool = True
 
@@ -53,8 +56,9 @@ def labels(events: pl.DataFrame, threshold: float) -> np.ndarray:
 
 
 def _metrics(
-    y: np.ndarray, p: np.ndarray, p_raw: np.ndarray, cfg: CTRConfig
+    y: np.ndarray, p: np.ndarray, p_raw: np.ndarray, p_other: np.ndarray, cfg: CTRConfig
 ) -> dict[str, dict[str, Any]]:
+    other = "platt" if cfg.calibration == "temperature" else "temperature"
     rng = np.random.default_rng(cfg.seed)
     boots = []
     for _ in range(cfg.n_boot):
@@ -69,6 +73,7 @@ def _metrics(
         "ECE": {"mean": M.expected_calibration_error(y, p, cfg.n_bins)},
         "LogLoss_uncalibrated": {"mean": M.log_loss(y, p_raw)},
         "ECE_uncalibrated": {"mean": M.expected_calibration_error(y, p_raw, cfg.n_bins)},
+        f"ECE_{other}": {"mean": M.expected_calibration_error(y, p_other, cfg.n_bins)},
     }
 
 
@@ -133,14 +138,18 @@ def evaluate_ctr(
         start = time.perf_counter()
         model, trials = _tune(name, parts, enc, cfg, (params or {}).get(name))
         fit_seconds = time.perf_counter() - start
-        model.calibrate(*parts["valid"])
+        other: Literal["platt", "temperature"] = (
+            "platt" if cfg.calibration == "temperature" else "temperature"
+        )
+        p_other = model.calibrate(*parts["valid"], method=other).predict_proba(parts["test"][0])
+        model.calibrate(*parts["valid"], method=cfg.calibration)
         start = time.perf_counter()
         p = model.predict_proba(parts["test"][0])
         seconds = time.perf_counter() - start
         p_raw = model.predict_proba(parts["test"][0], calibrated=False)
         predictions[name] = p
         results[name] = {
-            "metrics": _metrics(y_test, p, p_raw, cfg),
+            "metrics": _metrics(y_test, p, p_raw, p_other, cfg),
             "fit_seconds": round(fit_seconds, 2),
             "rows_per_second": round(len(y_test) / max(seconds, 1e-9)),
             "reliability": dict(
@@ -171,6 +180,7 @@ def evaluate_ctr(
             "dense": enc.n_dense,
         },
         "models": results,
+        "comparisons": _compare(y_test, predictions, cfg),
     }
     if ORACLE_COLUMN in events.columns:
         truth = events[cut:][ORACLE_COLUMN].cast(pl.Float64).to_numpy()
@@ -182,6 +192,34 @@ def evaluate_ctr(
     if out is not None:
         _write(Path(out), report)
     return report
+
+
+def _compare(
+    y: np.ndarray, predictions: dict[str, np.ndarray], cfg: CTRConfig
+) -> list[dict[str, Any]]:
+    """The best model by test AUC against each other one: paired bootstrap of the difference."""
+    if len(predictions) < 2:
+        return []
+    aucs = {n: M.auc(y, p) for n, p in predictions.items()}
+    best = max(aucs, key=lambda n: aucs[n])
+    rng = np.random.default_rng(cfg.seed)
+    idx = [rng.integers(0, len(y), len(y)) for _ in range(cfg.n_boot)]
+    out = []
+    for name, p in predictions.items():
+        if name == best:
+            continue
+        diffs = np.array([M.auc(y[i], predictions[best][i]) - M.auc(y[i], p[i]) for i in idx])
+        out.append(
+            {
+                "a": best,
+                "b": name,
+                "metric": "AUC",
+                "diff": aucs[best] - aucs[name],
+                "ci95": [float(v) for v in np.nanquantile(diffs, [0.025, 0.975])],
+                "p_value": min(1.0, 2 * float(np.mean(diffs <= 0))),
+            }
+        )
+    return out
 
 
 def _write(out: Path, report: dict[str, Any]) -> None:

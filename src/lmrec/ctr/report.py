@@ -38,7 +38,9 @@ def _reliability_plot(report: dict[str, Any]) -> str:
 
 
 def write_ctr_html(path: Path, report: dict[str, Any]) -> None:
-    labels = ["AUC", "LogLoss", "ECE", "LogLoss_uncalibrated", "ECE_uncalibrated"]
+    first: dict[str, Any] = next(iter(report["models"].values()), {"metrics": {}})
+    labels = [lbl for lbl in first["metrics"] if lbl != "AUC"]
+    labels = ["AUC", *labels]
     head = "".join(f"<th>{lbl}</th>" for lbl in labels)
     rows = []
     for name, e in report["models"].items():
@@ -48,7 +50,9 @@ def write_ctr_html(path: Path, report: dict[str, Any]) -> None:
     if oracle:
         rows.append(
             f"<tr><th>oracle (true p)</th><td>{oracle['AUC']:.4f}</td>"
-            f"<td>{oracle['LogLoss']:.4f}</td><td>{oracle['ECE']:.4f}</td><td></td><td></td><td></td></tr>"
+            f"<td>{oracle['LogLoss']:.4f}</td><td>{oracle['ECE']:.4f}</td>"
+            + "<td></td>" * (len(labels) - 2)
+            + "</tr>"
         )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>lmrec CTR report</title>
@@ -57,7 +61,8 @@ table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding
 img {{ max-width: 100%; }}</style></head><body>
 <h1>lmrec click-through-rate report</h1>
 <p>Label: {html.escape(report["label"])}. Temporal split: {html.escape(str(report["counts"]))}.
-Probabilities are Platt-calibrated on the validation slice; ECE over 10 equal-width bins.</p>
+Probabilities are calibrated on the validation slice
+({html.escape(report["config"]["calibration"])} scaling); ECE over 10 equal-width bins.</p>
 <table><tr><th>model</th>{head}<th>fit s</th></tr>{"".join(rows)}</table>
 <h2>Reliability</h2><img alt="reliability diagram" src="data:image/png;base64,{_reliability_plot(report)}">
 <h2>Features</h2><p>{html.escape(str(report["features"]))}</p>
