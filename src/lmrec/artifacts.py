@@ -40,6 +40,7 @@ def save_artifacts(
         "format": "lmrec-artifacts",
         "models": list(models),
         "source": source,
+        "version": time.strftime("%Y%m%d-%H%M%S", time.gmtime()),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "n_users": data.n_users,
         "n_items": data.n_items,

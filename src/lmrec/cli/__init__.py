@@ -39,13 +39,14 @@ def _root(
 
 
 def _register() -> None:
-    from lmrec.cli import data, demo, evaluate, recommend, train
+    from lmrec.cli import data, demo, evaluate, recommend, serve, train
 
     app.add_typer(data.app, name="data")
     app.command("train")(train.train)
     app.command("recommend")(recommend.recommend)
     app.command("evaluate")(evaluate.evaluate)
     app.command("demo")(demo.demo)
+    app.command("serve")(serve.serve)
 
 
 _register()

@@ -1,0 +1,52 @@
+"""``lmrec serve``: the HTTP API over trained artifacts and an embedded store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from lmrec.cli._common import console
+
+
+def serve(
+    artifacts: Path = typer.Argument(
+        ...,
+        help="An artifacts folder (lmrec train), or a folder of them, one per model version.",
+    ),
+    store: str = typer.Option(
+        "sqlite:///lmrec-store.db", "--store", help="Store URL: sqlite:///PATH."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    model: str | None = typer.Option(None, "--model", "-m", help="Which saved model to serve."),
+    api_keys: Path | None = typer.Option(
+        None,
+        "--api-keys",
+        help="File of API keys, key:scope,scope per line (also read: $LMREC_API_KEYS).",
+    ),
+) -> None:
+    """Serve recommendations, events, items, profiles and model versions over HTTP.
+
+    OpenAPI docs at /docs; Prometheus metrics at /metrics. Without API keys the API is open to
+    anyone who can reach the address.
+    """
+    import uvicorn
+
+    from lmrec.errors import UsageError
+    from lmrec.service import create_app
+    from lmrec.service.auth import KeyRing
+    from lmrec.service.engine import discover_versions
+    from lmrec.service.store import open_store
+
+    if not 0 < port < 65536:
+        raise UsageError(f"--port must be 1..65535, not {port}")
+    versions = discover_versions(artifacts)
+    open_store(store).close()  # a bad URL or unwritable path fails here, not in a worker
+    keys = KeyRing.from_config(os.environ.get("LMREC_API_KEYS"), api_keys)
+    if not keys.enabled:
+        console.print("[yellow]no API keys configured: the API is open[/yellow]")
+    console.print(f"serving {', '.join(versions)} from {artifacts} on http://{host}:{port}")
+    app = create_app(artifacts, store_url=store, keys=keys, model=model)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

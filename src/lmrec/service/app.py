@@ -1,0 +1,181 @@
+"""The HTTP API (FastAPI): thin routes over :class:`~lmrec.service.engine.Engine`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+from lmrec.service.auth import KeyRing
+from lmrec.service.engine import Engine
+from lmrec.service.schemas import MAX_K, EventsIn, ItemIn, RecommendationRequest
+from lmrec.service.store import Event, open_store
+
+__all__ = ["create_app"]
+
+MAX_BODY = 1 << 20  # 1 MiB
+
+
+def _engine(request: Request) -> Engine:
+    eng: Engine = request.app.state.engine
+    return eng
+
+
+#: route parameter type: the app's engine (module level, so FastAPI can resolve the annotation)
+Eng = Annotated[Engine, Depends(_engine)]
+
+
+def create_app(
+    artifacts: str | Path,
+    *,
+    store_url: str = "sqlite:///lmrec-store.db",
+    keys: KeyRing | None = None,
+    model: str | None = None,
+) -> FastAPI:
+    keyring = keys or KeyRing({})
+    registry = CollectorRegistry()
+    requests = Counter(
+        "lmrec_requests_total", "HTTP requests", ["route", "status"], registry=registry
+    )
+    latency = Histogram(
+        "lmrec_request_seconds", "Request latency", ["route"], registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+    )  # fmt: skip
+    ingested = Counter("lmrec_events_total", "Events stored", registry=registry)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(store_url)
+        app.state.engine = Engine(Path(artifacts), store, model)
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(title="lmrec", version="1", lifespan=lifespan)
+
+    @app.middleware("http")
+    async def limits_and_metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
+            return JSONResponse({"detail": f"request body over {MAX_BODY} bytes"}, status_code=413)
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        latency.labels(path).observe(time.perf_counter() - start)
+        requests.labels(path, str(response.status_code)).inc()
+        return response
+
+    def scope(name: str) -> Callable[[Request], None]:
+        def check(request: Request) -> None:
+            if not keyring.enabled:
+                return
+            scopes = keyring.scopes(request.headers.get("x-api-key"))
+            if scopes is None:
+                raise HTTPException(401, "missing or unknown API key (header X-API-Key)")
+            if name not in scopes:
+                raise HTTPException(403, f"this API key lacks the '{name}' scope")
+
+        return check
+
+    @app.post("/v1/recommendations", dependencies=[Depends(scope("read"))])
+    def recommendations(body: RecommendationRequest, eng: Eng) -> dict[str, Any]:
+        return eng.recommend(body.user_id, body.k, exclude=body.exclude)
+
+    @app.post("/v1/events", dependencies=[Depends(scope("events"))])
+    def events(body: EventsIn, eng: Eng) -> dict[str, Any]:
+        vocab = eng.active.artifacts.item_vocab
+        added = eng.store.items()
+        unknown = sorted({e.item_id for e in body.events} - {
+            e.item_id for e in body.events if e.item_id in vocab or e.item_id in added
+        })  # fmt: skip
+        if unknown:
+            raise HTTPException(404, f"unknown item id(s): {', '.join(unknown[:5])}")
+        now = time.time()
+        stored = eng.store.add_events(
+            [
+                Event(
+                    e.user_id,
+                    e.item_id,
+                    e.type,
+                    e.timestamp if e.timestamp is not None else now,
+                    e.value,
+                    e.context,
+                    e.event_id,
+                )
+                for e in body.events
+            ]
+        )
+        ingested.inc(stored)
+        return {"accepted": len(body.events), "stored": stored}
+
+    @app.get("/v1/items/{item_id}/similar", dependencies=[Depends(scope("read"))])
+    def similar(
+        item_id: str, eng: Eng, k: Annotated[int, Query(ge=1, le=MAX_K)] = 10
+    ) -> dict[str, Any]:
+        if item_id not in eng.active.artifacts.item_vocab:
+            raise HTTPException(404, f"unknown item id '{item_id}'")
+        return {"item_id": item_id, "items": eng.similar(item_id, k)}
+
+    @app.get("/v1/items", dependencies=[Depends(scope("read"))])
+    def items(
+        eng: Eng,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict[str, Any]:
+        catalog = eng.active.artifacts.items.select("item_id", "title")
+        page = catalog.slice(offset, limit).to_dicts()
+        return {"total": catalog.height, "items": page, "added": list(eng.store.items().values())}
+
+    @app.put("/v1/items", dependencies=[Depends(scope("admin"))])
+    def put_items(body: list[ItemIn], eng: Eng) -> dict[str, Any]:
+        if len(body) > 1000:
+            raise HTTPException(422, "at most 1000 items per request")
+        eng.store.upsert_items([i.model_dump() for i in body])
+        return {"upserted": len(body)}
+
+    @app.get("/v1/users/{user_id}/profile", dependencies=[Depends(scope("read"))])
+    def profile(user_id: str, eng: Eng) -> dict[str, Any]:
+        return eng.profile(user_id)
+
+    @app.get("/v1/models", dependencies=[Depends(scope("read"))])
+    def models(eng: Eng) -> dict[str, Any]:
+        return {"active": eng.active.describe(), "versions": sorted(eng.versions)}
+
+    @app.post("/v1/models/{version}/activate", dependencies=[Depends(scope("admin"))])
+    def activate(version: str, eng: Eng) -> dict[str, Any]:
+        try:
+            loaded = eng.activate(version)
+        except KeyError:
+            raise HTTPException(404, f"unknown model version '{version}'") from None
+        return {"active": loaded.describe()}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz(request: Request) -> JSONResponse:
+        ready = getattr(request.app.state, "engine", None) is not None
+        return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

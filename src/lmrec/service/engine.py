@@ -1,0 +1,181 @@
+"""What the service computes: recommendations from the active model version and the fresh
+events in the store, similar items, profiles; and hot swaps between model versions."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lmrec.artifacts import Artifacts
+from lmrec.errors import UsageError
+from lmrec.models.base import Recommender, top_n
+from lmrec.service.store import Store
+
+__all__ = ["Engine", "ModelVersion", "discover_versions"]
+
+#: Events that say the user consumed or engaged with the item (it is not recommended again).
+ENGAGED = ("view", "click", "cart", "purchase", "rating")
+
+
+def discover_versions(root: Path) -> dict[str, Path]:
+    """Artifact folders under ``root`` by version name: ``root`` itself when it is one (named
+    by its manifest's ``version``, else its folder name), else each sub-folder that is one."""
+    if (root / "manifest.json").is_file():
+        return {root.name: root}
+    found = {
+        p.name: p for p in sorted(root.iterdir()) if p.is_dir() and (p / "manifest.json").is_file()
+    } if root.is_dir() else {}  # fmt: skip
+    if not found:
+        raise UsageError(f"{root}: no lmrec artifacts here (no manifest.json); run 'lmrec train'")
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class ModelVersion:
+    version: str
+    artifacts: Artifacts
+    model: Recommender
+    loaded_at: float
+
+    def describe(self) -> dict[str, Any]:
+        m = self.artifacts.manifest
+        return {
+            "version": self.version,
+            "model": self.model.name,
+            "trained_at": m.get("trained_at"),
+            "users": m.get("n_users"),
+            "items": m.get("n_items"),
+        }
+
+
+class Engine:
+    def __init__(self, root: Path, store: Store, model_name: str | None = None) -> None:
+        self.root = root
+        self.store = store
+        self.model_name = model_name
+        self.versions = discover_versions(root)
+        self._swap = threading.Lock()
+        wanted = store.get_setting("active_version")
+        first = wanted if wanted in self.versions else sorted(self.versions)[-1]
+        self.active = self._load(first)
+
+    def _load(self, version: str) -> ModelVersion:
+        art = Artifacts.open(self.versions[version])
+        return ModelVersion(version, art, art.model(self.model_name), time.time())
+
+    def activate(self, version: str) -> ModelVersion:
+        """Load ``version`` fully, then switch to it in one step: requests already running
+        finish on the old version, new ones get the new one."""
+        self.versions = discover_versions(self.root)  # versions trained since start-up
+        if version not in self.versions:
+            raise KeyError(version)
+        with self._swap:
+            loaded = self._load(version)
+            self.active = loaded
+            self.store.set_setting("active_version", version)
+        return loaded
+
+    # -- recommendations ------------------------------------------------------------------------
+    def recommend(
+        self, user_id: str, k: int, *, exclude: list[str] | None = None
+    ) -> dict[str, Any]:
+        v = self.active  # one version for the whole request
+        art, model = v.artifacts, v.model
+        vocab = art.item_vocab
+        events = self.store.user_events(user_id)
+        user = art.user_vocab.index(user_id) if user_id in art.user_vocab else -1
+        fresh = [vocab.index(e.item_id) for e in events if e.type in ENGAGED and e.item_id in vocab]
+        blocked = {e.item_id for e in events} | set(exclude or [])
+        cold = user < 0 and not fresh
+        if cold:
+            scores = model.popularity_.astype(np.float32).copy()
+        elif model.can_score_carts():
+            cart = np.array(fresh, dtype=np.int64)
+            scores = model.score_carts([cart], np.array([user]) if user >= 0 else None)[0]
+        elif user >= 0:
+            scores = model.score(user)
+        else:
+            scores = model.popularity_.astype(np.float32).copy()
+        scores = np.nan_to_num(scores.astype(np.float32), nan=-np.inf)
+        if user >= 0:
+            scores[model.seen_[user].indices] = -np.inf
+        held = [vocab.index(i) for i in blocked if i in vocab]
+        scores[held] = -np.inf
+        ids, vals = top_n(scores[None, :], k)
+        titles = art.items["title"].to_list()
+        reason = "popular with everyone" if cold else f"from your history ({model.name})"
+        items = [
+            {"item_id": vocab.raw(int(i)), "title": titles[int(i)], "score": float(s),
+             "reason": reason}
+            for i, s in zip(ids[0], vals[0], strict=True)
+            if i >= 0
+        ]  # fmt: skip
+        return {
+            "user_id": user_id,
+            "items": items,
+            "cold_start": cold,
+            "model": model.name,
+            "version": v.version,
+            "fresh_events": len(fresh),
+        }
+
+    def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
+        """Items most like ``item_id``: the model's own similarity where it has one, else the
+        cosine of the items' columns in the training interactions."""
+        v = self.active
+        vocab = v.artifacts.item_vocab
+        item = vocab.index(item_id)
+        own = getattr(v.model, "similar_items", None)
+        if callable(own):
+            ids, sims = own(item, k)
+        else:
+            x = v.model.seen_.tocsc()
+            col = x[:, item]
+            co = np.asarray((x.T @ col).todense()).ravel().astype(np.float64)
+            norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel() * max(float(col.sum()), 1e-12))
+            sims = np.divide(co, norms, out=np.zeros_like(co), where=norms > 0)
+            sims[item] = -np.inf
+            top, vals = top_n(sims[None, :].astype(np.float32), k)
+            keep = (top[0] >= 0) & (vals[0] > 0)
+            ids, sims = top[0][keep], vals[0][keep]
+        titles = v.artifacts.items["title"].to_list()
+        return [
+            {"item_id": vocab.raw(int(i)), "title": titles[int(i)], "score": float(s)}
+            for i, s in zip(ids, sims, strict=True)
+        ]
+
+    def profile(self, user_id: str) -> dict[str, Any]:
+        v = self.active
+        art = v.artifacts
+        known = user_id in art.user_vocab
+        trained = []
+        if known:
+            trained = art.item_vocab.raws(v.model.seen_[art.user_vocab.index(user_id)].indices)
+        events = self.store.user_events(user_id)
+        items = trained + [e.item_id for e in events if e.type in ENGAGED]
+        cats = art.items["categories"].to_list() if "categories" in art.items.columns else []
+        counter: Counter[str] = Counter()
+        for i in items:
+            if i in art.item_vocab and cats:
+                counter.update(cats[art.item_vocab.index(i)] or [])
+        total = sum(counter.values()) or 1
+        return {
+            "user_id": user_id,
+            "known": known,
+            "training_interactions": len(trained),
+            "events": dict(Counter(e.type for e in events)),
+            "recent": [
+                {"item_id": e.item_id, "type": e.type, "timestamp": e.timestamp}
+                for e in events[-10:][::-1]
+            ],
+            "categories": [
+                {"category": c, "share": round(n / total, 4)} for c, n in counter.most_common(10)
+            ],
+            "not_interested": sorted({e.item_id for e in events if e.type == "not_interested"}),
+        }

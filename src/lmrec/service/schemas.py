@@ -1,0 +1,51 @@
+"""Request and response bodies of the HTTP API (validated by pydantic)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["EventIn", "EventsIn", "ItemIn", "RecommendationRequest"]
+
+MAX_K = 100
+MAX_BATCH = 1000
+
+
+class Context(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device: str | None = Field(None, max_length=64)
+    location: str | None = Field(None, max_length=64)
+    time: str | None = Field(None, max_length=64)
+
+
+class RecommendationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(..., min_length=1, max_length=256)
+    k: int = Field(10, ge=1, le=MAX_K)
+    context: Context | None = None
+    exclude: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(..., min_length=1, max_length=256)
+    item_id: str = Field(..., min_length=1, max_length=256)
+    type: Literal["view", "click", "cart", "purchase", "rating", "not_interested"]
+    value: float | None = Field(None, allow_inf_nan=False)
+    timestamp: float | None = Field(None, ge=0, allow_inf_nan=False)
+    context: dict[str, str] | None = None
+    event_id: str | None = Field(None, min_length=1, max_length=128)
+
+
+class EventsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    events: list[EventIn] = Field(..., min_length=1, max_length=MAX_BATCH)
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_id: str = Field(..., min_length=1, max_length=256)
+    title: str = Field(..., min_length=1, max_length=1000)
+    text: str | None = Field(None, max_length=20_000)
+    categories: list[str] = Field(default_factory=list, max_length=100)

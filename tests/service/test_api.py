@@ -1,0 +1,197 @@
+"""The HTTP API in-process (FastAPI's TestClient): contract, real time, auth, versions, limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lmrec.artifacts import save_artifacts
+from lmrec.data import split_loo, synthetic_dataset
+from lmrec.evaluation import prepare
+from lmrec.models.itemknn import ItemKNN
+from lmrec.models.seq.model import SequentialRecommender
+from lmrec.service import create_app
+from lmrec.service.auth import KeyRing, parse_keys
+
+
+@pytest.fixture(scope="module")
+def versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("artifacts")
+    data = prepare(split_loo(synthetic_dataset(n_users=60, n_items=50, seed=4))).train_valid
+    seq = SequentialRecommender(epochs=3, text_encoder=None, embedding_size=16, max_len=20)
+    save_artifacts(root / "v1", {"sequential": seq.fit(data)}, data)
+    save_artifacts(root / "v2", {"itemknn": ItemKNN(k=20).fit(data)}, data)
+    return root
+
+
+@pytest.fixture
+def client(versions: Path, tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(versions, store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    with TestClient(app) as c:
+        c.post("/v1/models/v1/activate")
+        yield c
+
+
+def _recs(client: TestClient, user: str, k: int = 10) -> dict:  # type: ignore[type-arg]
+    r = client.post("/v1/recommendations", json={"user_id": user, "k": k})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_recommendations_for_known_and_unknown_users(client: TestClient) -> None:
+    body = _recs(client, "u1", 5)
+    assert len(body["items"]) == 5
+    assert body["cold_start"] is False
+    assert body["version"] == "v1"
+    assert all({"item_id", "score", "reason"} <= set(i) for i in body["items"])
+    stranger = _recs(client, "nobody-yet")
+    assert stranger["cold_start"] is True
+    assert stranger["items"][0]["reason"] == "popular with everyone"
+
+
+def test_events_change_the_next_recommendations(client: TestClient) -> None:
+    before = _recs(client, "u2", 10)
+    top = before["items"][0]["item_id"]
+    second = before["items"][1]["item_id"]
+    r = client.post("/v1/events", json={"events": [
+        {"user_id": "u2", "item_id": top, "type": "click"},
+        {"user_id": "u2", "item_id": second, "type": "not_interested"},
+    ]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 2, "stored": 2}
+    after = _recs(client, "u2", 10)
+    ids = [i["item_id"] for i in after["items"]]
+    assert top not in ids  # consumed
+    assert second not in ids  # not interested
+    assert after["fresh_events"] == 1
+    # the sequence model re-reads the history: scores move, not only the two removals
+    old = {i["item_id"]: i["score"] for i in before["items"]}
+    assert any(
+        abs(old[i["item_id"]] - i["score"]) > 1e-6 for i in after["items"] if i["item_id"] in old
+    )
+    # a brand-new user who clicks is no longer cold
+    client.post(
+        "/v1/events", json={"events": [{"user_id": "fresh", "item_id": top, "type": "view"}]}
+    )
+    assert _recs(client, "fresh")["cold_start"] is False
+
+
+def test_event_ids_make_retries_idempotent(client: TestClient) -> None:
+    batch = {"events": [{"user_id": "u3", "item_id": "i1", "type": "view", "event_id": "e-1"}]}
+    assert client.post("/v1/events", json=batch).json()["stored"] == 1
+    assert client.post("/v1/events", json=batch).json()["stored"] == 0
+    assert client.get("/v1/users/u3/profile").json()["events"] == {"view": 1}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("post", "/v1/recommendations", {"user_id": "u1", "k": 0}, 422),
+        ("post", "/v1/recommendations", {"user_id": "u1", "k": 101}, 422),
+        ("post", "/v1/recommendations", {"user_id": "", "k": 5}, 422),
+        ("post", "/v1/recommendations", {"user_id": "u1", "k": "ten"}, 422),
+        ("post", "/v1/recommendations", {"user_id": "u1", "colour": "red"}, 422),
+        ("post", "/v1/events", {"events": []}, 422),
+        (
+            "post",
+            "/v1/events",
+            {"events": [{"user_id": "u", "item_id": "i1", "type": "like"}]},
+            422,
+        ),
+        (
+            "post",
+            "/v1/events",
+            {"events": [{"user_id": "u", "item_id": "zzz", "type": "view"}]},
+            404,
+        ),
+        ("get", "/v1/items/zzz/similar", None, 404),
+        ("get", "/v1/items/i1/similar?k=0", None, 422),
+        ("post", "/v1/models/v9/activate", None, 404),
+    ],
+)
+def test_bad_requests_get_4xx(client: TestClient, method: str, path: str, body: object,
+                              status: int) -> None:  # fmt: skip
+    r = client.request(method.upper(), path, json=body)
+    assert r.status_code == status, r.text
+    assert "detail" in r.json()
+
+
+def test_malformed_json_and_oversized_bodies(client: TestClient) -> None:
+    r = client.post(
+        "/v1/recommendations", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+    big = json.dumps({"user_id": "u1", "k": 5, "exclude": ["x" * 1000] * 1100})
+    r = client.post(
+        "/v1/recommendations", content=big, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+def test_similar_items_profile_catalog_and_metrics(client: TestClient) -> None:
+    sim = client.get("/v1/items/i1/similar?k=3").json()
+    assert len(sim["items"]) == 3
+    assert "i1" not in [i["item_id"] for i in sim["items"]]
+    prof = client.get("/v1/users/u1/profile").json()
+    assert prof["known"] is True
+    assert prof["training_interactions"] > 0
+    assert (
+        abs(sum(c["share"] for c in prof["categories"]) - 1) < 0.05 or len(prof["categories"]) == 10
+    )
+    page = client.get("/v1/items?limit=5").json()
+    assert page["total"] == 50
+    assert len(page["items"]) == 5
+    r = client.put("/v1/items", json=[{"item_id": "new1", "title": "A new film", "text": "space"}])
+    assert r.json() == {"upserted": 1}
+    assert client.get("/v1/items").json()["added"][0]["item_id"] == "new1"
+    assert client.post("/v1/events", json={"events": [
+        {"user_id": "u1", "item_id": "new1", "type": "view"}]}).status_code == 200  # fmt: skip
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+    metrics = client.get("/metrics").text
+    assert 'lmrec_requests_total{route="/v1/items/{item_id}/similar",status="200"}' in metrics
+    assert "lmrec_events_total 1.0" in metrics
+    assert client.get("/docs").status_code == 200
+
+
+def test_hot_swap_between_versions(client: TestClient) -> None:
+    assert client.get("/v1/models").json()["versions"] == ["v1", "v2"]
+    assert _recs(client, "u1")["model"] == "sequential"
+    r = client.post("/v1/models/v2/activate")
+    assert r.status_code == 200
+    assert r.json()["active"]["model"] == "itemknn"
+    body = _recs(client, "u1")
+    assert body["model"] == "itemknn"
+    assert body["version"] == "v2"
+
+
+def test_api_keys_and_scopes(versions: Path, tmp_path: Path) -> None:
+    keys = KeyRing(parse_keys("reader:read;writer:read,events;boss:admin,read"))
+    app = create_app(versions, store_url=f"sqlite:///{tmp_path / 's.db'}", keys=keys)
+    event = {"events": [{"user_id": "u1", "item_id": "i1", "type": "view"}]}
+    with TestClient(app) as c:
+        assert c.post("/v1/recommendations", json={"user_id": "u1"}).status_code == 401
+        bad = c.post("/v1/recommendations", json={"user_id": "u1"}, headers={"X-API-Key": "nope"})
+        assert bad.status_code == 401
+        ok = c.post("/v1/recommendations", json={"user_id": "u1"}, headers={"X-API-Key": "reader"})
+        assert ok.status_code == 200
+        assert c.post("/v1/events", json=event, headers={"X-API-Key": "reader"}).status_code == 403
+        assert c.post("/v1/events", json=event, headers={"X-API-Key": "writer"}).status_code == 200
+        swap = c.post("/v1/models/v2/activate", headers={"X-API-Key": "writer"})
+        assert swap.status_code == 403
+        assert "admin" in swap.json()["detail"]
+        assert c.post("/v1/models/v2/activate", headers={"X-API-Key": "boss"}).status_code == 200
+        assert c.get("/healthz").status_code == 200  # probes need no key
+
+
+def test_bad_key_config() -> None:
+    from lmrec.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown API key scope"):
+        parse_keys("k:root")
+    with pytest.raises(UsageError, match="key:scope"):
+        parse_keys("justakey")

@@ -1,0 +1,107 @@
+"""``lmrec serve`` as a real process over real HTTP: start-up, and crash safety (SIGKILL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lmrec.artifacts import save_artifacts
+from lmrec.data import split_loo, synthetic_dataset
+from lmrec.evaluation import prepare
+from lmrec.models.itemknn import ItemKNN
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(art: Path, store: Path, port: int) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
+           "--store", f"sqlite:///{store}", "--port", str(port)]  # fmt: skip
+    log = store.with_suffix(".log")
+    with log.open("ab") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise AssertionError(log.read_text())
+    proc.kill()
+    raise AssertionError("server did not become ready in 60 s")
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    data = prepare(split_loo(synthetic_dataset(n_users=40, n_items=30, seed=5))).train_valid
+    return save_artifacts(tmp_path / "art", {"itemknn": ItemKNN(k=10).fit(data)}, data)
+
+
+def test_acknowledged_events_survive_sigkill(artifacts: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store.db"
+    port = _free_port()
+    proc = _start(artifacts, store, port)
+    acked: list[str] = []
+    stop = threading.Event()
+
+    def post() -> None:
+        n = 0
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            while not stop.is_set():
+                batch = [
+                    {"user_id": f"u{(n + j) % 40}", "item_id": f"i{(n + j) % 30}",
+                     "type": "view", "event_id": f"ev{n + j}"}
+                    for j in range(10)
+                ]  # fmt: skip
+                try:
+                    r = client.post("/v1/events", json={"events": batch})
+                except httpx.TransportError:
+                    return  # the server is gone
+                if r.status_code == 200:
+                    acked.extend(e["event_id"] for e in batch)
+                n += 10
+
+    writer = threading.Thread(target=post)
+    writer.start()
+    while len(acked) < 300:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)  # mid-stream, no chance to flush anything
+    proc.wait()
+    stop.set()
+    writer.join(10)
+    with sqlite3.connect(store) as db:
+        stored = {r[0] for r in db.execute("SELECT event_id FROM events")}
+    lost = set(acked) - stored
+    assert not lost, f"{len(lost)} acknowledged events lost"
+    # the restarted server reads them back
+    proc = _start(artifacts, store, port)
+    try:
+        prof = httpx.get(f"http://127.0.0.1:{port}/v1/users/u1/profile", timeout=5).json()
+        assert prof["events"]["view"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_serve_rejects_bad_arguments(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("serve", tmp_path)
+    assert code == 2
+    assert "no lmrec artifacts here" in err
+    code, _, err = cli("serve", tmp_path, "--port", "70000")
+    assert code == 2
+    assert "--port" in err
