@@ -30,7 +30,9 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def client(versions: Path, tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(versions, store_url=f"sqlite:///{tmp_path / 'store.db'}")
+    app = create_app(
+        versions, store_url=f"sqlite:///{tmp_path / 'store.db'}", text_encoder="hashing"
+    )
     with TestClient(app) as c:
         c.post("/v1/models/v1/activate")
         yield c
@@ -195,3 +197,62 @@ def test_bad_key_config() -> None:
         parse_keys("k:root")
     with pytest.raises(UsageError, match="key:scope"):
         parse_keys("justakey")
+
+
+def test_cart_endpoint(client: TestClient) -> None:
+    r = client.post("/v1/cart/recommendations", json={"items": ["i1", "i2"], "k": 4})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ids = [i["item_id"] for i in body["items"]]
+    assert len(ids) == 4
+    assert not {"i1", "i2"} & set(ids)
+    with_user = client.post("/v1/cart/recommendations", json={"items": ["i1"], "user_id": "u1"})
+    assert with_user.status_code == 200
+    assert client.post("/v1/cart/recommendations", json={"items": []}).status_code == 422
+    missing = client.post("/v1/cart/recommendations", json={"items": ["i1", "nope"]})
+    assert missing.status_code == 404
+    assert "nope" in missing.json()["detail"]
+
+
+def test_ads_endpoint_without_a_ctr_model(client: TestClient) -> None:
+    r = client.post("/v1/ads/rank", json={"user_id": "u1"})
+    assert r.status_code == 404
+    assert "no CTR model" in r.json()["detail"]
+
+
+def test_ads_endpoint(tmp_path: Path) -> None:
+    from lmrec.ctr.ads import CTRArtifacts, fit_ctr
+    from lmrec.ctr.synthetic import synthetic_ad_log
+    from lmrec.data.interactions import Interactions
+    from lmrec.data.vocab import Vocabulary
+    from lmrec.models.popularity import Popularity
+
+    data = synthetic_ad_log(n_users=50, n_ads=20, n_events=3000, seed=6)
+    inter = Interactions.from_frame(
+        data.interactions,
+        Vocabulary(data.interactions["user_id"].unique(maintain_order=True).to_list()),
+        Vocabulary(data.items["item_id"].to_list()),
+        items=data.items,
+    )
+    art = save_artifacts(tmp_path / "art", {"pop": Popularity().fit(inter)}, inter)
+    model, enc = fit_ctr(data, "logreg", text_encoder="hashing")
+    CTRArtifacts.save(art, {"logreg": model}, enc, data)
+    app = create_app(art, store_url=f"sqlite:///{tmp_path / 's.db'}", text_encoder="hashing")
+    with TestClient(app) as c:
+        r = c.post(
+            "/v1/ads/rank",
+            json={
+                "user_id": "user1",
+                "k": 3,
+                "context": {"device": "mobile", "time": "1700000000"},
+            },
+        )
+        assert r.status_code == 200, r.text
+        ads = r.json()["ads"]
+        assert len(ads) == 3
+        assert ads[0]["expected_value"] >= ads[1]["expected_value"]
+        assert {"item_id", "pctr", "bid", "expected_value"} <= set(ads[0])
+        bad = c.post("/v1/ads/rank", json={"user_id": "user1", "candidates": ["ad1", "zzz"]})
+        assert bad.status_code == 422
+        assert "zzz" in bad.json()["detail"]
+        assert c.post("/v1/ads/rank", json={"user_id": "user1", "k": 0}).status_code == 422

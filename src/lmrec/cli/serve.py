@@ -21,6 +21,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     model: str | None = typer.Option(None, "--model", "-m", help="Which saved model to serve."),
+    text_encoder: str = typer.Option(
+        "all-MiniLM-L6-v2", "--text-encoder", help="Encoder that finds near-substitutes (carts)."
+    ),
     api_keys: Path | None = typer.Option(
         None,
         "--api-keys",
@@ -48,5 +51,5 @@ def serve(
     if not keys.enabled:
         console.print("[yellow]no API keys configured: the API is open[/yellow]")
     console.print(f"serving {', '.join(versions)} from {artifacts} on http://{host}:{port}")
-    app = create_app(artifacts, store_url=store, keys=keys, model=model)
+    app = create_app(artifacts, store_url=store, keys=keys, model=model, text_encoder=text_encoder)
     uvicorn.run(app, host=host, port=port, log_level="warning")

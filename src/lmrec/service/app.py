@@ -18,14 +18,29 @@ from prometheus_client import (
     generate_latest,
 )
 
+from lmrec.errors import UsageError
 from lmrec.service.auth import KeyRing
 from lmrec.service.engine import Engine
-from lmrec.service.schemas import MAX_K, EventsIn, ItemIn, RecommendationRequest
+from lmrec.service.schemas import (
+    MAX_K,
+    AdsRequest,
+    CartRequest,
+    EventsIn,
+    ItemIn,
+    RecommendationRequest,
+)
 from lmrec.service.store import Event, open_store
 
 __all__ = ["create_app"]
 
 MAX_BODY = 1 << 20  # 1 MiB
+
+
+def _ctr(root: Path) -> Any:
+    """The CTR artifacts under ``root`` (``lmrec train --task ctr`` wrote ``root/ctr``), if any."""
+    from lmrec.ctr.ads import CTRArtifacts
+
+    return CTRArtifacts.open(root) if (root / "ctr" / "manifest.json").is_file() else None
 
 
 def _engine(request: Request) -> Engine:
@@ -43,6 +58,7 @@ def create_app(
     store_url: str = "sqlite:///lmrec-store.db",
     keys: KeyRing | None = None,
     model: str | None = None,
+    text_encoder: str = "all-MiniLM-L6-v2",
 ) -> FastAPI:
     keyring = keys or KeyRing({})
     registry = CollectorRegistry()
@@ -58,7 +74,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(store_url)
-        app.state.engine = Engine(Path(artifacts), store, model)
+        app.state.ctr = _ctr(Path(artifacts))
+        app.state.engine = Engine(Path(artifacts), store, model, text_encoder=text_encoder)
         try:
             yield
         finally:
@@ -123,6 +140,38 @@ def create_app(
         )
         ingested.inc(stored)
         return {"accepted": len(body.events), "stored": stored}
+
+    @app.post("/v1/cart/recommendations", dependencies=[Depends(scope("read"))])
+    def cart(body: CartRequest, eng: Eng) -> dict[str, Any]:
+        vocab = eng.active.artifacts.item_vocab
+        unknown = [i for i in body.items if i not in vocab]
+        if unknown:
+            raise HTTPException(404, f"unknown item id(s) in the cart: {', '.join(unknown[:5])}")
+        if not eng.active.model.can_score_carts():
+            raise HTTPException(
+                409, f"the active model '{eng.active.model.name}' cannot score a cart"
+            )
+        return eng.complete_cart(
+            body.items, body.k, user_id=body.user_id, allow_substitutes=body.allow_substitutes
+        )
+
+    @app.post("/v1/ads/rank", dependencies=[Depends(scope("read"))])
+    def ads(body: AdsRequest, request: Request) -> dict[str, Any]:
+        from lmrec.ctr.ads import AdPolicy, rank_ads
+
+        ctr = request.app.state.ctr
+        if ctr is None:
+            raise HTTPException(404, "no CTR model is served; train one with --task ctr")
+        try:
+            ranked = rank_ads(
+                ctr.model(), ctr.encoder, user_id=body.user_id, users=ctr.users, items=ctr.items,
+                context=body.context, candidates=body.candidates,
+                impressions=ctr.impressions_of(body.user_id), k=body.k,
+                policy=AdPolicy(min_pctr=body.min_pctr, frequency_cap=body.frequency_cap),
+            )  # fmt: skip
+        except UsageError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {"user_id": body.user_id, "ads": ranked.to_dicts()}
 
     @app.get("/v1/items/{item_id}/similar", dependencies=[Depends(scope("read"))])
     def similar(

@@ -55,8 +55,17 @@ class ModelVersion:
 
 
 class Engine:
-    def __init__(self, root: Path, store: Store, model_name: str | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        store: Store,
+        model_name: str | None = None,
+        *,
+        text_encoder: str = "all-MiniLM-L6-v2",
+    ) -> None:
         self.root = root
+        self.text_encoder = text_encoder
+        self._subs: dict[str, Any] = {}
         self.store = store
         self.model_name = model_name
         self.versions = discover_versions(root)
@@ -124,6 +133,49 @@ class Engine:
             "version": v.version,
             "fresh_events": len(fresh),
         }
+
+    def complete_cart(
+        self, items: list[str], k: int, *, user_id: str | None = None,
+        allow_substitutes: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Complements for a cart (raw item ids, all known) with the active model."""
+        from lmrec.cart import complete_carts
+
+        v = self.active
+        art, vocab = v.artifacts, v.artifacts.item_vocab
+        cart = np.array([vocab.index(i) for i in items], dtype=np.int64)
+        user = art.user_vocab.index(user_id) if user_id and user_id in art.user_vocab else -1
+        subs = None if allow_substitutes else self._substitutes(v)
+        ids, vals = complete_carts(
+            v.model, [cart], k, users=np.array([user]) if user >= 0 else None, substitutes=subs
+        )
+        titles = art.items["title"].to_list()
+        return {
+            "items": [
+                {"item_id": vocab.raw(int(i)), "title": titles[int(i)], "score": float(s)}
+                for i, s in zip(ids[0], vals[0], strict=True)
+                if i >= 0
+            ],
+            "model": v.model.name,
+            "version": v.version,
+        }
+
+    def _substitutes(self, v: ModelVersion) -> Any:
+        """Near-substitute pairs of the version's catalog (computed once per version)."""
+        cached = self._subs.get(v.version)
+        if cached is None:
+            from lmrec.cart import substitute_matrix
+            from lmrec.text import encode_items
+
+            items = v.artifacts.items
+            emb = encode_items(items["text"].fill_null("").to_list(), self.text_encoder)
+            cats = (
+                [c or [] for c in items["categories"].to_list()]
+                if "categories" in items.columns
+                else [[] for _ in range(items.height)]
+            )
+            cached = self._subs[v.version] = substitute_matrix(emb, cats)
+        return cached
 
     def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
         """Items most like ``item_id``: the model's own similarity where it has one, else the

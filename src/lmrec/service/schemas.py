@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["EventIn", "EventsIn", "ItemIn", "RecommendationRequest"]
+__all__ = ["AdsRequest", "CartRequest", "EventIn", "EventsIn", "ItemIn", "RecommendationRequest"]
 
 MAX_K = 100
 MAX_BATCH = 1000
@@ -49,3 +49,21 @@ class ItemIn(BaseModel):
     title: str = Field(..., min_length=1, max_length=1000)
     text: str | None = Field(None, max_length=20_000)
     categories: list[str] = Field(default_factory=list, max_length=100)
+
+
+class CartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[str] = Field(..., min_length=1, max_length=200)
+    user_id: str | None = Field(None, min_length=1, max_length=256)
+    k: int = Field(10, ge=1, le=MAX_K)
+    allow_substitutes: bool = False
+
+
+class AdsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(..., min_length=1, max_length=256)
+    context: dict[str, str] = Field(default_factory=dict, max_length=20)
+    candidates: list[str] | None = Field(None, min_length=1, max_length=1000)
+    k: int = Field(10, ge=1, le=MAX_K)
+    min_pctr: float = Field(0.0, ge=0.0, le=1.0)
+    frequency_cap: int | None = Field(None, ge=1)
