@@ -24,6 +24,9 @@ def serve(
     text_encoder: str = typer.Option(
         "all-MiniLM-L6-v2", "--text-encoder", help="Encoder that finds near-substitutes (carts)."
     ),
+    torch_threads: int = typer.Option(
+        1, "--torch-threads", help="PyTorch threads per request (1 is fastest for one sequence)."
+    ),
     api_keys: Path | None = typer.Option(
         None,
         "--api-keys",
@@ -35,6 +38,7 @@ def serve(
     OpenAPI docs at /docs; Prometheus metrics at /metrics. Without API keys the API is open to
     anyone who can reach the address.
     """
+    import torch
     import uvicorn
 
     from lmrec.errors import UsageError
@@ -45,6 +49,9 @@ def serve(
 
     if not 0 < port < 65536:
         raise UsageError(f"--port must be 1..65535, not {port}")
+    if torch_threads < 1:
+        raise UsageError(f"--torch-threads must be at least 1, not {torch_threads}")
+    torch.set_num_threads(torch_threads)
     versions = discover_versions(artifacts)
     open_store(store).close()  # a bad URL or unwritable path fails here, not in a worker
     keys = KeyRing.from_config(os.environ.get("LMREC_API_KEYS"), api_keys)

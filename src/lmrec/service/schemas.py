@@ -6,7 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AdsRequest", "CartRequest", "EventIn", "EventsIn", "ItemIn", "RecommendationRequest"]
+__all__ = [
+    "AdsRequest",
+    "CartRequest",
+    "EventIn",
+    "EventsIn",
+    "ItemIn",
+    "RecommendationRequest",
+    "RecommendationResponse",
+]
 
 MAX_K = 100
 MAX_BATCH = 1000
@@ -67,3 +75,21 @@ class AdsRequest(BaseModel):
     k: int = Field(10, ge=1, le=MAX_K)
     min_pctr: float = Field(0.0, ge=0.0, le=1.0)
     frequency_cap: int | None = Field(None, ge=1)
+
+
+class RecommendedItem(BaseModel):
+    item_id: str
+    title: str | None
+    score: float
+    reason: str
+
+
+class RecommendationResponse(BaseModel):
+    """The answer of ``POST /v1/recommendations`` (documented in the OpenAPI spec)."""
+
+    user_id: str
+    items: list[RecommendedItem]
+    cold_start: bool
+    model: str
+    version: str
+    fresh_events: int

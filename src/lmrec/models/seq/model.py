@@ -131,6 +131,7 @@ class SequentialRecommender(Recommender):
         with torch.no_grad():
             net.item_emb.weight[torch.from_numpy(~occurred)] = 0.0
         self.net_ = net.cpu().eval()
+        self._item_cache: tuple[int, torch.Tensor] | None = None
         self.history_ = history
         self.best_epoch_ = best_epoch
         self.train_seconds_ = time.perf_counter() - start
@@ -192,7 +193,7 @@ class SequentialRecommender(Recommender):
         g = None
         if net.cfg.n_gap_buckets and gaps is not None:
             g = torch.from_numpy(right_align(gaps, self.max_len))
-        items = net.item_vectors()
+        items = self._item_vectors()
         h = net.encode(seqs, g, None, items)[:, -1]
         return (h @ items[1:].T).numpy().astype(np.float32)
 
@@ -232,6 +233,16 @@ class SequentialRecommender(Recommender):
             out[none] = self.popularity_
         return out
 
+    def _item_vectors(self) -> torch.Tensor:
+        """The network's item table, computed once per fitted state (the text projection over
+        the whole catalog is half the cost of scoring one sequence otherwise)."""
+        cache: tuple[int, torch.Tensor] | None = getattr(self, "_item_cache", None)
+        if cache is None or cache[0] != id(self.net_):
+            with torch.no_grad():
+                cache = (id(self.net_), self.net_.eval().item_vectors())
+            self._item_cache = cache
+        return cache[1]
+
     def item_vectors(self) -> FloatArray:
         """Each item's learned vector (n_items, embedding_size)."""
         with torch.no_grad():
@@ -253,6 +264,7 @@ class SequentialRecommender(Recommender):
             {k[4:]: torch.from_numpy(v.copy()) for k, v in state.items() if k.startswith("net.")}
         )
         self.net_ = net.eval()
+        self._item_cache = None
         self.seq_offsets_ = state["seq_offsets"]
         self.seq_tokens_ = state["seq_tokens"]
         self.seq_gaps_ = state["seq_gaps"]
