@@ -84,6 +84,10 @@ class DeepFM(CTRModel):
     """Trained with Adam on binary cross-entropy; keeps the epoch with the lowest validation
     log loss (validation rows given to :meth:`fit`, else a seeded 10% of the training rows).
 
+    ``weight_decay`` applies to the embeddings and the MLP; the first-order terms (a weight per
+    field value, the bias) get ``linear_decay`` (default none): on the synthetic ad log, decaying
+    them as strongly cost 0.004 AUC, as the per-user and per-ad click rates were shrunk.
+
     ``n_seeds`` networks from different seeds are averaged (in log-odds): on MovieLens 100K one
     network's test AUC varied from 0.687 to 0.698 with the seed alone; three averaged gave 0.697.
     """
@@ -102,6 +106,7 @@ class DeepFM(CTRModel):
         patience: int = 3,
         id_dropout: float = 0.0,
         n_seeds: int = 3,
+        linear_decay: float = 0.0,
         random_state: int = 0,
         num_threads: int | None = None,
     ) -> None:
@@ -115,6 +120,7 @@ class DeepFM(CTRModel):
         self.patience = patience
         self.id_dropout = id_dropout
         self.n_seeds = n_seeds
+        self.linear_decay = linear_decay
         self.random_state = random_state
         self.num_threads = num_threads
 
@@ -160,9 +166,14 @@ class DeepFM(CTRModel):
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         net = self._net()
+        linear = [net.lin.weight, net.multi_lin.weight, net.dense_lin.weight, net.bias]
+        linear_ids = {id(p) for p in linear}
+        rest = [p for p in net.parameters() if id(p) not in linear_ids]
         opt = torch.optim.Adam(
-            net.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
-        )
+            [{"params": rest, "weight_decay": self.weight_decay},
+             {"params": linear, "weight_decay": self.linear_decay}],
+            lr=self.learning_rate,
+        )  # fmt: skip
         cat, multi, dense = _tensors(x)
         ids = [i for i, f in enumerate(self.fields_) if f in ("user_id", "item_id")]
         target = torch.from_numpy(np.asarray(y, dtype=np.float32))
