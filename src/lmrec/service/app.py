@@ -214,7 +214,7 @@ def create_app(
     @app.get("/v1/items", dependencies=[Depends(scope("read"))])
     def items(
         eng: Eng,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         catalog = eng.active.artifacts.items.select("item_id", "title")
