@@ -164,7 +164,8 @@ def main() -> None:
     ap.add_argument("--ml100k", type=Path, default=Path("../shared/data/ml-100k"))
     ap.add_argument("--out", type=Path, default=HERE / "out" / "service")
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--rates", default="50,100,200,300,500")
+    ap.add_argument("--rates", default="100,200,300,400,500")
+    ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = ap.parse_args()
     art = args.artifacts or train(args.out / "artifacts", args.ml100k)
@@ -175,7 +176,8 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LMREC_API_KEYS": ""}
     cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", f"sqlite:///{store}", "--port", str(port)]  # fmt: skip
+           "--store", f"sqlite:///{store}", "--port", str(port),
+           "--workers", str(args.workers)]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     try:
         for _ in range(300):
@@ -185,7 +187,7 @@ def main() -> None:
             except httpx.TransportError:
                 time.sleep(0.2)
         users = [str(u) for u in range(1, 944)]
-        for _ in range(200):  # warm-up
+        for _ in range(200 * args.workers):  # warm-up (every worker)
             httpx.post(f"{base}/v1/recommendations", json={"user_id": "1", "k": 10})
         rec_rows = []
         for rate in (int(r) for r in args.rates.split(",")):
@@ -207,7 +209,8 @@ def main() -> None:
     lines = [
         "## Service under load (lmrec serve, sequential model, MovieLens 100K)",
         "",
-        f"Date: {dt.date.today().isoformat()}. Machine: {machine()}. One uvicorn worker; the "
+        f"Date: {dt.date.today().isoformat()}. Machine: {machine()}. {args.workers} uvicorn "
+        "worker(s); the "
         "load generator (asyncio streams, 64 keep-alive connections, open loop: latency counts "
         "from when a request was due) runs on the same 2 cores.",
         f"Command: `.venv/bin/python benchmarks/service_load.py {' '.join(sys.argv[1:])}`"

@@ -256,3 +256,19 @@ def test_ads_endpoint(tmp_path: Path) -> None:
         assert bad.status_code == 422
         assert "zzz" in bad.json()["detail"]
         assert c.post("/v1/ads/rank", json={"user_id": "user1", "k": 0}).status_code == 422
+
+
+def test_workers_follow_a_version_activated_elsewhere(versions: Path, tmp_path: Path) -> None:
+    from lmrec.service.engine import Engine
+    from lmrec.service.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'shared.db'}")
+    first, second = Engine(versions, store), Engine(versions, store)
+    first.activate("v1")
+    second._checked = float("-inf")  # its once-a-second check is due now
+    assert second.recommend("u1", 3)["version"] == "v1"
+    first.activate("v2")
+    assert second.recommend("u1", 3)["version"] == "v1"  # checked less than a second ago
+    second._checked = float("-inf")
+    assert second.recommend("u1", 3)["version"] == "v2"
+    store.close()

@@ -24,6 +24,12 @@ def serve(
     text_encoder: str = typer.Option(
         "all-MiniLM-L6-v2", "--text-encoder", help="Encoder that finds near-substitutes (carts)."
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        help="Worker processes (they share the store; a version activated in "
+        "one is picked up by the others within a second).",
+    ),
     torch_threads: int = typer.Option(
         1, "--torch-threads", help="PyTorch threads per request (1 is fastest for one sequence)."
     ),
@@ -58,5 +64,26 @@ def serve(
     if not keys.enabled:
         console.print("[yellow]no API keys configured: the API is open[/yellow]")
     console.print(f"serving {', '.join(versions)} from {artifacts} on http://{host}:{port}")
-    app = create_app(artifacts, store_url=store, keys=keys, model=model, text_encoder=text_encoder)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, not {workers}")
+    if api_keys is not None:  # workers read keys from the environment only
+        os.environ["LMREC_API_KEYS"] = ";".join(
+            filter(None, [os.environ.get("LMREC_API_KEYS"), api_keys.read_text()])
+        )
+    if workers == 1:
+        app = create_app(
+            artifacts, store_url=store, keys=keys, model=model, text_encoder=text_encoder
+        )
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    os.environ.update(
+        LMREC_SERVE_ARTIFACTS=str(artifacts),
+        LMREC_SERVE_STORE=store,
+        LMREC_SERVE_MODEL=model or "",
+        LMREC_SERVE_TEXT_ENCODER=text_encoder,
+        OMP_NUM_THREADS=str(torch_threads),
+    )
+    uvicorn.run(
+        "lmrec.service.app:app_from_env", factory=True, host=host, port=port,
+        workers=workers, log_level="warning",
+    )  # fmt: skip

@@ -33,7 +33,7 @@ from lmrec.service.schemas import (
 )
 from lmrec.service.store import Event, open_store
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 MAX_BODY = 1 << 20  # 1 MiB
 
@@ -258,3 +258,17 @@ def create_app(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app configured by ``LMREC_SERVE_*`` variables: the factory each worker process of
+    ``lmrec serve --workers N`` calls."""
+    import os
+
+    return create_app(
+        os.environ["LMREC_SERVE_ARTIFACTS"],
+        store_url=os.environ["LMREC_SERVE_STORE"],
+        keys=KeyRing.from_config(os.environ.get("LMREC_API_KEYS")),
+        model=os.environ.get("LMREC_SERVE_MODEL") or None,
+        text_encoder=os.environ["LMREC_SERVE_TEXT_ENCODER"],
+    )

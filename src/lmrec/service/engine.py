@@ -3,6 +3,7 @@ events in the store, similar items, profiles; and hot swaps between model versio
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -70,6 +71,7 @@ class Engine:
         self.model_name = model_name
         self.versions = discover_versions(root)
         self._swap = threading.Lock()
+        self._checked = time.monotonic()
         wanted = store.get_setting("active_version")
         first = wanted if wanted in self.versions else sorted(self.versions)[-1]
         self.active = self._load(first)
@@ -90,11 +92,25 @@ class Engine:
             self.store.set_setting("active_version", version)
         return loaded
 
+    def current(self) -> ModelVersion:
+        """The active version, following the store: when another worker process activated a
+        version, this one loads it too (checked at most once a second)."""
+        now = time.monotonic()
+        if now - self._checked < 1.0:
+            return self.active
+        self._checked = now
+        wanted = self.store.get_setting("active_version")
+        if wanted is not None and wanted != self.active.version:
+            # a version this worker cannot see: keep serving the one it has
+            with contextlib.suppress(KeyError):
+                self.activate(wanted)
+        return self.active
+
     # -- recommendations ------------------------------------------------------------------------
     def recommend(
         self, user_id: str, k: int, *, exclude: list[str] | None = None
     ) -> dict[str, Any]:
-        v = self.active  # one version for the whole request
+        v = self.current()  # one version for the whole request
         art, model = v.artifacts, v.model
         vocab = art.item_vocab
         events = self.store.user_events(user_id)
@@ -141,7 +157,7 @@ class Engine:
         """Complements for a cart (raw item ids, all known) with the active model."""
         from lmrec.cart import complete_carts
 
-        v = self.active
+        v = self.current()
         art, vocab = v.artifacts, v.artifacts.item_vocab
         cart = np.array([vocab.index(i) for i in items], dtype=np.int64)
         user = art.user_vocab.index(user_id) if user_id and user_id in art.user_vocab else -1
@@ -180,7 +196,7 @@ class Engine:
     def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
         """Items most like ``item_id``: the model's own similarity where it has one, else the
         cosine of the items' columns in the training interactions."""
-        v = self.active
+        v = self.current()
         vocab = v.artifacts.item_vocab
         item = vocab.index(item_id)
         own = getattr(v.model, "similar_items", None)
@@ -203,7 +219,7 @@ class Engine:
         ]
 
     def profile(self, user_id: str) -> dict[str, Any]:
-        v = self.active
+        v = self.current()
         art = v.artifacts
         known = user_id in art.user_vocab
         trained = []

@@ -89,6 +89,7 @@ class SQLiteStore(Store):
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
         self._db.executescript(_SCHEMA)
 
     def add_events(self, events: list[Event]) -> int:
