@@ -207,7 +207,8 @@ def main() -> None:
         if r["errors"] == 0 and r["achieved_rps"] >= 0.95 * r["rate"] and r["p99_ms"] <= 20
     ]
     lines = [
-        "## Service under load (lmrec serve, sequential model, MovieLens 100K)",
+        f"## Service under load, {args.workers} worker{'s' if args.workers > 1 else ''} "
+        "(lmrec serve, sequential model, MovieLens 100K)",
         "",
         f"Date: {dt.date.today().isoformat()}. Machine: {machine()}. {args.workers} uvicorn "
         "worker(s); the "
@@ -235,7 +236,8 @@ def main() -> None:
         f"{singles['requests_per_second']:,} single-event requests/s (16 clients; target 500).",
         "",
     ]
-    write_section(args.results, "## Service under load", "\n".join(lines))
+    heading = f"## Service under load, {args.workers} worker"
+    write_section(args.results, heading, "\n".join(lines))
 
 
 if __name__ == "__main__":
