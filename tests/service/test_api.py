@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -272,3 +273,40 @@ def test_workers_follow_a_version_activated_elsewhere(versions: Path, tmp_path: 
     second._checked = float("-inf")
     assert second.recommend("u1", 3)["version"] == "v2"
     store.close()
+
+
+def test_new_catalog_items_are_recommended_through_their_text(tmp_path: Path) -> None:
+    from lmrec.models.content import ContentRecommender
+
+    data_set = synthetic_dataset(n_users=40, n_items=30, seed=8)
+    data = prepare(split_loo(data_set)).train_valid
+    seq = SequentialRecommender(epochs=2, text_encoder="hashing", embedding_size=16, max_len=20)
+    save_artifacts(tmp_path / "a" / "seq", {"sequential": seq.fit(data)}, data)
+    content = ContentRecommender("hashing").fit(data)
+    save_artifacts(tmp_path / "a" / "txt", {"content": content}, data)
+    app = create_app(
+        tmp_path / "a", store_url=f"sqlite:///{tmp_path / 's.db'}", text_encoder="hashing"
+    )
+    u = data.user_vocab.ids[0]
+    liked = data.item_vocab.raw(int(data.matrix[0].indices[0]))
+    text = data.items["text"].to_list()[data.item_vocab.index(liked)]
+    with TestClient(app) as c:
+        c.post("/v1/models/txt/activate")
+        put = c.put(
+            "/v1/items", json=[{"item_id": "brand-new", "title": "Brand new", "text": text}]
+        )
+        assert put.status_code == 200
+        body = _recs(c, u, 30)
+        new = next(i for i in body["items"] if i["item_id"] == "brand-new")
+        assert new["reason"].startswith("new in the catalog")
+        # the same text as an item the user liked, so exactly that item's score
+        own = content.score_carts([np.zeros(0, dtype=np.int64)], np.array([0]))[0]
+        assert new["score"] == pytest.approx(float(own[data.item_vocab.index(liked)]), abs=1e-5)
+        c.post("/v1/models/seq/activate")
+        everything = _recs(c, u, 100)["items"]
+        assert "brand-new" in [i["item_id"] for i in everything]  # scored through its text
+        # once consumed, it is left out like any other item
+        c.post(
+            "/v1/events", json={"events": [{"user_id": u, "item_id": "brand-new", "type": "click"}]}
+        )
+        assert "brand-new" not in [i["item_id"] for i in _recs(c, u, 100)["items"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -9,7 +10,7 @@ import scipy.sparse as sp
 
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
-from lmrec.models.base import Recommender
+from lmrec.models.base import Recommender, cart_matrix
 
 __all__ = ["ContentRecommender", "zscore"]
 
@@ -63,17 +64,35 @@ class ContentRecommender(Recommender):
         m = sp.csr_matrix((weights, (users, items)), shape=(data.n_users, data.n_items))
         return _normalise(np.asarray(m @ self.item_embeddings_, dtype=np.float32))
 
-    def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
+    def _profile_rows(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
+        """The fitted, time-decayed profiles when ``history`` is the users' own training
+        history; else an unweighted profile from the history given."""
         own = self.seen_[np.maximum(users, 0)]
         if (
             (users >= 0).all()
             and np.array_equal(history.indptr, own.indptr)
             and np.array_equal(history.indices, own.indices)
         ):
-            profiles = self.user_profiles_[users]  # the fitted, time-decayed profiles
-        else:  # fresh history passed in: an unweighted profile from it
-            profiles = _normalise(np.asarray(history @ self.item_embeddings_, dtype=np.float32))
+            return self.user_profiles_[users]
+        return _normalise(np.asarray(history @ self.item_embeddings_, dtype=np.float32))
+
+    def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
+        profiles = self._profile_rows(users, history)
         return np.asarray(profiles @ self.item_embeddings_.T, dtype=np.float32)
+
+    def score_new_items(
+        self, carts: Sequence[IntArray], users: IntArray | None, text_embeddings: np.ndarray
+    ) -> FloatArray:
+        """Scores (len(carts), n_new) of items added after training, from their text, on the
+        same profiles as :meth:`score_carts`."""
+        u = self._cart_users(len(carts), users)
+        hist = cart_matrix(carts, self.n_items_)
+        known = u >= 0
+        if known.any():
+            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
+            hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
+        profiles = self._profile_rows(u, hist)
+        return np.asarray(profiles @ _normalise(np.asarray(text_embeddings)).T, dtype=np.float32)
 
     def encode_query(self, query: str) -> FloatArray:
         from lmrec.text import encode_items

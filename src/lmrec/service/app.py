@@ -225,7 +225,7 @@ def create_app(
     def put_items(body: list[ItemIn], eng: Eng) -> dict[str, Any]:
         if len(body) > 1000:
             raise HTTPException(422, "at most 1000 items per request")
-        eng.store.upsert_items([i.model_dump() for i in body])
+        eng.upsert_items([i.model_dump() for i in body])
         return {"upserted": len(body)}
 
     @app.get("/v1/users/{user_id}/profile", dependencies=[Depends(scope("read"))])

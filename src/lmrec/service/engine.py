@@ -67,6 +67,7 @@ class Engine:
         self.root = root
         self.text_encoder = text_encoder
         self._subs: dict[str, Any] = {}
+        self._new: dict[str, tuple[float, tuple[list[str], list[str], np.ndarray]]] = {}
         self.store = store
         self.model_name = model_name
         self.versions = discover_versions(root)
@@ -132,15 +133,30 @@ class Engine:
             scores[model.seen_[user].indices] = -np.inf
         held = [vocab.index(i) for i in blocked if i in vocab]
         scores[held] = -np.inf
-        ids, vals = top_n(scores[None, :], k)
         titles = art.items["title"].to_list()
+        new_ids, new_titles, new_emb = self._new_items(v)
+        scorer = getattr(model, "score_new_items", None)
+        if new_ids and callable(scorer) and not cold:
+            # items added through the catalog API after training: scored through their text
+            users = np.array([user]) if user >= 0 else None
+            extra = np.asarray(scorer([np.array(fresh, dtype=np.int64)], users, new_emb)[0])
+            extra[[j for j, i in enumerate(new_ids) if i in blocked]] = -np.inf
+            scores = np.concatenate([scores, extra.astype(np.float32)])
+        ids, vals = top_n(scores[None, :], k)
+        n = len(vocab)
         reason = "popular with everyone" if cold else f"from your history ({model.name})"
         items = [
-            {"item_id": vocab.raw(int(i)), "title": titles[int(i)], "score": float(s),
-             "reason": reason}
+            {
+                "item_id": vocab.raw(int(i)) if i < n else new_ids[i - n],
+                "title": titles[int(i)] if i < n else new_titles[i - n],
+                "score": float(s),
+                "reason": reason
+                if i < n
+                else f"new in the catalog, close to your taste ({model.name})",
+            }
             for i, s in zip(ids[0], vals[0], strict=True)
             if i >= 0
-        ]  # fmt: skip
+        ]
         return {
             "user_id": user_id,
             "items": items,
@@ -149,6 +165,32 @@ class Engine:
             "version": v.version,
             "fresh_events": len(fresh),
         }
+
+    def upsert_items(self, items: list[dict[str, Any]]) -> None:
+        self.store.upsert_items(items)
+        self._new.clear()  # recomputed on the next request
+
+    def _new_items(self, v: ModelVersion) -> tuple[list[str], list[str], np.ndarray]:
+        """Items added through the API that the version's model has never seen: ids, titles
+        and their text embeddings from the model's own encoder (refreshed at most once a
+        second, at once after an upsert through this engine)."""
+        now = time.monotonic()
+        cached = self._new.get(v.version)
+        if cached is not None and now - cached[0] < 1.0:
+            return cached[1]
+        added = [
+            i for i in self.store.items().values() if i["item_id"] not in v.artifacts.item_vocab
+        ]
+        encoder = getattr(v.model, "text_encoder", None)
+        result: tuple[list[str], list[str], np.ndarray] = ([], [], np.zeros((0, 0), np.float32))
+        if added and encoder:
+            from lmrec.text import encode_items
+
+            texts = [i.get("text") or i["title"] for i in added]
+            emb = encode_items(texts, encoder)
+            result = ([i["item_id"] for i in added], [i["title"] for i in added], emb)
+        self._new[v.version] = (now, result)
+        return result
 
     def complete_cart(
         self, items: list[str], k: int, *, user_id: str | None = None,

@@ -12,6 +12,7 @@ import torch
 
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
+from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
 from lmrec.models.seq.net import SeqConfig, SeqNet
 from lmrec.models.seq.train import TrainConfig, gap_buckets, make_windows, right_align, train
@@ -196,6 +197,29 @@ class SequentialRecommender(Recommender):
         items = self._item_vectors()
         h = net.encode(seqs, g, None, items)[:, -1]
         return (h @ items[1:].T).numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def score_new_items(
+        self, carts: Sequence[IntArray], users: IntArray | None, text_embeddings: np.ndarray
+    ) -> FloatArray:
+        """Scores (len(carts), n_new) of items added after training, through their text alone
+        (as for cold items in training): ``text_embeddings`` from this model's encoder."""
+        if not self.net_.cfg.text_dim:
+            raise UsageError(
+                "this sequential model was trained without text; it cannot score new items"
+            )
+        u = self._cart_users(len(carts), users)
+        empty = np.zeros(0, dtype=np.int64)
+        tokens = [
+            np.concatenate(
+                [self.user_tokens(int(x))[0] if x >= 0 else empty, np.asarray(c, np.int64) + 1]
+            )
+            for x, c in zip(u, carts, strict=True)
+        ]
+        seqs = torch.from_numpy(right_align(tokens, self.max_len))
+        h = self.net_.encode(seqs, None, None, self._item_vectors())[:, -1]
+        new = self.net_.text_proj(torch.from_numpy(np.asarray(text_embeddings, np.float32)))
+        return (h @ new.T).numpy().astype(np.float32)
 
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         toks, gaps = zip(*(self.user_tokens(int(u)) for u in users), strict=True)
