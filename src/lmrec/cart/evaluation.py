@@ -20,7 +20,7 @@ from lmrec.cart.substitutes import substitute_matrix
 from lmrec.data.dataset import Dataset
 from lmrec.errors import UsageError
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
-from lmrec.evaluation.runner import ModelResult, compare_to_best
+from lmrec.evaluation.runner import ModelResult, compare_to_best, grid_search
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
 
@@ -61,23 +61,15 @@ def _tune(
     space = search_space(name)
     if not cfg.tune or len(space) == 1 or len(split.valid) == 0:
         return {}, []
-    label = f"NDCG@{cfg.k}"
-    truth = _truth(split.valid, split.fit.n_items)
-    trials = []
-    for params in tqdm(space, desc=f"tune {name}", disable=not cfg.progress, leave=False):
-        start = time.perf_counter()
-        model = create_model(name, **params).fit(split.fit)
-        recs, _ = _rank(model, split.valid, cfg.k, subs)
-        value = float(accuracy_per_user(recs, truth, cfg.k)[label].mean())
-        trials.append(
-            {
-                "params": params,
-                f"valid_{label}": value,
-                "seconds": round(time.perf_counter() - start, 3),
-            }
-        )
-    best = max(range(len(trials)), key=lambda i: (trials[i][f"valid_{label}"], -i))
-    return trials[best]["params"], trials
+    return grid_search(
+        name,
+        space,
+        split.fit,
+        lambda model: _rank(model, split.valid, cfg.k, subs)[0],
+        _truth(split.valid, split.fit.n_items),
+        k=cfg.k,
+        progress=cfg.progress,
+    )
 
 
 def _segments(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import scipy.sparse as sp
 from tqdm.auto import tqdm
 
 from lmrec import metrics as M
+from lmrec.data.interactions import Interactions
 from lmrec.data.split import Split
 from lmrec.errors import UsageError
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
@@ -26,7 +28,7 @@ from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
 
-__all__ = ["EvalConfig", "ModelResult", "compare_to_best", "evaluate", "tune"]
+__all__ = ["EvalConfig", "ModelResult", "compare_to_best", "evaluate", "grid_search", "tune"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,36 @@ def tune(
         return dict(overrides or {}), []
     if len(space) == 1:
         return space[0], []
-    label = f"NDCG@{cfg.k}"
+    return grid_search(
+        name,
+        space,
+        data.train,
+        lambda model: model.recommend(data.valid_users, cfg.k)[0],
+        data.valid_truth,
+        k=cfg.k,
+        progress=cfg.progress,
+    )
+
+
+def grid_search(
+    name: str,
+    space: list[dict[str, Any]],
+    fit_data: Interactions,
+    rank: Callable[[Recommender], np.ndarray],
+    truth: sp.csr_matrix,
+    *,
+    k: int,
+    progress: bool = False,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Fit model ``name`` with each setting of ``space`` on ``fit_data``; ``rank`` gives its
+    top-``k`` lists for the validation cases whose relevant items are ``truth``. Returns the
+    setting with the best NDCG@k (the earliest on ties) and every trial."""
+    label = f"NDCG@{k}"
     trials = []
-    bar = tqdm(space, desc=f"tune {name}", disable=not cfg.progress, leave=False)
-    for params in bar:
+    for params in tqdm(space, desc=f"tune {name}", disable=not progress, leave=False):
         start = time.perf_counter()
-        model = create_model(name, **params).fit(data.train)
-        recs, _ = model.recommend(data.valid_users, cfg.k)
-        value = float(accuracy_per_user(recs, data.valid_truth, cfg.k)[label].mean())
+        model = create_model(name, **params).fit(fit_data)
+        value = float(accuracy_per_user(rank(model), truth, k)[label].mean())
         trials.append(
             {
                 "params": params,
