@@ -310,3 +310,27 @@ def test_new_catalog_items_are_recommended_through_their_text(tmp_path: Path) ->
             "/v1/events", json={"events": [{"user_id": u, "item_id": "brand-new", "type": "click"}]}
         )
         assert "brand-new" not in [i["item_id"] for i in _recs(c, u, 100)["items"]]
+
+
+def test_query_and_category_filter(client: TestClient) -> None:
+    items = client.get("/v1/items?limit=1000").json()["items"]
+    assert items
+    from lmrec.data import synthetic_dataset as make
+
+    catalog = make(n_users=60, n_items=50, seed=4).items
+    cats = dict(zip(catalog["item_id"].to_list(), catalog["categories"].to_list(), strict=True))
+    wanted = cats["i1"][0]
+    r = client.post("/v1/recommendations", json={"user_id": "u1", "k": 5,
+                                                 "filters": {"categories": [wanted]}})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert all(wanted in cats[i["item_id"]] for i in r.json()["items"])
+    search = client.post("/v1/recommendations", json={"user_id": "newcomer", "k": 3,
+                                                      "query": wanted})  # fmt: skip
+    body = search.json()
+    assert body["items"][0]["reason"] == f"matches your request '{wanted}'"
+    assert wanted in cats[body["items"][0]["item_id"]]  # search by the request's meaning
+    blended = client.post("/v1/recommendations", json={"user_id": "u1", "k": 3, "query": wanted,
+                                                       "query_weight": 0.9}).json()  # fmt: skip
+    assert blended["items"][0]["reason"].endswith("and your history")
+    bad = client.post("/v1/recommendations", json={"user_id": "u1", "query_weight": 2})
+    assert bad.status_code == 422

@@ -141,7 +141,14 @@ def create_app(
     async def recommendations(body: RecommendationRequest, eng: Eng) -> Response:
         # the hot path: computed on the event loop (one short CPU burst, no thread hop) and
         # serialised once, without FastAPI re-validating the response
-        result = eng.recommend(body.user_id, body.k, exclude=body.exclude)
+        result = eng.recommend(
+            body.user_id,
+            body.k,
+            exclude=body.exclude,
+            query=body.query,
+            query_weight=body.query_weight,
+            categories=body.filters.categories if body.filters else None,
+        )
         return Response(json.dumps(result), media_type="application/json")
 
     @app.post("/v1/events", dependencies=[Depends(scope("events"))])

@@ -67,6 +67,7 @@ class Engine:
         self.root = root
         self.text_encoder = text_encoder
         self._subs: dict[str, Any] = {}
+        self._texts: dict[str, np.ndarray] = {}
         self._new: dict[str, tuple[float, tuple[list[str], list[str], np.ndarray]]] = {}
         self.store = store
         self.model_name = model_name
@@ -109,7 +110,14 @@ class Engine:
 
     # -- recommendations ------------------------------------------------------------------------
     def recommend(
-        self, user_id: str, k: int, *, exclude: list[str] | None = None
+        self,
+        user_id: str,
+        k: int,
+        *,
+        exclude: list[str] | None = None,
+        query: str | None = None,
+        query_weight: float = 0.5,
+        categories: list[str] | None = None,
     ) -> dict[str, Any]:
         v = self.current()  # one version for the whole request
         art, model = v.artifacts, v.model
@@ -133,10 +141,17 @@ class Engine:
             scores[model.seen_[user].indices] = -np.inf
         held = [vocab.index(i) for i in blocked if i in vocab]
         scores[held] = -np.inf
+        if query is not None:
+            scores = self._blend_query(v, scores, query, 1.0 if cold else query_weight)
+        if categories is not None:
+            wanted = set(categories)
+            cats = art.items["categories"].to_list() if "categories" in art.items.columns else []
+            keep = np.array([bool(wanted & set(c or [])) for c in cats], dtype=bool)
+            scores[~keep] = -np.inf
         titles = art.items["title"].to_list()
         new_ids, new_titles, new_emb = self._new_items(v)
         scorer = getattr(model, "score_new_items", None)
-        if new_ids and callable(scorer) and not cold:
+        if new_ids and callable(scorer) and not cold and query is None and categories is None:
             # items added through the catalog API after training: scored through their text
             users = np.array([user]) if user >= 0 else None
             extra = np.asarray(scorer([np.array(fresh, dtype=np.int64)], users, new_emb)[0])
@@ -145,6 +160,8 @@ class Engine:
         ids, vals = top_n(scores[None, :], k)
         n = len(vocab)
         reason = "popular with everyone" if cold else f"from your history ({model.name})"
+        if query is not None:
+            reason = f"matches your request '{query}'" + ("" if cold else " and your history")
         items = [
             {
                 "item_id": vocab.raw(int(i)) if i < n else new_ids[i - n],
@@ -165,6 +182,24 @@ class Engine:
             "version": v.version,
             "fresh_events": len(fresh),
         }
+
+    def _blend_query(
+        self, v: ModelVersion, scores: np.ndarray, query: str, weight: float
+    ) -> np.ndarray:
+        """``weight * z(cosine to the request) + (1 - weight) * z(personal score)``; items
+        left out before stay out."""
+        from lmrec.models.content import zscore
+        from lmrec.text import encode_items
+
+        emb = self._texts.get(v.version)
+        if emb is None:
+            texts = v.artifacts.items["text"].fill_null("").to_list()
+            emb = self._texts[v.version] = encode_items(texts, self.text_encoder)
+        q = encode_items([query], self.text_encoder, use_cache=False)[0]
+        sims = zscore(emb @ q)
+        blended = sims if weight >= 1.0 else weight * sims + (1.0 - weight) * zscore(scores)
+        blended[~np.isfinite(scores)] = -np.inf
+        return blended.astype(np.float32)
 
     def upsert_items(self, items: list[dict[str, Any]]) -> None:
         self.store.upsert_items(items)

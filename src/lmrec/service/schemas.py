@@ -27,12 +27,22 @@ class Context(BaseModel):
     time: str | None = Field(None, max_length=64)
 
 
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: only items in at least one of these categories
+    categories: list[str] | None = Field(None, min_length=1, max_length=100)
+
+
 class RecommendationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: str = Field(..., min_length=1, max_length=256)
     k: int = Field(10, ge=1, le=MAX_K)
     context: Context | None = None
+    #: a request in plain language, blended with the user's ranking (alone for a new user)
+    query: str | None = Field(None, min_length=1, max_length=500)
+    query_weight: float = Field(0.5, ge=0.0, le=1.0)
     exclude: list[str] = Field(default_factory=list, max_length=1000)
+    filters: Filters | None = None
 
 
 class EventIn(BaseModel):
