@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 import scipy.sparse as sp
 from tqdm.auto import tqdm
 
@@ -20,7 +19,7 @@ from lmrec.cart.substitutes import substitute_matrix
 from lmrec.data.dataset import Dataset
 from lmrec.errors import UsageError
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
-from lmrec.evaluation.runner import ModelResult, compare_to_best, grid_search
+from lmrec.evaluation.runner import ModelResult, compare_to_best, grid_search, recs_frame
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
 
@@ -206,33 +205,13 @@ def _write(
     (out / "recs").mkdir(exist_ok=True)
     vocab = split.train.item_vocab
     cases = split.test
+    columns = {
+        "basket_id": cases.baskets,
+        "cart": [",".join(vocab.raws(c)) for c in cases.carts],
+        "hidden_item_id": vocab.raws(cases.hidden),
+    }
     for name, r in results.items():
-        k = r.recs.shape[1]
-        valid = r.recs >= 0
-        frame = pl.DataFrame(
-            {
-                "basket_id": np.repeat(np.array(cases.baskets, dtype=object), k)[
-                    valid.ravel()
-                ].tolist(),
-                "cart": np.repeat(
-                    np.array([",".join(vocab.raws(c)) for c in cases.carts], dtype=object), k
-                )[valid.ravel()].tolist(),
-                "hidden_item_id": np.repeat(np.array(vocab.raws(cases.hidden), dtype=object), k)[
-                    valid.ravel()
-                ].tolist(),
-                "item_id": vocab.raws(r.recs[valid]),
-                "rank": np.tile(np.arange(1, k + 1), len(cases))[valid.ravel()],
-                "score": r.scores[valid].astype(np.float64),
-            },
-            schema={
-                "basket_id": pl.String,
-                "cart": pl.String,
-                "hidden_item_id": pl.String,
-                "item_id": pl.String,
-                "rank": pl.Int32,
-                "score": pl.Float64,
-            },
-        )
+        frame = recs_frame(columns, r.recs, r.scores, vocab)
         frame.write_parquet(out / "recs" / f"{name}.parquet")
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     write_html(

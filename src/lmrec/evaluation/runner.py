@@ -22,13 +22,22 @@ from tqdm.auto import tqdm
 from lmrec import metrics as M
 from lmrec.data.interactions import Interactions
 from lmrec.data.split import Split
+from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
 from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
 
-__all__ = ["EvalConfig", "ModelResult", "compare_to_best", "evaluate", "grid_search", "tune"]
+__all__ = [
+    "EvalConfig",
+    "ModelResult",
+    "compare_to_best",
+    "evaluate",
+    "grid_search",
+    "recs_frame",
+    "tune",
+]
 
 
 @dataclass(frozen=True)
@@ -332,6 +341,29 @@ def compare_to_best(results: dict[str, ModelResult], k: int, seed: int = 0) -> l
     return out
 
 
+def recs_frame(
+    cases: dict[str, list[str]], recs: np.ndarray, scores: np.ndarray, items: Vocabulary
+) -> pl.DataFrame:
+    """One row per recommended item: the case's columns (e.g. ``user_id``; one value per row
+    of ``recs``), then ``item_id, rank, score``. Padding (-1) is left out."""
+    k = recs.shape[1]
+    valid = recs >= 0
+    keep = valid.ravel()
+    columns: dict[str, Any] = {
+        name: np.repeat(np.array(values, dtype=object), k)[keep].tolist()
+        for name, values in cases.items()
+    }
+    columns |= {
+        "item_id": items.raws(recs[valid]),
+        "rank": np.tile(np.arange(1, k + 1), len(recs))[keep],
+        "score": scores[valid].astype(np.float64),
+    }
+    schema = {name: pl.String for name in cases} | {
+        "item_id": pl.String, "rank": pl.Int32, "score": pl.Float64,
+    }  # fmt: skip
+    return pl.DataFrame(columns, schema=schema)
+
+
 def write_outputs(
     out: Path, report: dict[str, Any], results: dict[str, ModelResult], data: EvalData
 ) -> None:
@@ -341,22 +373,7 @@ def write_outputs(
     (out / "recs").mkdir(exist_ok=True)
     users = data.user_vocab.raws(data.test_users)
     for name, r in results.items():
-        k = r.recs.shape[1]
-        valid = r.recs >= 0
-        frame = pl.DataFrame(
-            {
-                "user_id": np.repeat(np.array(users, dtype=object), k)[valid.ravel()].tolist(),
-                "item_id": data.item_vocab.raws(r.recs[valid]),
-                "rank": np.tile(np.arange(1, k + 1), len(users))[valid.ravel()],
-                "score": r.scores[valid].astype(np.float64),
-            },
-            schema={
-                "user_id": pl.String,
-                "item_id": pl.String,
-                "rank": pl.Int32,
-                "score": pl.Float64,
-            },
-        )
+        frame = recs_frame({"user_id": users}, r.recs, r.scores, data.item_vocab)
         frame.write_parquet(out / "recs" / f"{name}.parquet")
     (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
     write_html(

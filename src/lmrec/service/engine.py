@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,11 @@ class ModelVersion:
     artifacts: Artifacts
     model: Recommender
     loaded_at: float
+
+    @cached_property
+    def titles(self) -> list[str | None]:
+        """Item titles by index (built once per version, not per request)."""
+        return list(self.artifacts.items["title"].to_list())
 
     def describe(self) -> dict[str, Any]:
         m = self.artifacts.manifest
@@ -148,7 +154,7 @@ class Engine:
             cats = art.items["categories"].to_list() if "categories" in art.items.columns else []
             keep = np.array([bool(wanted & set(c or [])) for c in cats], dtype=bool)
             scores[~keep] = -np.inf
-        titles = art.items["title"].to_list()
+        titles = v.titles
         new_ids, new_titles, new_emb = self._new_items(v)
         scorer = getattr(model, "score_new_items", None)
         if new_ids and callable(scorer) and not cold and query is None and categories is None:
@@ -242,7 +248,7 @@ class Engine:
         ids, vals = complete_carts(
             v.model, [cart], k, users=np.array([user]) if user >= 0 else None, substitutes=subs
         )
-        titles = art.items["title"].to_list()
+        titles = v.titles
         return {
             "items": [
                 {"item_id": vocab.raw(int(i)), "title": titles[int(i)], "score": float(s)}
@@ -289,7 +295,7 @@ class Engine:
             top, vals = top_n(sims[None, :].astype(np.float32), k)
             keep = (top[0] >= 0) & (vals[0] > 0)
             ids, sims = top[0][keep], vals[0][keep]
-        titles = v.artifacts.items["title"].to_list()
+        titles = v.titles
         return [
             {"item_id": vocab.raw(int(i)), "title": titles[int(i)], "score": float(s)}
             for i, s in zip(ids, sims, strict=True)
