@@ -70,6 +70,21 @@ def evaluate(
         "--text-encoder",
         help="Basket task: encoder that finds near-substitutes; CTR task: encoder of item text.",
     ),
+    rerank_sweep: bool = typer.Option(
+        False,
+        "--rerank-sweep",
+        help="Ranking task: re-rank each model's top 100 at a range of strengths and report "
+        "NDCG, intra-list diversity, coverage and novelty at each (rerank_sweep in report.json).",
+    ),
+    rerank_text: bool = typer.Option(
+        True,
+        "--rerank-text/--no-rerank-text",
+        help="With --rerank-sweep: diversity over text embeddings (--text-encoder) and "
+        "categories; else over categories only.",
+    ),
+    calibration: float = typer.Option(
+        0.0, "--calibration", help="With --rerank-sweep: weight of the calibration term (>= 0)."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Tune on validation, refit on train + validation, rank all items for test users, report.
@@ -121,8 +136,18 @@ def evaluate(
             s.users,
             {**s.meta, "time_is_order": bool(data.meta.get("time_is_order"))},
         )
+    if calibration < 0:
+        raise UsageError(f"--calibration must be >= 0, not {calibration}")
     cfg = EvalConfig(
-        k=k, seed=seed, tune=tune, n_boot=n_boot, cold_items=cold_items, progress=progress
+        k=k,
+        seed=seed,
+        tune=tune,
+        n_boot=n_boot,
+        cold_items=cold_items,
+        progress=progress,
+        rerank_sweep=rerank_sweep,
+        rerank_text_encoder=text_encoder if rerank_text else None,
+        rerank_calibration=calibration,
     )
     params = dict(fixed.items())
     report = run(s, names, cfg, out=out, params=params)
@@ -135,7 +160,22 @@ def evaluate(
         )
         for name, m in cold["models"].items():
             console.print(f"  {name:>12}: Recall@20 {m['Recall@20']['mean']:.4f}")
+    if "rerank_sweep" in report:
+        console.print(_sweep_table(report["rerank_sweep"], k))
     console.print(f"report: {out / 'report.html'}  (json: {out / 'report.json'})")
+
+
+def _sweep_table(sweep: dict[str, list[dict[str, Any]]], k: int) -> Table:
+    table = Table(title="re-ranking strength: accuracy against diversity, coverage, novelty")
+    cols = [f"NDCG@{k}", f"ILD@{k}", f"Coverage@{k}", f"Novelty@{k}"]
+    for col in ["model", "strength", *cols]:
+        table.add_column(col, justify="right")
+    for name, rows in sweep.items():
+        for row in rows:
+            mark = " (default)" if row.get("default") else ""
+            values = ["-" if row[c] is None else f"{row[c]:.4f}" for c in cols]
+            table.add_row(name, f"{row['strength']:.1f}{mark}", *values)
+    return table
 
 
 def _basket(

@@ -50,6 +50,9 @@ class EvalConfig:
     head_share: float = 0.2  # the most popular 20% of items are the "head"
     cold_items: float = 0.0  # share of items removed from training entirely (cold-start protocol)
     progress: bool = True
+    rerank_sweep: bool = False  # add NDCG/ILD/coverage/novelty at each re-ranking strength
+    rerank_text_encoder: str | None = None  # text similarity for diversity (else categories)
+    rerank_calibration: float = 0.0  # weight of Steck's calibration term in the sweep
 
 
 @dataclass
@@ -249,6 +252,8 @@ def evaluate(
     }
     if cold_ids:
         report["cold_start"] = _cold_start(results, data, cold_ids, cfg)
+    if cfg.rerank_sweep:
+        report["rerank_sweep"] = _sweep(results, data, ctx, cfg)
     if out is not None:
         write_outputs(Path(out), report, results, data)
     return report
@@ -324,6 +329,26 @@ def _cold_start(
             if label.split("@")[0] in ("Recall", "HR", "NDCG")
         }
     return out
+
+
+def _sweep(
+    results: dict[str, ModelResult], data: EvalData, ctx: ListContext, cfg: EvalConfig
+) -> dict[str, list[dict[str, Any]]]:
+    from lmrec.evaluation.sweep import item_features, rerank_sweep
+    from lmrec.rerank import RerankConfig
+
+    emb = None
+    if cfg.rerank_text_encoder and "text" in data.train_valid.items.columns:
+        from lmrec.text import encode_items
+
+        texts = data.train_valid.items["text"].fill_null("").to_list()
+        emb = encode_items(texts, cfg.rerank_text_encoder, progress=cfg.progress)
+    features = item_features(data, emb)
+    base = RerankConfig(calibration=cfg.rerank_calibration)
+    return {
+        name: rerank_sweep(r.model, data, ctx, features, cfg.k, base=base)
+        for name, r in tqdm(results.items(), desc="re-rank sweep", disable=not cfg.progress)
+    }
 
 
 def compare_to_best(results: dict[str, ModelResult], k: int, seed: int = 0) -> list[dict[str, Any]]:

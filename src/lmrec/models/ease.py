@@ -43,6 +43,10 @@ class EASE(Recommender):
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         return np.asarray(history @ self.weights_, dtype=np.float32)
 
+    def item_weights(self, history: IntArray, targets: IntArray) -> FloatArray:
+        """What each history item adds to each target's score (the score is their sum)."""
+        return self.weights_[np.ix_(history, targets)]
+
     def _state(self) -> dict[str, np.ndarray]:
         return {"weights": self.weights_}
 

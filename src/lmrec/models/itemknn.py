@@ -78,6 +78,10 @@ class ItemKNN(Recommender):
         keep = col[order] > 0
         return order[keep].astype(np.int64), col[order][keep].astype(np.float32)
 
+    def item_weights(self, history: IntArray, targets: IntArray) -> FloatArray:
+        """What each history item adds to each target's score (the score is their sum)."""
+        return np.asarray(self.similarity_[history][:, targets].toarray(), dtype=np.float32)
+
     def _state(self) -> dict[str, np.ndarray]:
         s = self.similarity_.tocsr()
         return {

@@ -1,0 +1,76 @@
+"""How strongly and in which ways a list is re-ranked (one object, per request or per run)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from lmrec.errors import UsageError
+
+__all__ = ["DEFAULT_STRENGTH", "RerankConfig"]
+
+#: The strength ``lmrec evaluate --rerank-sweep`` marks as default and the service uses when a
+#: request asks for re-ranking without a strength (chosen on MovieLens 100K; RESULTS.md).
+DEFAULT_STRENGTH = 0.3
+
+
+@dataclass(frozen=True)
+class RerankConfig:
+    """Greedy re-ranking of a model's top ``candidates``: each slot takes the item maximising
+
+    ``(1 - strength) * relevance + strength * (diversity * distance + novelty * novelty_i
+    + freshness * freshness_i + exposure * (1 - shown_i / max shown) - calibration * KL(user's category mix || list's)) / weights``
+
+    ``relevance`` is the model's preference on [0, 1]: ``1 / log2(1 + rank)`` among the
+    candidates (the DCG discount; ``"minmax"`` scales the scores instead, ``"softmax"`` takes
+    ``exp(score - best)``), ``distance`` is 1
+    minus the largest similarity to an item already chosen (MMR, Carbonell & Goldstein 1998),
+    the KL term is Steck's (2018) calibration, and the exposure term favours items shown less
+    often so far to other users (aggregate diversity: more of the catalog gets shown). ``strength = 0`` keeps the model's order.
+    ``dedupe`` drops candidates whose text cosine to a chosen item is at least that value;
+    ``explore`` gives that share of the slots (the last ones) to Thompson sampling on observed
+    click rates; ``pinned`` items come first, in the order given.
+    """
+
+    strength: float = 0.0
+    diversity: float = 1.0
+    diversity_kind: str = "mmr"  # "mmr": distance to the closest chosen item; "mean": mean
+    novelty: float = 0.0
+    calibration: float = 0.0
+    freshness: float = 0.0
+    exposure: float = 1.0
+    relevance: str = "rank"  # rank: 1 / log2(1 + rank); minmax: scores scaled to [0, 1]
+    dedupe: float | None = 0.95
+    explore: float = 0.0
+    candidates: int = 100
+    pinned: tuple[int, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.0:
+            raise UsageError(f"re-ranking strength must be in [0, 1], not {self.strength}")
+        for name in ("diversity", "novelty", "calibration", "freshness", "exposure"):
+            if getattr(self, name) < 0:
+                raise UsageError(f"re-ranking weight '{name}' must be >= 0")
+        if self.diversity_kind not in ("mean", "mmr"):
+            raise UsageError(f"diversity_kind must be 'mean' or 'mmr', not '{self.diversity_kind}'")
+        if self.relevance not in ("minmax", "rank", "softmax"):
+            raise UsageError(f"relevance must be minmax, rank or softmax, not '{self.relevance}'")
+        if not 0.0 <= self.explore <= 1.0:
+            raise UsageError(f"explore share must be in [0, 1], not {self.explore}")
+        if self.dedupe is not None and not 0.0 < self.dedupe <= 1.0:
+            raise UsageError(f"dedupe threshold must be in (0, 1], not {self.dedupe}")
+        if self.candidates < 1:
+            raise UsageError(f"candidates must be at least 1, not {self.candidates}")
+
+    @property
+    def active(self) -> bool:
+        """Whether this changes anything beyond the model's own order."""
+        return self.strength > 0 or self.explore > 0 or bool(self.pinned) or self.dedupe is not None
+
+    def with_strength(self, strength: float) -> RerankConfig:
+        return replace(self, strength=strength)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["pinned"] = list(self.pinned)
+        return d

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from lmrec.errors import UsageError
+from lmrec.rerank import ItemFeatures, RerankConfig, ThompsonExplorer, category_mix, rerank
+
+# items 0, 1: category X; 2, 3: category Y; 4: both
+CATS = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1], [0, 1], [1, 1]], dtype=np.float32))
+COUNTS = np.array([8.0, 4.0, 2.0, 1.0, 1.0])
+
+
+def features(**kw: object) -> ItemFeatures:
+    return ItemFeatures.build(COUNTS, 8, categories=CATS, **kw)  # type: ignore[arg-type]
+
+
+def test_strength_zero_keeps_the_model_order() -> None:
+    ids, scores = rerank(
+        np.array([3, 1, 0, 2]), np.array([0.9, 0.8, 0.7, 0.1], dtype=np.float32), 3,
+        features(), RerankConfig(strength=0.0, dedupe=None),
+    )  # fmt: skip
+    assert ids.tolist() == [3, 1, 0]
+    np.testing.assert_allclose(scores, [0.9, 0.8, 0.7])
+
+
+def test_diversity_picks_the_other_category_second() -> None:
+    # relevance scaled over candidates: 0 -> 1.0, 1 -> 0.8, 2 -> 0.0. Second slot, strength 0.5,
+    # diversity only: item 1 scores 0.5*0.8 + 0.5*(1 - 1) = 0.4, item 2 0.5*0 + 0.5*1 = 0.5.
+    cfg = RerankConfig(strength=0.5, exposure=0.0, relevance="minmax", dedupe=None)
+    ids, _ = rerank(np.array([0, 1, 2]), np.array([1.0, 0.9, 0.5], np.float32), 2, features(), cfg)
+    assert ids.tolist() == [0, 2]
+    # a little less strength: 0.4*0.8*... item 1: 0.6*0.8 = 0.48 > item 2: 0.4 -> keeps order
+    cfg = RerankConfig(strength=0.4, exposure=0.0, relevance="minmax", dedupe=None)
+    ids, _ = rerank(np.array([0, 1, 2]), np.array([1.0, 0.9, 0.5], np.float32), 2, features(), cfg)
+    assert ids.tolist() == [0, 1]
+
+
+def test_novelty_lifts_rare_items() -> None:
+    f = features()
+    # self-information -log2(count / 8): 0, 1, 2, 3, 3 -> scaled 0, 1/3, 2/3, 1, 1
+    np.testing.assert_allclose(f.novelty, [0, 1 / 3, 2 / 3, 1, 1], atol=1e-6)
+    cfg = RerankConfig(strength=0.9, diversity=0.0, novelty=1.0, exposure=0.0, dedupe=None)
+    ids, _ = rerank(np.array([0, 1, 3]), np.array([1.0, 0.9, 0.8], np.float32), 1, f, cfg)
+    assert ids.tolist() == [3]
+
+
+def test_calibration_follows_the_users_category_mix() -> None:
+    mix = category_mix(sp.csr_matrix(np.array([[1, 0, 1, 0, 0]], dtype=np.float32)), CATS)[0]
+    np.testing.assert_allclose(mix, [0.5, 0.5])
+    cands, scores = np.array([0, 1, 2, 3]), np.array([1.0, 0.95, 0.9, 0.85], np.float32)
+    plain = RerankConfig(strength=0.0, dedupe=None)
+    assert rerank(cands, scores, 2, features(), plain, user_mix=mix)[0].tolist() == [0, 1]
+    cal = RerankConfig(strength=0.5, diversity=0.0, exposure=0.0, calibration=1.0, dedupe=None)
+    ids, _ = rerank(cands, scores, 2, features(), cal, user_mix=mix)
+    assert ids.tolist() == [0, 2]
+
+
+def test_relevance_by_rank_is_the_dcg_discount() -> None:
+    from lmrec.rerank.greedy import _relevance
+
+    np.testing.assert_allclose(
+        _relevance(np.array([0.2, 5.0, 1.0]), "rank"), [0.5, 1.0, 1 / np.log2(3)]
+    )
+    np.testing.assert_allclose(_relevance(np.array([0.0, 1.0, 0.5]), "minmax"), [0.0, 1.0, 0.5])
+
+
+def test_exposure_spreads_lists_over_the_catalog() -> None:
+    from lmrec.rerank import rerank_lists
+
+    cands = np.tile(np.array([0, 1, 2, 3]), (4, 1))
+    scores = np.tile(np.array([4, 3, 2, 1], np.float32), (4, 1))
+    plain = RerankConfig(strength=0.0, dedupe=None)
+    assert set(rerank_lists(cands, scores, 1, features(), plain)[0].ravel()) == {0}
+    spread = RerankConfig(strength=0.6, diversity=0.0, exposure=1.0, dedupe=None)
+    ids, _ = rerank_lists(cands, scores, 1, features(), spread)
+    # first user: model order; then item 0 (shown once) loses to the unshown item 1, and so on
+    assert ids.ravel().tolist()[:2] == [0, 1]
+    assert len(set(ids.ravel().tolist())) > 1
+
+
+def test_category_mix_splits_multi_category_items() -> None:
+    # item 4 has two categories: half to each; with item 0 (X): X = 1.5 / 2, Y = 0.5 / 2
+    mix = category_mix(sp.csr_matrix(np.array([[1, 0, 0, 0, 1]], dtype=np.float32)), CATS)
+    np.testing.assert_allclose(mix, [[0.75, 0.25]])
+
+
+def test_near_duplicates_are_removed_and_pinned_items_come_first() -> None:
+    emb = np.array([[1, 0], [1, 0.01], [0, 1], [0.7, 0.7], [0.6, 0.8]], dtype=np.float32)
+    f = features(embeddings=emb)
+    cfg = RerankConfig(strength=0.0, dedupe=0.95)
+    ids, _ = rerank(np.array([0, 1, 2, 3]), np.array([4, 3, 2, 1], np.float32), 3, f, cfg)
+    assert ids.tolist() == [0, 2, 3]  # 1 is a near-copy of 0
+    pinned = RerankConfig(strength=0.0, dedupe=None, pinned=(4,))
+    ids, scores = rerank(np.array([0, 1, 2]), np.array([4, 3, 2], np.float32), 3, f, pinned)
+    assert ids.tolist() == [4, 0, 1]
+    assert scores[0] == 4  # pinned items take the top score
+
+
+def test_exploration_slots_go_to_items_that_get_clicked() -> None:
+    explorer = ThompsonExplorer(5)
+    explorer.shown(np.repeat(np.arange(5), 100))
+    explorer.clicked(np.repeat(3, 90))
+    assert explorer.rates(np.array([3]))[0] == pytest.approx(91 / 102)
+    cfg = RerankConfig(strength=0.0, dedupe=None, explore=0.5)
+    ids, _ = rerank(
+        np.array([0, 1, 2, 3]), np.array([4, 3, 2, 1], np.float32), 2, features(), cfg,
+        explorer=explorer, rng=np.random.default_rng(0),
+    )  # fmt: skip
+    assert ids.tolist() == [0, 3]
+
+
+def test_padding_when_too_few_candidates() -> None:
+    ids, scores = rerank(
+        np.array([0, -1]), np.array([1.0, np.nan], np.float32), 3, features(),
+        RerankConfig(strength=0.5),
+    )  # fmt: skip
+    assert ids.tolist() == [0, -1, -1]
+    assert np.isnan(scores[1:]).all()
+
+
+@pytest.mark.parametrize(
+    "kw", [{"strength": 1.5}, {"explore": -0.1}, {"dedupe": 0.0}, {"novelty": -1.0},
+           {"candidates": 0}, {"diversity_kind": "max"}],
+)  # fmt: skip
+def test_bad_settings_are_refused(kw: dict[str, object]) -> None:
+    with pytest.raises(UsageError):
+        RerankConfig(**kw)  # type: ignore[arg-type]
