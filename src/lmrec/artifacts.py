@@ -5,6 +5,7 @@ Layout of an artifacts folder::
     manifest.json        models, when and from what they were trained
     users.parquet        user vocabulary (row i = user index i)
     items.parquet        item vocabulary + catalog (row i = item index i)
+    history.parquet      the training interactions (user, item, timestamp[, value]), by user
     <model>/config.json, <model>/state.safetensors
 """
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from lmrec.data.interactions import Interactions
@@ -34,6 +36,11 @@ def save_artifacts(
     data.user_vocab.save(root / "users.parquet")
     catalog = data.items.drop([c for c in data.items.columns if data.items[c].dtype == pl.Null])
     catalog.write_parquet(root / "items.parquet")
+    cols = [pl.col("user_idx").alias("user"), pl.col("item_idx").alias("item"), "timestamp"]
+    if "value" in data.frame.columns:
+        cols.append(pl.col("value").cast(pl.Float64))
+    history = data.frame.select(cols).with_row_index("_order")
+    history.sort(["user", "_order"]).drop("_order").write_parquet(root / "history.parquet")
     for name, model in models.items():
         model.save(root / name)
     manifest = {
@@ -57,6 +64,7 @@ class Artifacts:
     user_vocab: Vocabulary
     item_vocab: Vocabulary
     items: pl.DataFrame
+    _history: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, path: str | Path) -> Artifacts:
@@ -75,6 +83,24 @@ class Artifacts:
             Vocabulary(items["item_id"].to_list()),
             items,
         )
+
+    def user_history(self, user: int) -> pl.DataFrame:
+        """A training user's interactions, oldest first: ``item`` (index), ``timestamp`` and
+        ``value`` when the data had one. Empty for unknown users or artifacts written before
+        the history was kept."""
+        if "frame" not in self._history:
+            path = self.root / "history.parquet"
+            frame = pl.read_parquet(path) if path.is_file() else pl.DataFrame(
+                {"user": [], "item": [], "timestamp": []},
+                schema={"user": pl.Int32, "item": pl.Int32, "timestamp": pl.Float64},
+            )  # fmt: skip
+            counts = frame["user"].cast(pl.Int64).to_numpy()
+            bounds = np.searchsorted(counts, np.arange(len(self.user_vocab) + 1))
+            self._history["frame"], self._history["bounds"] = frame, bounds
+        frame, bounds = self._history["frame"], self._history["bounds"]
+        if not 0 <= user < len(bounds) - 1:
+            return frame.clear()
+        return frame.slice(int(bounds[user]), int(bounds[user + 1] - bounds[user]))
 
     def model(self, name: str | None = None) -> Recommender:
         names = self.manifest["models"]

@@ -87,7 +87,8 @@ def test_event_ids_make_retries_idempotent(client: TestClient) -> None:
     batch = {"events": [{"user_id": "u3", "item_id": "i1", "type": "view", "event_id": "e-1"}]}
     assert client.post("/v1/events", json=batch).json()["stored"] == 1
     assert client.post("/v1/events", json=batch).json()["stored"] == 0
-    assert client.get("/v1/users/u3/profile").json()["events"] == {"view": 1}
+    activity = client.get("/v1/users/u3/profile").json()["activity"]
+    assert activity["by_type"]["view"] == 1
 
 
 @pytest.mark.parametrize(
@@ -141,10 +142,10 @@ def test_similar_items_profile_catalog_and_metrics(client: TestClient) -> None:
     assert "i1" not in [i["item_id"] for i in sim["items"]]
     prof = client.get("/v1/users/u1/profile").json()
     assert prof["known"] is True
-    assert prof["training_interactions"] > 0
-    assert (
-        abs(sum(c["share"] for c in prof["categories"]) - 1) < 0.05 or len(prof["categories"]) == 10
-    )
+    assert prof["activity"]["interactions"] > 0
+    shares = [c["share"] for c in prof["interests"]]
+    assert shares == sorted(shares, reverse=True)
+    assert abs(sum(shares) - 1) < 0.05 or len(shares) == 10
     page = client.get("/v1/items?limit=5").json()
     assert page["total"] == 50
     assert len(page["items"]) == 5
@@ -334,3 +335,69 @@ def test_query_and_category_filter(client: TestClient) -> None:
     assert blended["items"][0]["reason"].endswith("and your history")
     bad = client.post("/v1/recommendations", json={"user_id": "u1", "query_weight": 2})
     assert bad.status_code == 422
+
+
+def test_every_item_has_a_faithful_reason(client: TestClient) -> None:
+    """Sequential model: each reason citing a history item names one the user really has;
+    removing that item through a profile edit lowers the item's score."""
+    body = _recs(client, "u4", 5)
+    cited = [i for i in body["items"] if i["explanation"]["kind"] == "history"]
+    assert cited, body
+    first = cited[0]
+    because = first["explanation"]["item"]
+    assert first["reason"].startswith("because you liked")
+    assert first["explanation"]["effect"] > 0
+    scores = {i["item_id"]: i["score"] for i in body["items"]}
+    r = client.patch("/v1/users/u4/profile", json={"remove_items": [because]})
+    assert r.status_code == 200, r.text
+    assert r.json()["edits"]["removed_items"] == [because]
+    after = client.post(
+        "/v1/recommendations", json={"user_id": "u4", "k": 50}
+    ).json()["items"]  # fmt: skip
+    after_scores = {i["item_id"]: i["score"] for i in after}
+    target = first["item_id"]
+    assert after_scores.get(target, -np.inf) < scores[target]
+    plain = client.post(
+        "/v1/recommendations", json={"user_id": "u4", "k": 3, "explain": False}
+    ).json()  # fmt: skip
+    assert {i["explanation"]["kind"] for i in plain["items"]} == {"model"}
+
+
+def test_muting_a_category_changes_the_next_recommendations(
+    client: TestClient, versions: Path
+) -> None:
+    import polars as pl
+
+    catalog = pl.read_parquet(versions / "v1" / "items.parquet")
+    cats = dict(zip(catalog["item_id"].to_list(), catalog["categories"].to_list(), strict=True))
+    before = _recs(client, "u5", 10)["items"]
+    top_cat = cats[before[0]["item_id"]][0]
+    prof = client.patch("/v1/users/u5/profile", json={"mute_categories": [top_cat]}).json()
+    assert {"category": top_cat, "muted": True}.items() <= next(
+        c for c in prof["interests"] if c["category"] == top_cat
+    ).items()
+    after = _recs(client, "u5", 10)["items"]
+    assert all(top_cat not in cats[i["item_id"]] for i in after)
+    client.patch("/v1/users/u5/profile", json={"unmute_categories": [top_cat]})
+    assert _recs(client, "u5", 10)["items"][0]["item_id"] == before[0]["item_id"]
+    bad = client.patch("/v1/users/u5/profile", json={"remove_items": ["no-such-item"]})
+    assert bad.status_code == 404
+
+
+def test_rerank_per_request(client: TestClient) -> None:
+    plain = _recs(client, "u6", 10)
+    assert plain["reranked"] is False
+    body = {"user_id": "u6", "k": 10, "rerank": {"strength": 0.0, "pinned": ["i7"]}}
+    pinned = client.post("/v1/recommendations", json=body).json()
+    assert pinned["reranked"] is True
+    assert pinned["items"][0]["item_id"] == "i7"
+    rest = [i["item_id"] for i in plain["items"] if i["item_id"] != "i7"][:9]
+    assert [i["item_id"] for i in pinned["items"][1:]] == rest
+    strong = client.post(
+        "/v1/recommendations", json={"user_id": "u6", "k": 10, "rerank": {"strength": 0.9}}
+    ).json()  # fmt: skip
+    assert len(strong["items"]) == 10
+    assert [i["item_id"] for i in strong["items"]] != [i["item_id"] for i in plain["items"]]
+    for bad in ({"strength": 2}, {"pinned": ["nope"]}, {"colour": 1}):
+        r = client.post("/v1/recommendations", json={"user_id": "u6", "rerank": bad})
+        assert r.status_code in (404, 422), r.text

@@ -92,7 +92,7 @@ def test_acknowledged_events_survive_sigkill(artifacts: Path, tmp_path: Path) ->
     proc = _start(artifacts, store, port)
     try:
         prof = httpx.get(f"http://127.0.0.1:{port}/v1/users/u1/profile", timeout=5).json()
-        assert prof["events"]["view"] > 0
+        assert prof["activity"]["by_type"]["view"] > 0
     finally:
         proc.terminate()
         proc.wait(10)

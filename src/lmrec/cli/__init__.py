@@ -39,7 +39,7 @@ def _root(
 
 
 def _register() -> None:
-    from lmrec.cli import data, demo, evaluate, recommend, serve, train
+    from lmrec.cli import data, demo, evaluate, profile, recommend, serve, simulate, train
 
     app.add_typer(data.app, name="data")
     app.command("train")(train.train)
@@ -47,6 +47,8 @@ def _register() -> None:
     app.command("evaluate")(evaluate.evaluate)
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
+    app.command("profile")(profile.profile)
+    app.command("simulate")(simulate.simulate)
 
 
 _register()

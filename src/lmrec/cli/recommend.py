@@ -66,6 +66,17 @@ def recommend(
     frequency_cap: int | None = typer.Option(
         None, "--frequency-cap", help="With --ads: hide ads the user has seen this many times."
     ),
+    rerank: float | None = typer.Option(
+        None,
+        "--rerank",
+        help="Re-rank for diversity and exposure at this strength (0..1; "
+        "the evaluated default is 0.3).",
+    ),
+    store: str = typer.Option(
+        "sqlite:///:memory:",
+        "--store",
+        help="With --user: the service's store, so fresh events and profile edits count.",
+    ),
     k: int = typer.Option(10, "--k", help="How many items."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -109,7 +120,8 @@ def recommend(
         q = encode_items([query], text_encoder, use_cache=False)[0]
         ids, scores = blend_query(rec, idx, emb, q, k, weight=query_weight if idx >= 0 else 1.0)
     else:
-        ids, scores = rec.recommend(idx, k)
+        _for_user(artifacts, user or "", model, store, k, rerank, text_encoder, as_json)
+        return
     keep = ids >= 0
     titles = art.items["title"].to_list()
     rows = [
@@ -143,6 +155,47 @@ def recommend(
     for r in rows:
         extra = [str(r.get("reason", ""))] if reasons else []
         table.add_row(str(r["rank"]), r["item_id"], str(r["title"]), f"{r['score']:.4f}", *extra)
+    console.print(table)
+
+
+def _for_user(
+    artifacts: Path,
+    user: str,
+    model: str | None,
+    store_url: str,
+    k: int,
+    strength: float | None,
+    text_encoder: str,
+    as_json: bool,
+) -> None:
+    """The service's path for one user: fresh events and profile edits from the store,
+    optional re-ranking, and a reason from the model's own signals for every item."""
+    from lmrec.rerank import RerankConfig
+    from lmrec.service.engine import Engine
+    from lmrec.service.store import open_store
+
+    store = open_store(store_url)
+    try:
+        engine = Engine(artifacts, store, model, text_encoder=text_encoder)
+        cfg = None if strength is None else RerankConfig(strength=strength)
+        result = engine.recommend(user, k, rerank=cfg)
+    finally:
+        store.close()
+    if as_json:
+        out = {
+            "user_id": user,
+            "fallback": "popularity" if result["cold_start"] else None,
+            "items": [{"rank": r + 1, **i} for r, i in enumerate(result["items"])],
+            "reranked": result["reranked"],
+        }
+        typer.echo(json.dumps(out, indent=2))
+        return
+    note = " (unknown: popular items)" if result["cold_start"] else ""
+    table = Table(title=f"{result['model']} for user {user}{note}")
+    for col in ("rank", "item_id", "title", "score", "reason"):
+        table.add_column(col)
+    for r, i in enumerate(result["items"]):
+        table.add_row(str(r + 1), i["item_id"], str(i["title"]), f"{i['score']:.4f}", i["reason"])
     console.print(table)
 
 

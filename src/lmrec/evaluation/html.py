@@ -92,7 +92,35 @@ def _plots(
     ax.legend(fontsize=8)
     out.append(("Popularity of recommendations", _png(fig)))
     plt.close(fig)
+    if report.get("rerank_sweep"):
+        out.append(("Re-ranking strength", _sweep_plot(report["rerank_sweep"], k)))
     return out
+
+
+def _sweep_plot(sweep: dict[str, list[dict[str, Any]]], k: int) -> str:
+    """NDCG@k against ILD, coverage and novelty as the re-ranking strength grows (the default
+    strength ringed)."""
+    import matplotlib.pyplot as plt
+
+    others = [f"ILD@{k}", f"Coverage@{k}", f"Novelty@{k}"]
+    fig, axes = plt.subplots(1, len(others), figsize=(4.5 * len(others), 3.6))
+    for ax, label in zip(axes, others, strict=True):
+        for name, rows in sweep.items():
+            xs = [r[label] for r in rows if r[label] is not None]
+            ys = [r[f"NDCG@{k}"] for r in rows if r[label] is not None]
+            ax.plot(xs, ys, marker="o", ms=3, label=name)
+            for r in rows:
+                if r.get("default") and r[label] is not None:
+                    ax.scatter([r[label]], [r[f"NDCG@{k}"]], s=90, facecolors="none",
+                               edgecolors="black")  # fmt: skip
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"NDCG@{k}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Re-ranking strength 0 (model order) to 0.9; ring = default", y=1.03)
+    png = _png(fig)
+    plt.close(fig)
+    return png
 
 
 def _table(report: dict[str, Any]) -> str:

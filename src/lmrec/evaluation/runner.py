@@ -343,7 +343,7 @@ def _sweep(
 
         texts = data.train_valid.items["text"].fill_null("").to_list()
         emb = encode_items(texts, cfg.rerank_text_encoder, progress=cfg.progress)
-    features = item_features(data, emb)
+    features = item_features(data.train_valid, emb)
     base = RerankConfig(calibration=cfg.rerank_calibration)
     return {
         name: rerank_sweep(r.model, data, ctx, features, cfg.k, base=base)

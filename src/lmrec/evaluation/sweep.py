@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from lmrec import metrics as M
+from lmrec.data.interactions import Interactions
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, beyond_per_user
 from lmrec.evaluation.protocol import EvalData
 from lmrec.models.base import Recommender
@@ -17,9 +18,8 @@ __all__ = ["STRENGTHS", "item_features", "rerank_sweep"]
 STRENGTHS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 0.9)
 
 
-def item_features(data: EvalData, embeddings: np.ndarray | None = None) -> ItemFeatures:
-    """Re-ranking signals from the final training data (train + validation)."""
-    train = data.train_valid
+def item_features(train: Interactions, embeddings: np.ndarray | None = None) -> ItemFeatures:
+    """Re-ranking signals from training data: popularity, categories, first appearance."""
     cats = train.item_categories()
     first = np.full(train.n_items, np.nan)
     if len(train):

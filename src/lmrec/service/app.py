@@ -20,6 +20,7 @@ from prometheus_client import (
 )
 
 from lmrec.errors import UsageError
+from lmrec.rerank import RerankConfig
 from lmrec.service.auth import KeyRing
 from lmrec.service.engine import Engine
 from lmrec.service.schemas import (
@@ -28,8 +29,10 @@ from lmrec.service.schemas import (
     CartRequest,
     EventsIn,
     ItemIn,
+    ProfileEdit,
     RecommendationRequest,
     RecommendationResponse,
+    Rerank,
 )
 from lmrec.service.store import Event, open_store
 
@@ -148,6 +151,8 @@ def create_app(
             query=body.query,
             query_weight=body.query_weight,
             categories=body.filters.categories if body.filters else None,
+            rerank=_rerank_config(body.rerank, eng),
+            explain=body.explain,
         )
         return Response(json.dumps(result), media_type="application/json")
 
@@ -176,6 +181,7 @@ def create_app(
             ]
         )
         ingested.inc(stored)
+        eng.record_events(body.events)
         return {"accepted": len(body.events), "stored": stored}
 
     @app.post("/v1/cart/recommendations", dependencies=[Depends(scope("read"))])
@@ -239,6 +245,21 @@ def create_app(
     def profile(user_id: str, eng: Eng) -> dict[str, Any]:
         return eng.profile(user_id)
 
+    @app.patch("/v1/users/{user_id}/profile", dependencies=[Depends(scope("events"))])
+    def edit_profile(user_id: str, body: ProfileEdit, eng: Eng) -> dict[str, Any]:
+        vocab = eng.active.artifacts.item_vocab
+        added = eng.store.items()
+        unknown = [i for i in body.remove_items if i not in vocab and i not in added]
+        if unknown:
+            raise HTTPException(404, f"unknown item id(s): {', '.join(unknown[:5])}")
+        return eng.edit_profile(
+            user_id,
+            mute=body.mute_categories,
+            unmute=body.unmute_categories,
+            remove=body.remove_items,
+            restore=body.restore_items,
+        )
+
     @app.get("/v1/models", dependencies=[Depends(scope("read"))])
     def models(eng: Eng) -> dict[str, Any]:
         return {"active": eng.active.describe(), "versions": sorted(eng.versions)}
@@ -265,6 +286,17 @@ def create_app(
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _rerank_config(body: Rerank | None, eng: Engine) -> RerankConfig | None:
+    if body is None:
+        return None
+    vocab = eng.active.artifacts.item_vocab
+    unknown = [i for i in body.pinned if i not in vocab]
+    if unknown:
+        raise HTTPException(404, f"unknown pinned item id(s): {', '.join(unknown[:5])}")
+    fields = body.model_dump(exclude={"pinned"})
+    return RerankConfig(**fields, pinned=tuple(vocab.index(i) for i in body.pinned))
 
 
 def app_from_env() -> FastAPI:

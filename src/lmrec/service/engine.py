@@ -6,17 +6,21 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from lmrec.artifacts import Artifacts
 from lmrec.errors import UsageError
+from lmrec.explain import explain as explain_items
+from lmrec.explain import user_history
 from lmrec.models.base import Recommender, top_n
+from lmrec.profiles import HistoryEntry, ProfileEdits, build_profile
+from lmrec.rerank import ItemFeatures, RerankConfig, ThompsonExplorer
 from lmrec.service.store import Store
 
 __all__ = ["Engine", "ModelVersion", "discover_versions"]
@@ -50,6 +54,14 @@ class ModelVersion:
         """Item titles by index (built once per version, not per request)."""
         return list(self.artifacts.items["title"].to_list())
 
+    @cached_property
+    def categories(self) -> list[list[str]]:
+        """Item categories by index (empty lists when the catalog has none)."""
+        items = self.artifacts.items
+        if "categories" not in items.columns:
+            return [[] for _ in range(items.height)]
+        return [list(c or []) for c in items["categories"].to_list()]
+
     def describe(self) -> dict[str, Any]:
         m = self.artifacts.manifest
         return {
@@ -69,9 +81,14 @@ class Engine:
         model_name: str | None = None,
         *,
         text_encoder: str = "all-MiniLM-L6-v2",
+        reason_verb: str = "liked",
     ) -> None:
         self.root = root
         self.text_encoder = text_encoder
+        self.reason_verb = reason_verb
+        self._feats: dict[tuple[str, bool], ItemFeatures] = {}
+        self._explorers: dict[str, ThompsonExplorer] = {}
+        self._catalogs: dict[str, dict[str, tuple[str | None, list[str]]]] = {}
         self._subs: dict[str, Any] = {}
         self._texts: dict[str, np.ndarray] = {}
         self._new: dict[str, tuple[float, tuple[list[str], list[str], np.ndarray]]] = {}
@@ -124,17 +141,29 @@ class Engine:
         query: str | None = None,
         query_weight: float = 0.5,
         categories: list[str] | None = None,
+        rerank: RerankConfig | None = None,
+        explain: bool = True,
     ) -> dict[str, Any]:
         v = self.current()  # one version for the whole request
         art, model = v.artifacts, v.model
         vocab = art.item_vocab
         events = self.store.user_events(user_id)
+        edits = ProfileEdits.from_json(self.store.get_profile_edits(user_id))
         user = art.user_vocab.index(user_id) if user_id in art.user_vocab else -1
         fresh = [vocab.index(e.item_id) for e in events if e.type in ENGAGED and e.item_id in vocab]
-        blocked = {e.item_id for e in events} | set(exclude or [])
+        removed = {vocab.index(i) for i in edits.removed_items if i in vocab}
+        blocked = {e.item_id for e in events} | set(exclude or []) | set(edits.removed_items)
         cold = user < 0 and not fresh
+        history: np.ndarray | None = None  # oldest first, built when edits or reasons need it
         if cold:
             scores = model.popularity_.astype(np.float32).copy()
+        elif model.can_score_carts() and removed:
+            history = self._history(v, user, fresh, removed)
+            scores = (
+                model.score_carts([history])[0]
+                if len(history)
+                else model.popularity_.astype(np.float32).copy()
+            )
         elif model.can_score_carts():
             cart = np.array(fresh, dtype=np.int64)
             scores = model.score_carts([cart], np.array([user]) if user >= 0 else None)[0]
@@ -150,35 +179,43 @@ class Engine:
         if query is not None:
             scores = self._blend_query(v, scores, query, 1.0 if cold else query_weight)
         if categories is not None:
-            wanted = set(categories)
-            cats = art.items["categories"].to_list() if "categories" in art.items.columns else []
-            keep = np.array([bool(wanted & set(c or [])) for c in cats], dtype=bool)
-            scores[~keep] = -np.inf
-        titles = v.titles
+            scores[~self._in_categories(v, set(categories))] = -np.inf
+        if edits.muted_categories:
+            scores[self._in_categories(v, set(edits.muted_categories))] = -np.inf
+        n = len(vocab)
         new_ids, new_titles, new_emb = self._new_items(v)
         scorer = getattr(model, "score_new_items", None)
-        if new_ids and callable(scorer) and not cold and query is None and categories is None:
+        reranking = rerank is not None and rerank.active
+        if (
+            new_ids and callable(scorer) and not cold and query is None and categories is None
+            and not reranking
+        ):  # fmt: skip
             # items added through the catalog API after training: scored through their text
             users = np.array([user]) if user >= 0 else None
             extra = np.asarray(scorer([np.array(fresh, dtype=np.int64)], users, new_emb)[0])
             extra[[j for j, i in enumerate(new_ids) if i in blocked]] = -np.inf
             scores = np.concatenate([scores, extra.astype(np.float32)])
-        ids, vals = top_n(scores[None, :], k)
-        n = len(vocab)
-        reason = "popular with everyone" if cold else f"from your history ({model.name})"
-        if query is not None:
-            reason = f"matches your request '{query}'" + ("" if cold else " and your history")
+        if reranking and rerank is not None:
+            ids_1d, vals_1d = self._rerank(v, scores, k, rerank, user, fresh)
+        else:
+            top, top_vals = top_n(scores[None, :], k)
+            ids_1d, vals_1d = top[0], top_vals[0]
+        keep = ids_1d >= 0
+        ids_1d, vals_1d = ids_1d[keep], vals_1d[keep]
+        reasons = self._reasons(
+            v, ids_1d, cold=cold, query=query, explain=explain, history=history,
+            user=user, fresh=fresh, removed=removed,
+        )  # fmt: skip
+        titles = v.titles
         items = [
             {
                 "item_id": vocab.raw(int(i)) if i < n else new_ids[i - n],
                 "title": titles[int(i)] if i < n else new_titles[i - n],
                 "score": float(s),
-                "reason": reason
-                if i < n
-                else f"new in the catalog, close to your taste ({model.name})",
+                "reason": r["text"],
+                "explanation": r,
             }
-            for i, s in zip(ids[0], vals[0], strict=True)
-            if i >= 0
+            for i, s, r in zip(ids_1d, vals_1d, reasons, strict=True)
         ]
         return {
             "user_id": user_id,
@@ -187,7 +224,140 @@ class Engine:
             "model": model.name,
             "version": v.version,
             "fresh_events": len(fresh),
+            "reranked": reranking,
         }
+
+    def _history(
+        self, v: ModelVersion, user: int, fresh: list[int], removed: set[int] | None = None
+    ) -> np.ndarray:
+        """What the user did, oldest first: the training history (in time order where the
+        artifacts kept it), then the fresh events; without the items they removed."""
+        base = user_history(v.model, user)
+        if user >= 0 and not hasattr(v.model, "user_tokens"):
+            ordered = v.artifacts.user_history(user)["item"].to_numpy().astype(np.int64)
+            if len(ordered):
+                base = ordered
+        hist = np.concatenate([base, np.asarray(fresh, dtype=np.int64)])
+        if removed:
+            hist = hist[~np.isin(hist, list(removed))]
+        return hist
+
+    def _in_categories(self, v: ModelVersion, wanted: set[str]) -> np.ndarray:
+        cats = v.categories
+        return np.array([bool(wanted & set(c)) for c in cats], dtype=bool)
+
+    def _reasons(
+        self,
+        v: ModelVersion,
+        ids: np.ndarray,
+        *,
+        cold: bool,
+        query: str | None,
+        explain: bool,
+        history: np.ndarray | None,
+        user: int,
+        fresh: list[int],
+        removed: set[int],
+    ) -> list[dict[str, Any]]:
+        """One reason per item, from the model's own signals (see :mod:`lmrec.explain`)."""
+        n = len(v.artifacts.item_vocab)
+        name = v.model.name
+        if query is not None:
+            text = f"matches your request '{query}'" + ("" if cold else " and your history")
+            return [{"kind": "query", "text": text} for _ in ids]
+        if cold:
+            return [{"kind": "popular", "text": "popular with everyone"} for _ in ids]
+        out: list[dict[str, Any]] = [
+            {"kind": "new", "text": f"new in the catalog, close to your taste ({name})"}
+            for _ in ids
+        ]
+        known = np.flatnonzero(ids < n)
+        if not explain:
+            for j in known:
+                out[j] = {"kind": "model", "text": f"from your history ({name})"}
+            return out
+        if history is None:
+            history = self._history(v, user, fresh, removed)
+        vocab = v.artifacts.item_vocab
+        for j, r in zip(known, explain_items(v.model, history, ids[known], v.titles,
+                                             verb=self.reason_verb), strict=True):  # fmt: skip
+            d = r.to_dict()
+            if r.item is not None:
+                d["item"] = vocab.raw(r.item)
+            out[j] = d
+        return out
+
+    def _rerank(
+        self,
+        v: ModelVersion,
+        scores: np.ndarray,
+        k: int,
+        cfg: RerankConfig,
+        user: int,
+        fresh: list[int],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from lmrec.rerank import category_mix, rerank
+
+        feats = self._features(v, text=cfg.dedupe is not None or cfg.diversity > 0)
+        explorer = self._explorer(v)
+        cand, cand_scores = top_n(scores[None, : feats.n_items], cfg.candidates)
+        mix = None
+        if cfg.calibration > 0 and feats.categories is not None:
+            hist = self._history(v, user, fresh)
+            row = np.zeros((1, feats.n_items), dtype=np.float32)
+            row[0, hist] = 1.0
+            mix = category_mix(sp.csr_matrix(row), feats.categories)[0]
+        ids, vals = rerank(
+            cand[0], cand_scores[0], k, feats, cfg,
+            user_mix=mix, explorer=explorer, shown=explorer.shows[: feats.n_items],
+        )  # fmt: skip
+        explorer.shown(ids)
+        return ids, vals
+
+    def _features(self, v: ModelVersion, *, text: bool) -> ItemFeatures:
+        """Re-ranking signals of the version's catalog (built once; text when asked)."""
+        key = (v.version, text)
+        cached = self._feats.get(key)
+        if cached is None:
+            from lmrec import metrics as M
+
+            model = v.model
+            emb = self._catalog_embeddings(v) if text and self.text_encoder else None
+            cats = v.categories
+            cached = self._feats[key] = ItemFeatures.build(
+                np.asarray(model.seen_.sum(axis=0)).ravel(),
+                int((np.diff(model.seen_.indptr) > 0).sum()),
+                categories=M.category_matrix(cats) if any(cats) else None,
+                embeddings=emb,
+            )
+        return cached
+
+    def _explorer(self, v: ModelVersion) -> ThompsonExplorer:
+        ex = self._explorers.get(v.version)
+        if ex is None:
+            ex = self._explorers[v.version] = ThompsonExplorer(len(v.artifacts.item_vocab))
+        return ex
+
+    def record_events(self, events: list[Any]) -> None:
+        """Clicks, carts and purchases count as clicks for exploration's click rates."""
+        v = self.active
+        vocab = v.artifacts.item_vocab
+        clicked = [
+            vocab.index(e.item_id)
+            for e in events
+            if e.type in ("click", "cart", "purchase") and e.item_id in vocab
+        ]
+        if clicked:
+            self._explorer(v).clicked(np.array(clicked, dtype=np.int64))
+
+    def _catalog_embeddings(self, v: ModelVersion) -> np.ndarray:
+        from lmrec.text import encode_items
+
+        emb = self._texts.get(v.version)
+        if emb is None:
+            texts = v.artifacts.items["text"].fill_null("").to_list()
+            emb = self._texts[v.version] = encode_items(texts, self.text_encoder)
+        return emb
 
     def _blend_query(
         self, v: ModelVersion, scores: np.ndarray, query: str, weight: float
@@ -197,10 +367,7 @@ class Engine:
         from lmrec.models.content import zscore
         from lmrec.text import encode_items
 
-        emb = self._texts.get(v.version)
-        if emb is None:
-            texts = v.artifacts.items["text"].fill_null("").to_list()
-            emb = self._texts[v.version] = encode_items(texts, self.text_encoder)
+        emb = self._catalog_embeddings(v)
         q = encode_items([query], self.text_encoder, use_cache=False)[0]
         sims = zscore(emb @ q)
         blended = sims if weight >= 1.0 else weight * sims + (1.0 - weight) * zscore(scores)
@@ -302,31 +469,55 @@ class Engine:
         ]
 
     def profile(self, user_id: str) -> dict[str, Any]:
+        """What the user can see and edit: interests by category (time-decayed), favourites,
+        activity, recent events and their edits."""
         v = self.current()
         art = v.artifacts
         known = user_id in art.user_vocab
-        trained = []
+        history: list[HistoryEntry] = []
         if known:
-            trained = art.item_vocab.raws(v.model.seen_[art.user_vocab.index(user_id)].indices)
-        events = self.store.user_events(user_id)
-        items = trained + [e.item_id for e in events if e.type in ENGAGED]
-        cats = art.items["categories"].to_list() if "categories" in art.items.columns else []
-        counter: Counter[str] = Counter()
-        for i in items:
-            if i in art.item_vocab and cats:
-                counter.update(cats[art.item_vocab.index(i)] or [])
-        total = sum(counter.values()) or 1
-        return {
-            "user_id": user_id,
-            "known": known,
-            "training_interactions": len(trained),
-            "events": dict(Counter(e.type for e in events)),
-            "recent": [
-                {"item_id": e.item_id, "type": e.type, "timestamp": e.timestamp}
-                for e in events[-10:][::-1]
-            ],
-            "categories": [
-                {"category": c, "share": round(n / total, 4)} for c, n in counter.most_common(10)
-            ],
-            "not_interested": sorted({e.item_id for e in events if e.type == "not_interested"}),
+            user = art.user_vocab.index(user_id)
+            frame = art.user_history(user)
+            if frame.height:
+                values = frame["value"].to_list() if "value" in frame.columns else None
+                history = [
+                    HistoryEntry(art.item_vocab.raw(int(i)), float(t), "interaction",
+                                 None if values is None else values[j])
+                    for j, (i, t) in enumerate(zip(frame["item"], frame["timestamp"], strict=True))
+                ]  # fmt: skip
+            else:  # artifacts without a kept history: the model's own record, unordered
+                history = [
+                    HistoryEntry(i, None) for i in art.item_vocab.raws(user_history(v.model, user))
+                ]
+        for e in self.store.user_events(user_id):
+            history.append(HistoryEntry(e.item_id, e.timestamp, e.type, e.value))
+        catalog = self._catalog(v)
+        edits = ProfileEdits.from_json(self.store.get_profile_edits(user_id))
+        return build_profile(user_id, history, catalog, edits, known=known)
+
+    def _catalog(self, v: ModelVersion) -> dict[str, tuple[str | None, list[str]]]:
+        cached = self._catalogs.get(v.version)
+        if cached is None:
+            ids = v.artifacts.item_vocab.raws(np.arange(len(v.artifacts.item_vocab)))
+            cached = dict(zip(ids, zip(v.titles, v.categories, strict=True), strict=True))
+            self._catalogs[v.version] = cached
+        added = {
+            i["item_id"]: (i.get("title"), list(i.get("categories") or []))
+            for i in self.store.items().values()
         }
+        return cached | added if added else cached
+
+    def edit_profile(
+        self,
+        user_id: str,
+        *,
+        mute: list[str] | None = None,
+        unmute: list[str] | None = None,
+        remove: list[str] | None = None,
+        restore: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Change the user's edits (durably) and return the new profile."""
+        edits = ProfileEdits.from_json(self.store.get_profile_edits(user_id))
+        changed = edits.change(mute=mute, unmute=unmute, remove=remove, restore=restore)
+        self.store.set_profile_edits(user_id, changed.to_json())
+        return self.profile(user_id)

@@ -6,12 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from lmrec.rerank import DEFAULT_STRENGTH
+
 __all__ = [
     "AdsRequest",
     "CartRequest",
     "EventIn",
     "EventsIn",
     "ItemIn",
+    "ProfileEdit",
     "RecommendationRequest",
     "RecommendationResponse",
 ]
@@ -33,6 +36,21 @@ class Filters(BaseModel):
     categories: list[str] | None = Field(None, min_length=1, max_length=100)
 
 
+class Rerank(BaseModel):
+    """Re-ranking for this request (see :class:`lmrec.rerank.RerankConfig`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    strength: float = Field(DEFAULT_STRENGTH, ge=0.0, le=1.0)
+    diversity: float = Field(1.0, ge=0.0, le=10.0)
+    novelty: float = Field(0.0, ge=0.0, le=10.0)
+    exposure: float = Field(1.0, ge=0.0, le=10.0)
+    calibration: float = Field(0.0, ge=0.0, le=10.0)
+    freshness: float = Field(0.0, ge=0.0, le=10.0)
+    dedupe: float | None = Field(0.95, gt=0.0, le=1.0)
+    explore: float = Field(0.0, ge=0.0, le=1.0)
+    pinned: list[str] = Field(default_factory=list, max_length=20)
+
+
 class RecommendationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: str = Field(..., min_length=1, max_length=256)
@@ -43,6 +61,20 @@ class RecommendationRequest(BaseModel):
     query_weight: float = Field(0.5, ge=0.0, le=1.0)
     exclude: list[str] = Field(default_factory=list, max_length=1000)
     filters: Filters | None = None
+    #: diversity, exposure, calibration, exploration... (absent: the model's own order)
+    rerank: Rerank | None = None
+    #: compute a reason from the model's signals for every item (else a generic one)
+    explain: bool = True
+
+
+class ProfileEdit(BaseModel):
+    """Changes to a user's profile: mute categories, remove items from their interests."""
+
+    model_config = ConfigDict(extra="forbid")
+    mute_categories: list[str] = Field(default_factory=list, max_length=100)
+    unmute_categories: list[str] = Field(default_factory=list, max_length=100)
+    remove_items: list[str] = Field(default_factory=list, max_length=1000)
+    restore_items: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class EventIn(BaseModel):
@@ -87,11 +119,19 @@ class AdsRequest(BaseModel):
     frequency_cap: int | None = Field(None, ge=1)
 
 
+class Explanation(BaseModel):
+    kind: str  # history, collaborative, popular, query, new, model
+    text: str
+    item: str | None = None  # the history item cited
+    effect: float | None = None  # how much removing it lowers the score
+
+
 class RecommendedItem(BaseModel):
     item_id: str
     title: str | None
     score: float
     reason: str
+    explanation: Explanation
 
 
 class RecommendationResponse(BaseModel):
@@ -103,3 +143,4 @@ class RecommendationResponse(BaseModel):
     model: str
     version: str
     fresh_events: int
+    reranked: bool

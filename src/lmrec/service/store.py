@@ -60,6 +60,13 @@ class Store:
     def set_setting(self, key: str, value: str) -> None:
         raise NotImplementedError
 
+    def get_profile_edits(self, user_id: str) -> str | None:
+        """The user's profile edits as JSON (see :class:`lmrec.profiles.ProfileEdits`)."""
+        raise NotImplementedError
+
+    def set_profile_edits(self, user_id: str, edits: str) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -78,6 +85,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
 CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS profile_edits (user_id TEXT PRIMARY KEY, edits TEXT NOT NULL);
 """
 
 
@@ -163,6 +171,21 @@ class SQLiteStore(Store):
                 "INSERT INTO settings (key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
+            )
+
+    def get_profile_edits(self, user_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT edits FROM profile_edits WHERE user_id = ?", (user_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_profile_edits(self, user_id: str, edits: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO profile_edits (user_id, edits) VALUES (?, ?) "
+                "ON CONFLICT(user_id) DO UPDATE SET edits = excluded.edits",
+                (user_id, edits),
             )
 
     def close(self) -> None:

@@ -1,0 +1,159 @@
+"""The experience layer on MovieLens 100K: re-ranking sweep, session simulator, explanations.
+
+    .venv/bin/python benchmarks/experience.py [--only sweep|simulate|explain]
+
+Writes benchmarks/out/experience/ and the matching section of RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from ml100k import machine, write_section  # noqa: E402
+
+SWEEP_MODELS = ["ease", "sequential"]
+SIM_MODELS = ["itemknn", "ease", "sequential"]
+
+
+def _stamp() -> str:
+    return (
+        f"Date: {dt.date.today().isoformat()}. Machine: {machine()}; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads."
+    )
+
+
+def sweep(args: argparse.Namespace) -> str:
+    from lmrec.data import read_movielens_100k, split_loo
+    from lmrec.evaluation import EvalConfig, evaluate
+
+    split = split_loo(read_movielens_100k(args.ml100k))
+    cfg = EvalConfig(k=10, tune=False, rerank_sweep=True, n_boot=200)
+    report = evaluate(split, SWEEP_MODELS, cfg, out=args.out / "sweep")
+    lines = [
+        "### Re-ranking sweep (leave-one-out, full ranking, top 100 re-ranked)",
+        "",
+        "Command: `lmrec evaluate --dataset DS -m ease,sequential --no-tune --rerank-sweep "
+        "--no-rerank-text` (diversity over genres; ILD = mean pairwise 1 - Jaccard of genres).",
+        "",
+        "| model | strength | NDCG@10 | ILD@10 | Coverage@10 | Novelty@10 |",
+        "|---|---|---|---|---|---|",
+    ]
+    summary = []
+    for name, rows in report["rerank_sweep"].items():
+        base = rows[0]
+        for r in rows:
+            mark = " (default)" if r.get("default") else ""
+            lines.append(
+                f"| {name} | {r['strength']}{mark} | {r['NDCG@10']:.4f} | {r['ILD@10']:.4f} | "
+                f"{r['Coverage@10']:.4f} | {r['Novelty@10']:.3f} |"
+            )
+            if r.get("default"):
+                summary.append(
+                    f"- {name} at the default strength {r['strength']}: NDCG@10 "
+                    f"{_rel(r['NDCG@10'], base['NDCG@10'])}, ILD@10 "
+                    f"{_rel(r['ILD@10'], base['ILD@10'])}, Coverage@10 "
+                    f"{_rel(r['Coverage@10'], base['Coverage@10'])} (targets: ILD +20%, "
+                    "coverage +30%, NDCG at most -5%)."
+                )
+    return "\n".join([*lines, "", *summary])
+
+
+def _rel(a: float, b: float) -> str:
+    return f"{a:.4f} ({100 * (a / b - 1):+.1f}%)"
+
+
+def simulate(args: argparse.Namespace) -> str:
+    from lmrec.data import read_movielens_100k, split_temporal
+    from lmrec.rerank import RerankConfig
+    from lmrec.simulate import SimConfig, simulate_split
+
+    split = split_temporal(read_movielens_100k(args.ml100k))
+    cfg = SimConfig(rounds=10, k=10, rerank=RerankConfig(strength=0.3), n_boot=500)
+    lines = [
+        "### Session simulator (temporal split: held-out ratings >= 4 are what users click)",
+        "",
+        "Command: `lmrec simulate --dataset DS --protocol temporal --model M --rounds 10 --out F`.",
+        "",
+        "| model | users | static clicks/session | real-time | vs static | real-time + re-rank | "
+        "vs static | rounds to 1st click (static / real-time) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in SIM_MODELS:
+        start = time.perf_counter()
+        r = simulate_split(split, name, cfg)
+        (args.out / f"simulate_{name}.json").write_text(json.dumps(r, indent=2) + "\n")
+        s, rt, rr = r["static"], r["realtime"], r["realtime_rerank"]
+        lines.append(
+            f"| {name} | {r['users']} | {s['clicks_per_session']['mean']:.3f} | "
+            f"{rt['clicks_per_session']['mean']:.3f} | {100 * rt['clicks_vs_static']:+.1f}% | "
+            f"{rr['clicks_per_session']['mean']:.3f} | {100 * rr['clicks_vs_static']:+.1f}% | "
+            f"{s['rounds_to_first_click']['mean']:.2f} / {rt['rounds_to_first_click']['mean']:.2f} |"
+        )
+        print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
+    return "\n".join(lines)
+
+
+def explain_latency(args: argparse.Namespace) -> str:
+    """Cost of a faithful reason per item on the service's path (occlusion of the last 50)."""
+    from lmrec.data import read_movielens_100k, split_loo
+    from lmrec.evaluation import prepare
+    from lmrec.explain import explain, user_history
+    from lmrec.models.registry import create_model
+
+    data = prepare(split_loo(read_movielens_100k(args.ml100k))).train_valid
+    titles = data.items["title"].to_list()
+    lines = [
+        "### Explanations: time to explain 10 recommended items (one user, occlusion of the "
+        "50 latest history items)",
+        "",
+        "| model | median ms | p95 ms |",
+        "|---|---|---|",
+    ]
+    for name, params in (("itemknn", {}), ("ease", {}), ("sequential", {"epochs": 2})):
+        model = create_model(name, **params).fit(data)
+        times = []
+        for user in range(200):
+            ids, _ = model.recommend(user, 10)
+            start = time.perf_counter()
+            explain(model, user_history(model, user), ids, titles)
+            times.append(1000 * (time.perf_counter() - start))
+        p95 = float(np.percentile(times, 95))
+        lines.append(f"| {name} | {statistics.median(times):.2f} | {p95:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--ml100k", type=Path, default=Path("../shared/data/ml-100k"))
+    ap.add_argument("--out", type=Path, default=HERE / "out" / "experience")
+    ap.add_argument("--only", choices=["sweep", "simulate", "explain"])
+    ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    parts: dict[str, Any] = {"sweep": sweep, "simulate": simulate, "explain": explain_latency}
+    chosen = [args.only] if args.only else list(parts)
+    for name in chosen:
+        text = parts[name](args)
+        (args.out / f"{name}.md").write_text(text + "\n")
+    texts = [(args.out / f"{n}.md").read_text() for n in parts if (args.out / f"{n}.md").is_file()]
+    section = "\n".join(
+        ["## Experience layer (MovieLens 100K)", "", _stamp(),
+         "Command: `.venv/bin/python benchmarks/experience.py`.", "", *texts]
+    )  # fmt: skip
+    write_section(args.results, "## Experience layer", section)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""What a user changed in their own profile: muted categories and removed interests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ProfileEdits"]
+
+
+@dataclass(frozen=True)
+class ProfileEdits:
+    """``muted_categories``: never recommend items in these categories. ``removed_items``:
+    these items no longer count as the user's taste (they are left out of the history the
+    model scores from, and not recommended)."""
+
+    muted_categories: tuple[str, ...] = field(default_factory=tuple)
+    removed_items: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.muted_categories and not self.removed_items
+
+    def change(
+        self,
+        *,
+        mute: list[str] | None = None,
+        unmute: list[str] | None = None,
+        remove: list[str] | None = None,
+        restore: list[str] | None = None,
+    ) -> ProfileEdits:
+        muted = (set(self.muted_categories) | set(mute or [])) - set(unmute or [])
+        removed = (set(self.removed_items) | set(remove or [])) - set(restore or [])
+        return ProfileEdits(tuple(sorted(muted)), tuple(sorted(removed)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "muted_categories": list(self.muted_categories),
+            "removed_items": list(self.removed_items),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ProfileEdits:
+        if not text:
+            return cls()
+        d = json.loads(text)
+        return cls(tuple(d.get("muted_categories", [])), tuple(d.get("removed_items", [])))
