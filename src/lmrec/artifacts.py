@@ -6,6 +6,7 @@ Layout of an artifacts folder::
     users.parquet        user vocabulary (row i = user index i)
     items.parquet        item vocabulary + catalog (row i = item index i)
     history.parquet      the training interactions (user, item, timestamp[, value]), by user
+    context/             how each context value (part of day, device...) shifts each item
     <model>/config.json, <model>/state.safetensors
 """
 
@@ -43,6 +44,11 @@ def save_artifacts(
     history.sort(["user", "_order"]).drop("_order").write_parquet(root / "history.parquet")
     for name, model in models.items():
         model.save(root / name)
+    from lmrec.context import ContextPrior
+
+    prior = ContextPrior().fit(data)
+    if prior.fields:
+        prior.save(root / "context")
     manifest = {
         "format": "lmrec-artifacts",
         "models": list(models),
@@ -101,6 +107,13 @@ class Artifacts:
         if not 0 <= user < len(bounds) - 1:
             return frame.clear()
         return frame.slice(int(bounds[user]), int(bounds[user + 1] - bounds[user]))
+
+    def context_prior(self) -> Any:
+        """The :class:`~lmrec.context.ContextPrior` saved with the models, or None."""
+        from lmrec.context import ContextPrior
+
+        path = self.root / "context"
+        return ContextPrior.load(path) if (path / "context.json").is_file() else None
 
     def model(self, name: str | None = None) -> Recommender:
         names = self.manifest["models"]

@@ -401,3 +401,20 @@ def test_rerank_per_request(client: TestClient) -> None:
     for bad in ({"strength": 2}, {"pinned": ["nope"]}, {"colour": 1}):
         r = client.post("/v1/recommendations", json={"user_id": "u6", "rerank": bad})
         assert r.status_code in (404, 422), r.text
+
+
+def test_context_shifts_the_ranking(client: TestClient) -> None:
+    """The synthetic data has devices and real timestamps: the artifacts carry a context prior
+    and a request's context is applied (and reported); nonsense time is a 422."""
+    plain = _recs(client, "u7", 10)
+    assert plain["context_used"] == []
+    body = {"user_id": "u7", "k": 10, "context": {"device": "tv", "time": "2026-11-28T21:00"},
+            "context_weight": 5.0}  # fmt: skip
+    r = client.post("/v1/recommendations", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["context_used"] == ["daypart", "daytype", "device"]
+    assert [i["item_id"] for i in r.json()["items"]] != [i["item_id"] for i in plain["items"]]
+    body["context"] = {"time": "yesterday-ish"}
+    bad = client.post("/v1/recommendations", json=body)
+    assert bad.status_code == 422
+    assert "time" in bad.json()["detail"]

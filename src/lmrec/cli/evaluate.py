@@ -85,6 +85,12 @@ def evaluate(
     calibration: float = typer.Option(
         0.0, "--calibration", help="With --rerank-sweep: weight of the calibration term (>= 0)."
     ),
+    context: bool = typer.Option(
+        False,
+        "--context",
+        help="Ranking task: also score with the context of each held-out action (part of day, "
+        "weekday/weekend, device, location), weight chosen on validation; report both.",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Tune on validation, refit on train + validation, rank all items for test users, report.
@@ -148,6 +154,7 @@ def evaluate(
         rerank_sweep=rerank_sweep,
         rerank_text_encoder=text_encoder if rerank_text else None,
         rerank_calibration=calibration,
+        context=context,
     )
     params = dict(fixed.items())
     report = run(s, names, cfg, out=out, params=params)
@@ -160,9 +167,25 @@ def evaluate(
         )
         for name, m in cold["models"].items():
             console.print(f"  {name:>12}: Recall@20 {m['Recall@20']['mean']:.4f}")
+    if "context" in report:
+        _print_context(report["context"], k)
     if "rerank_sweep" in report:
         console.print(_sweep_table(report["rerank_sweep"], k))
     console.print(f"report: {out / 'report.html'}  (json: {out / 'report.json'})")
+
+
+def _print_context(ctx: dict[str, Any], k: int) -> None:
+    if "note" in ctx:
+        console.print(f"context: {ctx['note']}")
+        return
+    console.print(f"context fields: {', '.join(ctx['fields'])}")
+    for name, m in ctx["models"].items():
+        p = m["paired"]
+        console.print(
+            f"  {name:>12}: NDCG@{k} {m[f'test_NDCG@{k}_without']:.4f} -> "
+            f"{m[f'test_NDCG@{k}_with']:.4f} with context (weight {m['chosen_weight']}, "
+            f"difference {p['diff']:+.4f} [{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}])"
+        )
 
 
 def _sweep_table(sweep: dict[str, list[dict[str, Any]]], k: int) -> Table:

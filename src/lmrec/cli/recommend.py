@@ -55,7 +55,8 @@ def recommend(
     context: str | None = typer.Option(
         None,
         "--context",
-        help="With --ads: key=value,... e.g. device=mobile,location=home,time=2026-11-28T20:00.",
+        help="key=value,... e.g. device=mobile,location=home,time=2026-11-28T20:00: shifts a "
+        "user's ranking toward what is chosen in that context; with --ads, a CTR feature.",
     ),
     candidates: str | None = typer.Option(
         None,
@@ -120,7 +121,10 @@ def recommend(
         q = encode_items([query], text_encoder, use_cache=False)[0]
         ids, scores = blend_query(rec, idx, emb, q, k, weight=query_weight if idx >= 0 else 1.0)
     else:
-        _for_user(artifacts, user or "", model, store, k, rerank, text_encoder, as_json)
+        from lmrec.ctr.ads import parse_context
+
+        ctx = parse_context(context)
+        _for_user(artifacts, user or "", model, store, k, rerank, text_encoder, as_json, ctx)
         return
     keep = ids >= 0
     titles = art.items["title"].to_list()
@@ -167,6 +171,7 @@ def _for_user(
     strength: float | None,
     text_encoder: str,
     as_json: bool,
+    context: dict[str, str],
 ) -> None:
     """The service's path for one user: fresh events and profile edits from the store,
     optional re-ranking, and a reason from the model's own signals for every item."""
@@ -178,7 +183,8 @@ def _for_user(
     try:
         engine = Engine(artifacts, store, model, text_encoder=text_encoder)
         cfg = None if strength is None else RerankConfig(strength=strength)
-        result = engine.recommend(user, k, rerank=cfg)
+        ctx: dict[str, str | None] = dict(context)
+        result = engine.recommend(user, k, rerank=cfg, context=ctx or None)
     finally:
         store.close()
     if as_json:
@@ -187,6 +193,7 @@ def _for_user(
             "fallback": "popularity" if result["cold_start"] else None,
             "items": [{"rank": r + 1, **i} for r, i in enumerate(result["items"])],
             "reranked": result["reranked"],
+            "context_used": result["context_used"],
         }
         typer.echo(json.dumps(out, indent=2))
         return

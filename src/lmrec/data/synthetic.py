@@ -28,6 +28,12 @@ _CATEGORIES = {
 _ADJ = ["Last", "Silent", "Golden", "Broken", "Hidden", "Little", "Endless", "Wild", "Bright"]
 _DEVICES = ("mobile", "desktop", "tv")
 _LOCATIONS = ("home", "work", "commute", "travel")
+#: With ``context_effect``: what people watch on each device.
+_DEVICE_CATEGORIES = {
+    "mobile": ("comedy", "animation"),
+    "desktop": ("thriller", "horror"),
+    "tv": ("documentary", "drama", "science fiction"),
+}
 
 
 def synthetic_dataset(
@@ -36,6 +42,7 @@ def synthetic_dataset(
     n_items: int = 400,
     mean_events: int = 40,
     p_next: float = 0.45,
+    context_effect: float = 0.0,
     seed: int = 0,
 ) -> Dataset:
     """Users' time-ordered events over a catalog with text; deterministic given ``seed``.
@@ -43,6 +50,10 @@ def synthetic_dataset(
     ``p_next`` is the chance that a user's next item is the successor of their previous one in the
     same category (the sequential signal); otherwise a category is drawn from the user's taste and
     an item from it by popularity.
+
+    ``context_effect`` (0..1) is the chance that an event's category comes from its device
+    instead (mobile: comedy, animation; desktop: thriller, horror; tv: documentary, drama,
+    science fiction): a known context effect for measuring context-aware scoring.
     """
     rng = np.random.default_rng(seed)
     cats = list(_CATEGORIES)
@@ -74,7 +85,19 @@ def synthetic_dataset(
         prev = -1
         seen: set[int] = set()
         for _ in range(length):
-            if prev >= 0 and rng.random() < p_next:
+            ctx_device = -1
+            if context_effect > 0:
+                ctx_device = int(
+                    user_device[u] if rng.random() < 0.6 else rng.integers(0, len(_DEVICES))
+                )
+            if ctx_device >= 0 and rng.random() < context_effect:
+                wanted = _DEVICE_CATEGORIES[_DEVICES[ctx_device]]
+                c = cats.index(wanted[int(rng.integers(len(wanted)))])
+                pool = by_cat[c]
+                if len(pool) == 0:
+                    continue
+                item = int(rng.choice(pool, p=item_pop[pool] / item_pop[pool].sum()))
+            elif prev >= 0 and rng.random() < p_next:
                 pool = by_cat[item_cat[prev]]
                 pos = int(np.searchsorted(pool, prev))
                 item = int(pool[(pos + 1) % len(pool)])
@@ -90,7 +113,11 @@ def synthetic_dataset(
                 continue
             seen.add(item)
             t += int(rng.exponential(6 * 3600)) + 60
-            device = user_device[u] if rng.random() < 0.8 else rng.integers(0, len(_DEVICES))
+            device = ctx_device
+            if device < 0:
+                device = int(
+                    user_device[u] if rng.random() < 0.8 else rng.integers(0, len(_DEVICES))
+                )
             rows_u.append(f"u{u}")
             rows_i.append(f"i{item}")
             rows_t.append(t)
@@ -134,7 +161,8 @@ def synthetic_dataset(
         }
     )
     meta = {
-        "source": f"synthetic(seed={seed})",
+        "source": f"synthetic(seed={seed}"
+        + (f", context_effect={context_effect})" if context_effect else ")"),
         "source_format": "synthetic",
         "time_is_order": False,
     }

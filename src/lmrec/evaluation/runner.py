@@ -53,6 +53,7 @@ class EvalConfig:
     rerank_sweep: bool = False  # add NDCG/ILD/coverage/novelty at each re-ranking strength
     rerank_text_encoder: str | None = None  # text similarity for diversity (else categories)
     rerank_calibration: float = 0.0  # weight of Steck's calibration term in the sweep
+    context: bool = False  # measure context-aware scoring (daypart, daytype, device, location)
 
 
 @dataclass
@@ -254,6 +255,11 @@ def evaluate(
         report["cold_start"] = _cold_start(results, data, cold_ids, cfg)
     if cfg.rerank_sweep:
         report["rerank_sweep"] = _sweep(results, data, ctx, cfg)
+    if cfg.context:
+        from lmrec.evaluation.context import context_effect
+
+        fitted = {n: (r.model, r.model.get_params()) for n, r in results.items()}
+        report["context"] = context_effect(fitted, data, split, cfg.k, seed=cfg.seed)
     if out is not None:
         write_outputs(Path(out), report, results, data)
     return report

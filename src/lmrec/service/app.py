@@ -124,6 +124,11 @@ def create_app(
 
     app.add_middleware(_Limits, requests=requests, latency=latency)
 
+    @app.exception_handler(UsageError)
+    async def usage_error(_: Request, exc: UsageError) -> JSONResponse:
+        # bad input found past validation (e.g. an unreadable context time): the caller's fault
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
     def scope(name: str) -> Callable[[Request], None]:
         def check(request: Request) -> None:
             if not keyring.enabled:
@@ -153,6 +158,8 @@ def create_app(
             categories=body.filters.categories if body.filters else None,
             rerank=_rerank_config(body.rerank, eng),
             explain=body.explain,
+            context=body.context.model_dump() if body.context else None,
+            context_weight=body.context_weight,
         )
         return Response(json.dumps(result), media_type="application/json")
 

@@ -55,6 +55,10 @@ class ModelVersion:
         return list(self.artifacts.items["title"].to_list())
 
     @cached_property
+    def context_prior(self) -> Any:
+        return self.artifacts.context_prior()
+
+    @cached_property
     def categories(self) -> list[list[str]]:
         """Item categories by index (empty lists when the catalog has none)."""
         items = self.artifacts.items
@@ -143,6 +147,8 @@ class Engine:
         categories: list[str] | None = None,
         rerank: RerankConfig | None = None,
         explain: bool = True,
+        context: dict[str, str | None] | None = None,
+        context_weight: float = 0.5,
     ) -> dict[str, Any]:
         v = self.current()  # one version for the whole request
         art, model = v.artifacts, v.model
@@ -176,6 +182,12 @@ class Engine:
             scores[model.seen_[user].indices] = -np.inf
         held = [vocab.index(i) for i in blocked if i in vocab]
         scores[held] = -np.inf
+        used = self._context_fields(v, context) if context_weight > 0 else {}
+        if used:
+            from lmrec.context import apply_context
+
+            lift = v.context_prior.lift(used, len(scores))
+            scores = apply_context(scores, lift, context_weight)
         if query is not None:
             scores = self._blend_query(v, scores, query, 1.0 if cold else query_weight)
         if categories is not None:
@@ -225,7 +237,20 @@ class Engine:
             "version": v.version,
             "fresh_events": len(fresh),
             "reranked": reranking,
+            "context_used": sorted(used),
         }
+
+    def _context_fields(
+        self, v: ModelVersion, context: dict[str, str | None] | None
+    ) -> dict[str, str]:
+        """The request's context values the version's context prior knows."""
+        prior = v.context_prior
+        if prior is None or not context:
+            return {}
+        from lmrec.context import context_of_request
+
+        wanted = context_of_request(context)
+        return {k: val for k, val in wanted.items() if val in prior.values_.get(k, [])}
 
     def _history(
         self, v: ModelVersion, user: int, fresh: list[int], removed: set[int] | None = None

@@ -56,6 +56,8 @@ class RecommendationRequest(BaseModel):
     user_id: str = Field(..., min_length=1, max_length=256)
     k: int = Field(10, ge=1, le=MAX_K)
     context: Context | None = None
+    #: how strongly the context (part of day, weekday, device, location) shifts the ranking
+    context_weight: float = Field(0.5, ge=0.0, le=5.0)
     #: a request in plain language, blended with the user's ranking (alone for a new user)
     query: str | None = Field(None, min_length=1, max_length=500)
     query_weight: float = Field(0.5, ge=0.0, le=1.0)
@@ -144,3 +146,4 @@ class RecommendationResponse(BaseModel):
     version: str
     fresh_events: int
     reranked: bool
+    context_used: list[str]

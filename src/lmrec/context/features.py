@@ -1,0 +1,69 @@
+"""Context of an action or a request: part of the day, weekday or weekend, device, location."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from lmrec.errors import UsageError
+
+__all__ = ["CONTEXT_FIELDS", "context_of_request", "context_table", "daypart"]
+
+CONTEXT_FIELDS = ("daypart", "daytype", "device", "location")
+_DAYPARTS = ("night", "morning", "afternoon", "evening")  # 0-5, 6-11, 12-17, 18-23 h (UTC)
+
+
+def daypart(hour: int) -> str:
+    return _DAYPARTS[int(hour) // 6]
+
+
+def context_table(frame: pl.DataFrame, *, real_time: bool = True) -> pl.DataFrame:
+    """One row per interaction: ``daypart`` and ``daytype`` (weekday/weekend) from real Unix
+    timestamps (null when ``real_time`` is false: the times are only an order), ``device`` and
+    ``location`` from those columns when the data has them (else null)."""
+    cols: list[pl.Expr] = []
+    if real_time and "timestamp" in frame.columns:
+        stamp = pl.from_epoch(pl.col("timestamp").cast(pl.Int64), time_unit="s")
+        cols += [
+            (stamp.dt.hour() // 6).replace_strict(
+                list(range(4)), list(_DAYPARTS), return_dtype=pl.String
+            ).alias("daypart"),
+            pl.when(stamp.dt.weekday() >= 6).then(pl.lit("weekend")).otherwise(pl.lit("weekday"))
+            .alias("daytype"),
+        ]  # fmt: skip
+    else:
+        cols += [pl.lit(None, pl.String).alias("daypart"), pl.lit(None, pl.String).alias("daytype")]
+    for name in ("device", "location"):
+        col = pl.col(name).cast(pl.String) if name in frame.columns else pl.lit(None, pl.String)
+        cols.append(col.alias(name))
+    return frame.select(cols)
+
+
+def context_of_request(context: dict[str, str | None] | None) -> dict[str, str]:
+    """A request's context (``time`` as Unix seconds or ISO 8601, ``device``, ``location``) as
+    context fields. Without a time, none is assumed (the request's own clock is not the
+    user's)."""
+    out: dict[str, str] = {}
+    if not context:
+        return out
+    raw = context.get("time")
+    if raw:
+        stamp = _parse_time(str(raw))
+        out["daypart"] = daypart(stamp.hour)
+        out["daytype"] = "weekend" if stamp.isoweekday() >= 6 else "weekday"
+    for name in ("device", "location"):
+        value = context.get(name)
+        if value:
+            out[name] = str(value)
+    return out
+
+
+def _parse_time(raw: str) -> dt.datetime:
+    if raw.lstrip("-").replace(".", "", 1).isdigit():
+        return dt.datetime.fromtimestamp(float(raw), dt.UTC)
+    try:
+        stamp = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise UsageError(f"context time '{raw}' is neither Unix seconds nor ISO 8601") from None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
