@@ -33,6 +33,21 @@ def serve(
     torch_threads: int = typer.Option(
         1, "--torch-threads", help="PyTorch threads per request (1 is fastest for one sequence)."
     ),
+    reason_verb: str = typer.Option(
+        "liked", "--reason-verb", help="Reasons read 'because you VERB X' (e.g. watched, bought)."
+    ),
+    reason_llm_url: str | None = typer.Option(
+        None,
+        "--reason-llm-url",
+        help="OpenAI-compatible server (vLLM, llama.cpp, Ollama) that rewrites reasons in "
+        "natural language; off by default (also $LMREC_REASON_LLM_URL).",
+    ),
+    reason_llm_model: str = typer.Option(
+        "default", "--reason-llm-model", help="Model name for --reason-llm-url."
+    ),
+    reason_llm_timeout: float = typer.Option(
+        0.5, "--reason-llm-timeout", help="Seconds to wait for it before keeping the templates."
+    ),
     api_keys: Path | None = typer.Option(
         None,
         "--api-keys",
@@ -70,10 +85,22 @@ def serve(
         os.environ["LMREC_API_KEYS"] = ";".join(
             filter(None, [os.environ.get("LMREC_API_KEYS"), api_keys.read_text()])
         )
-    if workers == 1:
-        app = create_app(
-            artifacts, store_url=store, keys=keys, model=model, text_encoder=text_encoder
+    if reason_llm_timeout <= 0:
+        raise UsageError(f"--reason-llm-timeout must be > 0, not {reason_llm_timeout}")
+    os.environ["LMREC_SERVE_REASON_VERB"] = reason_verb
+    if reason_llm_url:
+        os.environ.update(
+            LMREC_REASON_LLM_URL=reason_llm_url,
+            LMREC_REASON_LLM_MODEL=reason_llm_model,
+            LMREC_REASON_LLM_TIMEOUT=str(reason_llm_timeout),
         )
+    if workers == 1:
+        from lmrec.service.app import rewriter_from_env
+
+        app = create_app(
+            artifacts, store_url=store, keys=keys, model=model, text_encoder=text_encoder,
+            reason_verb=reason_verb, rewriter=rewriter_from_env(),
+        )  # fmt: skip
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return
     os.environ.update(

@@ -20,6 +20,7 @@ from prometheus_client import (
 )
 
 from lmrec.errors import UsageError
+from lmrec.explain.rewrite import ReasonRewriter
 from lmrec.rerank import RerankConfig
 from lmrec.service.auth import KeyRing
 from lmrec.service.engine import Engine
@@ -98,6 +99,8 @@ def create_app(
     keys: KeyRing | None = None,
     model: str | None = None,
     text_encoder: str = "all-MiniLM-L6-v2",
+    reason_verb: str = "liked",
+    rewriter: ReasonRewriter | None = None,
 ) -> FastAPI:
     keyring = keys or KeyRing({})
     registry = CollectorRegistry()
@@ -114,7 +117,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(store_url)
         app.state.ctr = _ctr(Path(artifacts))
-        app.state.engine = Engine(Path(artifacts), store, model, text_encoder=text_encoder)
+        app.state.engine = Engine(
+            Path(artifacts), store, model, text_encoder=text_encoder, reason_verb=reason_verb,
+            rewriter=rewriter,
+        )  # fmt: skip
         try:
             yield
         finally:
@@ -317,4 +323,22 @@ def app_from_env() -> FastAPI:
         keys=KeyRing.from_config(os.environ.get("LMREC_API_KEYS")),
         model=os.environ.get("LMREC_SERVE_MODEL") or None,
         text_encoder=os.environ["LMREC_SERVE_TEXT_ENCODER"],
+        reason_verb=os.environ.get("LMREC_SERVE_REASON_VERB", "liked"),
+        rewriter=rewriter_from_env(),
+    )
+
+
+def rewriter_from_env() -> ReasonRewriter | None:
+    """``LMREC_REASON_LLM_URL`` (off when unset), ``LMREC_REASON_LLM_MODEL``,
+    ``LMREC_REASON_LLM_TIMEOUT`` (seconds), ``LMREC_REASON_LLM_API_KEY``."""
+    import os
+
+    url = os.environ.get("LMREC_REASON_LLM_URL")
+    if not url:
+        return None
+    return ReasonRewriter(
+        url,
+        os.environ.get("LMREC_REASON_LLM_MODEL", "default"),
+        float(os.environ.get("LMREC_REASON_LLM_TIMEOUT", "0.5")),
+        os.environ.get("LMREC_REASON_LLM_API_KEY") or None,
     )

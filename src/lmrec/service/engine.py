@@ -18,6 +18,7 @@ from lmrec.artifacts import Artifacts
 from lmrec.errors import UsageError
 from lmrec.explain import explain as explain_items
 from lmrec.explain import user_history
+from lmrec.explain.rewrite import ReasonRewriter
 from lmrec.models.base import Recommender, top_n
 from lmrec.profiles import HistoryEntry, ProfileEdits, build_profile
 from lmrec.rerank import ItemFeatures, RerankConfig, ThompsonExplorer
@@ -86,10 +87,12 @@ class Engine:
         *,
         text_encoder: str = "all-MiniLM-L6-v2",
         reason_verb: str = "liked",
+        rewriter: ReasonRewriter | None = None,
     ) -> None:
         self.root = root
         self.text_encoder = text_encoder
         self.reason_verb = reason_verb
+        self.rewriter = rewriter
         self._feats: dict[tuple[str, bool], ItemFeatures] = {}
         self._explorers: dict[str, ThompsonExplorer] = {}
         self._catalogs: dict[str, dict[str, tuple[str | None, list[str]]]] = {}
@@ -229,6 +232,12 @@ class Engine:
             }
             for i, s, r in zip(ids_1d, vals_1d, reasons, strict=True)
         ]
+        if self.rewriter is not None and explain and items:
+            texts = self.rewriter.rewrite(
+                [str(i["title"] or i["item_id"]) for i in items], [i["reason"] for i in items]
+            )
+            for item, text in zip(items, texts, strict=True):
+                item["reason"] = text  # the explanation keeps the template and its evidence
         return {
             "user_id": user_id,
             "items": items,
