@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import numpy as np
 import pytest
@@ -62,3 +64,28 @@ def basket_file(tmp_path: Path) -> Path:
     path = tmp_path / "baskets.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A real PostgreSQL server for the session (Debian's package; .ci/run installs it)."""
+    from lmrec.testing.postgres import find_postgres_bin, temporary_postgres
+
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("LMREC_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    with temporary_postgres(bin_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty database on the session's server."""
+    import psycopg
+
+    name = f"t{uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as db:
+        db.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    return pg_server.rsplit("/", 1)[0] + "/" + name

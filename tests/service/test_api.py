@@ -29,11 +29,14 @@ def versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def client(versions: Path, tmp_path: Path) -> Iterator[TestClient]:
-    app = create_app(
-        versions, store_url=f"sqlite:///{tmp_path / 'store.db'}", text_encoder="hashing"
-    )
+@pytest.fixture(params=["sqlite", "postgresql"])
+def client(versions: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """Every API test runs on both stores: embedded SQLite and a real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    app = create_app(versions, store_url=url, text_encoder="hashing")
     with TestClient(app) as c:
         c.post("/v1/models/v1/activate")
         yield c

@@ -27,10 +27,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(art: Path, store: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(art: Path, store: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", f"sqlite:///{store}", "--port", str(port)]  # fmt: skip
-    log = store.with_suffix(".log")
+           "--store", store, "--port", str(port)]  # fmt: skip
     with log.open("ab") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
@@ -52,10 +51,28 @@ def artifacts(tmp_path: Path) -> Path:
     return save_artifacts(tmp_path / "art", {"itemknn": ItemKNN(k=10).fit(data)}, data)
 
 
-def test_acknowledged_events_survive_sigkill(artifacts: Path, tmp_path: Path) -> None:
-    store = tmp_path / "store.db"
+def _stored_ids(store: str) -> set[str]:
+    if store.startswith("sqlite:///"):
+        with sqlite3.connect(store[len("sqlite:///") :]) as db:
+            return {r[0] for r in db.execute("SELECT event_id FROM events")}
+    import psycopg
+
+    with psycopg.connect(store) as db:
+        return {r[0] for r in db.execute("SELECT event_id FROM events").fetchall()}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_acknowledged_events_survive_sigkill(
+    artifacts: Path, tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    store = (
+        f"sqlite:///{tmp_path / 'store.db'}"
+        if kind == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    log = tmp_path / "server.log"
     port = _free_port()
-    proc = _start(artifacts, store, port)
+    proc = _start(artifacts, store, port, log)
     acked: list[str] = []
     stop = threading.Event()
 
@@ -84,12 +101,11 @@ def test_acknowledged_events_survive_sigkill(artifacts: Path, tmp_path: Path) ->
     proc.wait()
     stop.set()
     writer.join(10)
-    with sqlite3.connect(store) as db:
-        stored = {r[0] for r in db.execute("SELECT event_id FROM events")}
+    stored = _stored_ids(store)
     lost = set(acked) - stored
     assert not lost, f"{len(lost)} acknowledged events lost"
     # the restarted server reads them back
-    proc = _start(artifacts, store, port)
+    proc = _start(artifacts, store, port, log)
     try:
         prof = httpx.get(f"http://127.0.0.1:{port}/v1/users/u1/profile", timeout=5).json()
         assert prof["activity"]["by_type"]["view"] > 0
@@ -105,3 +121,15 @@ def test_serve_rejects_bad_arguments(cli, tmp_path: Path) -> None:  # type: igno
     code, _, err = cli("serve", tmp_path, "--port", "70000")
     assert code == 2
     assert "--port" in err
+    code, _, err = cli("serve", tmp_path, "--store", "postgresql://nobody@127.0.0.1:1/none")
+    assert code == 2
+
+
+def test_unreachable_postgres_is_one_line(cli) -> None:  # type: ignore[no-untyped-def]
+    from lmrec.errors import UsageError
+    from lmrec.service.store import open_store
+
+    with pytest.raises(UsageError, match="cannot connect to PostgreSQL at postgresql://nobody@"):
+        open_store("postgresql://nobody:secret@127.0.0.1:1/none")
+    with pytest.raises(UsageError, match="unknown store URL"):
+        open_store("redis://x")

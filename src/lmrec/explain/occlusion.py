@@ -17,8 +17,10 @@ from lmrec.models.base import Recommender
 __all__ = ["MAX_HISTORY", "can_cite_history", "history_effects", "user_history"]
 
 #: Only the most recent items of a history are candidates for a reason (older ones rarely
-#: matter, and each one costs a re-scoring).
+#: matter). Linear models read every contribution from their weights at once; the others
+#: re-score once per candidate, so they look at fewer.
 MAX_HISTORY = 50
+MAX_RESCORED = 10
 
 
 def can_cite_history(model: Recommender) -> bool:
@@ -31,20 +33,23 @@ def history_effects(
     history: IntArray,
     targets: IntArray,
     *,
-    max_history: int = MAX_HISTORY,
+    max_history: int | None = None,
 ) -> tuple[IntArray, FloatArray]:
     """The last ``max_history`` items of ``history`` (item indices, oldest first) and, for each,
     the drop in every target's score when it alone is removed: shape (n_recent, len(targets)).
+    By default :data:`MAX_HISTORY` for linear models, :data:`MAX_RESCORED` for the others.
     """
     if not can_cite_history(model):
         raise UsageError(f"model '{model.name}' does not score from a history; nothing to cite")
     history = np.asarray(history, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
+    linear = getattr(model, "item_weights", None)
+    if max_history is None:
+        max_history = MAX_HISTORY if callable(linear) else MAX_RESCORED
     start = max(0, len(history) - max_history)
     recent = history[start:]
     if len(recent) == 0 or len(targets) == 0:
         return recent, np.zeros((len(recent), len(targets)), dtype=np.float32)
-    linear = getattr(model, "item_weights", None)
     if callable(linear):
         # score = sum over the (distinct) history items of W[j, target]
         weights = np.asarray(linear(recent, targets), dtype=np.float32)

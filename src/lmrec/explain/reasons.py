@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from lmrec._types import IntArray
-from lmrec.explain.occlusion import MAX_HISTORY, can_cite_history, history_effects
+from lmrec.explain.occlusion import can_cite_history, history_effects
 from lmrec.models.base import Recommender
 
 __all__ = ["Reason", "explain"]
@@ -40,7 +40,7 @@ def explain(
     titles: Sequence[str | None],
     *,
     verb: str = "liked",
-    max_history: int = MAX_HISTORY,
+    max_history: int | None = None,
 ) -> list[Reason]:
     """One reason per target item for a user whose history (item indices, oldest first) is
     ``history``. Models that score from history cite the history item that contributes most;

@@ -11,7 +11,7 @@ __all__ = ["DEFAULT_STRENGTH", "RerankConfig"]
 
 #: The strength ``lmrec evaluate --rerank-sweep`` marks as default and the service uses when a
 #: request asks for re-ranking without a strength (chosen on MovieLens 100K; RESULTS.md).
-DEFAULT_STRENGTH = 0.3
+DEFAULT_STRENGTH = 0.25
 
 
 @dataclass(frozen=True)

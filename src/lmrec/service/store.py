@@ -1,6 +1,6 @@
 """The service's store: events, catalog additions and the active model version.
 
-One narrow interface (:class:`Store`) chosen by URL. ``sqlite:///path.db`` (the default) is an
+One narrow interface (:class:`Store`) chosen by URL (PostgreSQL: :mod:`lmrec.service.postgres`). ``sqlite:///path.db`` (the default) is an
 embedded SQLite database in WAL mode with ``synchronous=FULL``: :meth:`Store.add_events`
 returns only once the batch is on disk, so an acknowledged event survives a crash.
 """
@@ -194,11 +194,14 @@ class SQLiteStore(Store):
 
 
 def open_store(url: str) -> Store:
-    """``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:`` or a plain file path."""
+    """``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:``, a plain file path, or
+    ``postgresql://user[:password]@host[:port]/database``."""
     if url.startswith("sqlite:///"):
         return SQLiteStore(url[len("sqlite:///") :])
     if url.startswith(("postgresql://", "postgres://")):
-        raise UsageError("PostgreSQL stores are not built yet; use sqlite:///PATH")
+        from lmrec.service.postgres import PostgresStore
+
+        return PostgresStore(url)
     if "://" in url:
-        raise UsageError(f"unknown store URL '{url}'; use sqlite:///PATH")
+        raise UsageError(f"unknown store URL '{url}'; use sqlite:///PATH or postgresql://...")
     return SQLiteStore(url)
