@@ -33,6 +33,12 @@ def serve(
     torch_threads: int = typer.Option(
         1, "--torch-threads", help="PyTorch threads per request (1 is fastest for one sequence)."
     ),
+    ann: str = typer.Option(
+        "auto",
+        "--ann",
+        help="Retrieve through an HNSW index over item vectors (content, sequential): on, off, "
+        "or auto (catalogs of 100,000 items or more). Built once, saved as MODEL/ann.faiss.",
+    ),
     reason_verb: str = typer.Option(
         "liked", "--reason-verb", help="Reasons read 'because you VERB X' (e.g. watched, bought)."
     ),
@@ -87,7 +93,10 @@ def serve(
         )
     if reason_llm_timeout <= 0:
         raise UsageError(f"--reason-llm-timeout must be > 0, not {reason_llm_timeout}")
+    if ann not in ("auto", "on", "off"):
+        raise UsageError(f"--ann must be auto, on or off, not '{ann}'")
     os.environ["LMREC_SERVE_REASON_VERB"] = reason_verb
+    os.environ["LMREC_SERVE_ANN"] = ann
     if reason_llm_url:
         os.environ.update(
             LMREC_REASON_LLM_URL=reason_llm_url,
@@ -99,7 +108,7 @@ def serve(
 
         app = create_app(
             artifacts, store_url=store, keys=keys, model=model, text_encoder=text_encoder,
-            reason_verb=reason_verb, rewriter=rewriter_from_env(),
+            reason_verb=reason_verb, rewriter=rewriter_from_env(), ann=ann,
         )  # fmt: skip
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return

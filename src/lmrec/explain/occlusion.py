@@ -57,7 +57,13 @@ def history_effects(
         weights[counts > 1] = 0.0  # removing one copy leaves the other
         return recent, weights
     carts = [history] + [np.delete(history, start + j) for j in range(len(recent))]
-    scores = model.score_carts(carts)[:, targets]
+    towers = getattr(model, "query_vectors", None)
+    if callable(towers):  # score only the targets: the same numbers, without the catalog
+        empty = np.array([len(c) == 0 for c in carts])
+        scores = towers(carts) @ model.item_matrix()[targets].T  # type: ignore[attr-defined]
+        scores[empty] = model.popularity_[targets]
+    else:
+        scores = model.score_carts(carts)[:, targets]
     return recent, (scores[0][None, :] - scores[1:]).astype(np.float32)
 
 

@@ -94,6 +94,20 @@ class ContentRecommender(Recommender):
         profiles = self._profile_rows(u, hist)
         return np.asarray(profiles @ _normalise(np.asarray(text_embeddings)).T, dtype=np.float32)
 
+    # -- two towers: score = query_vectors @ item_matrix().T (for ANN retrieval) --------------
+    def item_matrix(self) -> FloatArray:
+        return self.item_embeddings_
+
+    def query_vectors(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
+        """The profile each :meth:`score_carts` row is scored with."""
+        u = self._cart_users(len(carts), users)
+        hist = cart_matrix(carts, self.n_items_)
+        known = u >= 0
+        if known.any():
+            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
+            hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
+        return self._profile_rows(u, hist)
+
     def encode_query(self, query: str) -> FloatArray:
         from lmrec.text import encode_items
 

@@ -101,6 +101,7 @@ def create_app(
     text_encoder: str = "all-MiniLM-L6-v2",
     reason_verb: str = "liked",
     rewriter: ReasonRewriter | None = None,
+    ann: str = "auto",
 ) -> FastAPI:
     keyring = keys or KeyRing({})
     registry = CollectorRegistry()
@@ -119,7 +120,7 @@ def create_app(
         app.state.ctr = _ctr(Path(artifacts))
         app.state.engine = Engine(
             Path(artifacts), store, model, text_encoder=text_encoder, reason_verb=reason_verb,
-            rewriter=rewriter,
+            rewriter=rewriter, ann=ann,
         )  # fmt: skip
         try:
             yield
@@ -325,6 +326,7 @@ def app_from_env() -> FastAPI:
         text_encoder=os.environ["LMREC_SERVE_TEXT_ENCODER"],
         reason_verb=os.environ.get("LMREC_SERVE_REASON_VERB", "liked"),
         rewriter=rewriter_from_env(),
+        ann=os.environ.get("LMREC_SERVE_ANN", "auto"),
     )
 
 

@@ -19,12 +19,18 @@ from lmrec.errors import UsageError
 from lmrec.explain import explain as explain_items
 from lmrec.explain import user_history
 from lmrec.explain.rewrite import ReasonRewriter
+from lmrec.index import VectorIndex
 from lmrec.models.base import Recommender, top_n
 from lmrec.profiles import HistoryEntry, ProfileEdits, build_profile
 from lmrec.rerank import ItemFeatures, RerankConfig, ThompsonExplorer
 from lmrec.service.store import Store
 
 __all__ = ["Engine", "ModelVersion", "discover_versions"]
+
+#: With ``ann="auto"``, catalogs this large are served through an ANN index.
+ANN_MIN_ITEMS = 100_000
+#: Candidates fetched from the ANN index per request (more when exclusions need them).
+ANN_CANDIDATES = 200
 
 #: Events that say the user consumed or engaged with the item (it is not recommended again).
 ENGAGED = ("view", "click", "cart", "purchase", "rating")
@@ -88,11 +94,18 @@ class Engine:
         text_encoder: str = "all-MiniLM-L6-v2",
         reason_verb: str = "liked",
         rewriter: ReasonRewriter | None = None,
+        ann: str = "auto",
+        ann_ef: int = 128,
     ) -> None:
         self.root = root
         self.text_encoder = text_encoder
         self.reason_verb = reason_verb
         self.rewriter = rewriter
+        if ann not in ("auto", "on", "off"):
+            raise UsageError(f"ann must be auto, on or off, not '{ann}'")
+        self.ann = ann
+        self.ann_ef = ann_ef
+        self._anns: dict[str, VectorIndex | None] = {}
         self._feats: dict[tuple[str, bool], ItemFeatures] = {}
         self._explorers: dict[str, ThompsonExplorer] = {}
         self._catalogs: dict[str, dict[str, tuple[str | None, list[str]]]] = {}
@@ -173,6 +186,8 @@ class Engine:
                 if len(history)
                 else model.popularity_.astype(np.float32).copy()
             )
+        elif (ann := self._ann(v)) is not None:
+            scores = self._retrieve(v, ann, user, fresh, k + len(blocked))
         elif model.can_score_carts():
             cart = np.array(fresh, dtype=np.int64)
             scores = model.score_carts([cart], np.array([user]) if user >= 0 else None)[0]
@@ -260,6 +275,48 @@ class Engine:
 
         wanted = context_of_request(context)
         return {k: val for k, val in wanted.items() if val in prior.values_.get(k, [])}
+
+    def _ann(self, v: ModelVersion) -> VectorIndex | None:
+        """The version's ANN index over item vectors, when this engine serves through one:
+        ``ann="on"``, or ``"auto"`` for catalogs of at least :data:`ANN_MIN_ITEMS` items.
+        Built on first use and saved next to the model (``ann.faiss``) for the next start."""
+        if v.version in self._anns:
+            return self._anns[v.version]
+        model = v.model
+        towers = callable(getattr(model, "query_vectors", None))
+        wanted = self.ann == "on" or (self.ann == "auto" and model.n_items_ >= ANN_MIN_ITEMS)
+        index = None
+        if towers and wanted:
+            from lmrec.index import VectorIndex
+
+            path = v.artifacts.root / model.name / "ann.faiss"
+            if path.is_file():
+                index = VectorIndex.load(path)
+            else:
+                index = VectorIndex("hnsw", m=32, ef_construction=100)
+                index.build(model.item_matrix())  # type: ignore[attr-defined]
+                with contextlib.suppress(OSError):
+                    index.save(path)
+            index.set_ef_search(self.ann_ef)
+        self._anns[v.version] = index
+        return index
+
+    def _retrieve(
+        self, v: ModelVersion, ann: VectorIndex, user: int, fresh: list[int], k: int
+    ) -> np.ndarray:
+        """Scores of the ANN index's candidates (exact, from the model's two towers); every
+        other item -inf. Enough candidates are fetched to survive the exclusions."""
+        model = v.model
+        users = np.array([user]) if user >= 0 else None
+        q = model.query_vectors([np.array(fresh, dtype=np.int64)], users)  # type: ignore[attr-defined]
+        n_seen = len(model.seen_[user].indices) if user >= 0 else 0
+        depth = int(min(model.n_items_, max(ANN_CANDIDATES, 2 * (k + n_seen))))
+        cand, _ = ann.search(q, depth)
+        cand = cand[0][cand[0] >= 0]
+        scores = np.full(model.n_items_, -np.inf, dtype=np.float32)
+        items = model.item_matrix()  # type: ignore[attr-defined]
+        scores[cand] = items[cand] @ q[0]
+        return scores
 
     def _history(
         self, v: ModelVersion, user: int, fresh: list[int], removed: set[int] | None = None

@@ -257,6 +257,25 @@ class SequentialRecommender(Recommender):
             out[none] = self.popularity_
         return out
 
+    # -- two towers: score = query_vectors @ item_matrix().T (for ANN retrieval) --------------
+    def item_matrix(self) -> FloatArray:
+        return self._item_vectors()[1:].detach().numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def query_vectors(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
+        """The hidden state each :meth:`score_carts` row is scored with."""
+        u = self._cart_users(len(carts), users)
+        empty = np.zeros(0, dtype=np.int64)
+        tokens = [
+            np.concatenate(
+                [self.user_tokens(int(x))[0] if x >= 0 else empty, np.asarray(c, np.int64) + 1]
+            )
+            for x, c in zip(u, carts, strict=True)
+        ]
+        seqs = torch.from_numpy(right_align(tokens, self.max_len))
+        h = self.net_.encode(seqs, None, None, self._item_vectors())[:, -1]
+        return h.numpy().astype(np.float32)
+
     def _item_vectors(self) -> torch.Tensor:
         """The network's item table, computed once per fitted state (the text projection over
         the whole catalog is half the cost of scoring one sequence otherwise)."""
