@@ -7,9 +7,12 @@ returns only once the batch is on disk, so an acknowledged event survives a cras
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +101,23 @@ class SQLiteStore(Store):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
+        # Writers of all processes queue on one file lock: a blocked writer wakes the moment the
+        # lock is free, instead of SQLite's busy handler sleeping in growing steps.
+        memory = str(path) == ":memory:"
+        self._flock = None if memory else open(f"{self.path}.writelock", "a+b")  # noqa: SIM115
         self._db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        with self._lock:
+            if self._flock is None:
+                yield
+                return
+            fcntl.flock(self._flock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._flock, fcntl.LOCK_UN)
 
     def add_events(self, events: list[Event]) -> int:
         rows = [
@@ -113,7 +132,7 @@ class SQLiteStore(Store):
             )
             for e in events
         ]
-        with self._lock:
+        with self._writing():
             before = self._db.total_changes
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -146,7 +165,7 @@ class SQLiteStore(Store):
             return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
     def upsert_items(self, items: list[dict[str, Any]]) -> None:
-        with self._lock:
+        with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 "INSERT INTO items (item_id, body) VALUES (?, ?) "
@@ -166,7 +185,7 @@ class SQLiteStore(Store):
         return None if row is None else str(row[0])
 
     def set_setting(self, key: str, value: str) -> None:
-        with self._lock:
+        with self._writing():
             self._db.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -181,7 +200,7 @@ class SQLiteStore(Store):
         return None if row is None else str(row[0])
 
     def set_profile_edits(self, user_id: str, edits: str) -> None:
-        with self._lock:
+        with self._writing():
             self._db.execute(
                 "INSERT INTO profile_edits (user_id, edits) VALUES (?, ?) "
                 "ON CONFLICT(user_id) DO UPDATE SET edits = excluded.edits",
@@ -191,6 +210,8 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._flock is not None:
+                self._flock.close()
 
 
 def open_store(url: str) -> Store:
