@@ -115,8 +115,8 @@ def explain_latency(args: argparse.Namespace) -> str:
     data = prepare(split_loo(read_movielens_100k(args.ml100k))).train_valid
     titles = data.items["title"].to_list()
     lines = [
-        "### Explanations: time to explain 10 recommended items (one user, occlusion of the "
-        "50 latest history items)",
+        "### Explanations: time to explain 10 recommended items (one user; occlusion of the "
+        "50 latest history items for linear models, the 10 latest for the others)",
         "",
         "| model | median ms | p95 ms |",
         "|---|---|---|",

@@ -105,16 +105,21 @@ class Recommender(ABC):
                 "use pop, rules, itemknn, ease, content or sequential"
             )
         u = self._cart_users(len(carts), users)
-        hist = cart_matrix(carts, self.n_items_)
-        known = u >= 0
-        if known.any():
-            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
-            hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
+        hist = self._cart_history(carts, u)
         scores = np.asarray(self._score(u, hist), dtype=np.float32)
         empty = np.diff(hist.indptr) == 0
         if empty.any():
             scores[empty] = self.popularity_
         return scores
+
+    def _cart_history(self, carts: Sequence[IntArray], u: IntArray) -> sp.csr_matrix:
+        """Binary rows: each cart, joined with its user's training history where ``u >= 0``."""
+        hist = cart_matrix(carts, self.n_items_)
+        known = u >= 0
+        if known.any():
+            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
+            hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
+        return hist
 
     def _cart_users(self, n: int, users: IntArray | None) -> IntArray:
         """Users for :meth:`score_carts`: -1 where unknown or not given."""

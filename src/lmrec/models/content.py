@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
-from lmrec.models.base import Recommender, cart_matrix
+from lmrec.models.base import Recommender
 
 __all__ = ["ContentRecommender", "zscore"]
 
@@ -85,13 +85,7 @@ class ContentRecommender(Recommender):
     ) -> FloatArray:
         """Scores (len(carts), n_new) of items added after training, from their text, on the
         same profiles as :meth:`score_carts`."""
-        u = self._cart_users(len(carts), users)
-        hist = cart_matrix(carts, self.n_items_)
-        known = u >= 0
-        if known.any():
-            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
-            hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
-        profiles = self._profile_rows(u, hist)
+        profiles = self.query_vectors(carts, users)
         return np.asarray(profiles @ _normalise(np.asarray(text_embeddings)).T, dtype=np.float32)
 
     # -- two towers: score = query_vectors @ item_matrix().T (for ANN retrieval) --------------
@@ -101,12 +95,7 @@ class ContentRecommender(Recommender):
     def query_vectors(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
         """The profile each :meth:`score_carts` row is scored with."""
         u = self._cart_users(len(carts), users)
-        hist = cart_matrix(carts, self.n_items_)
-        known = u >= 0
-        if known.any():
-            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
-            hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
-        return self._profile_rows(u, hist)
+        return self._profile_rows(u, self._cart_history(carts, u))
 
     def encode_query(self, query: str) -> FloatArray:
         from lmrec.text import encode_items

@@ -208,18 +208,22 @@ class SequentialRecommender(Recommender):
             raise UsageError(
                 "this sequential model was trained without text; it cannot score new items"
             )
+        tokens = self._cart_tokens(carts, users)
+        seqs = torch.from_numpy(right_align(tokens, self.max_len))
+        h = self.net_.encode(seqs, None, None, self._item_vectors())[:, -1]
+        new = self.net_.text_proj(torch.from_numpy(np.asarray(text_embeddings, np.float32)))
+        return (h @ new.T).numpy().astype(np.float32)
+
+    def _cart_tokens(self, carts: Sequence[IntArray], users: IntArray | None) -> list[np.ndarray]:
+        """Token sequences: each user's training sequence (when known), then the cart."""
         u = self._cart_users(len(carts), users)
         empty = np.zeros(0, dtype=np.int64)
-        tokens = [
+        return [
             np.concatenate(
                 [self.user_tokens(int(x))[0] if x >= 0 else empty, np.asarray(c, np.int64) + 1]
             )
             for x, c in zip(u, carts, strict=True)
         ]
-        seqs = torch.from_numpy(right_align(tokens, self.max_len))
-        h = self.net_.encode(seqs, None, None, self._item_vectors())[:, -1]
-        new = self.net_.text_proj(torch.from_numpy(np.asarray(text_embeddings, np.float32)))
-        return (h @ new.T).numpy().astype(np.float32)
 
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         toks, gaps = zip(*(self.user_tokens(int(u)) for u in users), strict=True)
@@ -241,14 +245,7 @@ class SequentialRecommender(Recommender):
         """Next-item scores with each cart as the most recent actions, after the user's own
         training sequence when ``users`` names a known user."""
         self._check_fitted()
-        u = self._cart_users(len(carts), users)
-        empty = np.zeros(0, dtype=np.int64)
-        tokens = [
-            np.concatenate(
-                [self.user_tokens(int(x))[0] if x >= 0 else empty, np.asarray(c, np.int64) + 1]
-            )
-            for x, c in zip(u, carts, strict=True)
-        ]
+        tokens = self._cart_tokens(carts, users)
         out = np.empty((len(tokens), self.n_items_), dtype=np.float32)
         for start in range(0, len(tokens), 256):
             out[start : start + 256] = self.score_sequences(tokens[start : start + 256])
@@ -264,14 +261,7 @@ class SequentialRecommender(Recommender):
     @torch.no_grad()
     def query_vectors(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
         """The hidden state each :meth:`score_carts` row is scored with."""
-        u = self._cart_users(len(carts), users)
-        empty = np.zeros(0, dtype=np.int64)
-        tokens = [
-            np.concatenate(
-                [self.user_tokens(int(x))[0] if x >= 0 else empty, np.asarray(c, np.int64) + 1]
-            )
-            for x, c in zip(u, carts, strict=True)
-        ]
+        tokens = self._cart_tokens(carts, users)
         seqs = torch.from_numpy(right_align(tokens, self.max_len))
         h = self.net_.encode(seqs, None, None, self._item_vectors())[:, -1]
         return h.numpy().astype(np.float32)
