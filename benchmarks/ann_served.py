@@ -78,9 +78,36 @@ def build(out: Path, n_items: int, n_users: int, seed: int = 0) -> Path:
     model.user_profiles_ = _normalise(np.asarray(sp.csr_matrix(model.seen_) @ items, np.float32))
     root = save_artifacts(out, {"content": model}, data, source=f"synthetic {n_items:,} items")
     start = time.perf_counter()
-    VectorIndex("hnsw", m=32, ef_construction=100).build(items).save(root / "content" / "ann.faiss")
+    VectorIndex("ivf").build(items).save(root / "content" / "ann.faiss")
     print(f"index built in {time.perf_counter() - start:.0f} s", flush=True)
     return root
+
+
+def hnsw_recall(art: Path, users: list[str], k: int = 10) -> dict[int, float]:
+    """For comparison, offline: recall@10 of an HNSW index for the same user profiles."""
+    import faiss
+
+    from lmrec.artifacts import Artifacts
+    from lmrec.index import VectorIndex
+
+    a = Artifacts.open(art)
+    model = a.model("content")
+    items = model.item_embeddings_  # type: ignore[attr-defined]
+    faiss.omp_set_num_threads(2)
+    index = VectorIndex("hnsw", m=32, ef_construction=100).build(items)
+    idx = a.user_vocab.indices(users)
+    queries = model.user_profiles_[idx]  # type: ignore[attr-defined]
+    out = {}
+    for ef in (128, 512, 1024):
+        index.set_ef_search(ef)
+        got, _ = index.search(queries, 200)
+        hits = 0
+        for row, u in enumerate(idx):
+            scores = items @ queries[row]
+            scores[model.seen_[u].indices] = -np.inf
+            hits += len(set(np.argpartition(-scores, k)[:k].tolist()) & set(got[row].tolist()))
+        out[ef] = hits / (k * len(idx))
+    return out
 
 
 def main() -> None:
@@ -135,6 +162,7 @@ def main() -> None:
         top = np.argpartition(-scores, 10)[:10]
         hits += len(set(a.item_vocab.raws(top)) & set(got))
     recall = hits / (10 * len(served))
+    hnsw = hnsw_recall(art, list(served))
     lines = [
         f"## ANN served over HTTP: {args.items:,}-item catalog",
         "",
@@ -142,8 +170,8 @@ def main() -> None:
         f"Command: `.venv/bin/python benchmarks/ann_served.py {' '.join(sys.argv[1:])}`.",
         "",
         f"`lmrec serve ARTIFACTS --ann on` (1 worker, content model, {args.users:,} users); "
-        f"artifacts and HNSW index (M 32, efConstruction 100) built in {build_s:.0f} s. Each "
-        "request: the user's profile vector, 200 candidates from the index (efSearch 128), "
+        f"artifacts and IVF index (4 sqrt(n) k-means cells) built in {build_s:.0f} s. Each "
+        "request: the user's profile vector, 200 candidates from the index (32 cells probed), "
         "exact scores for them, seen and blocked items removed, a reason per item.",
         "",
         "| offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | errors | recall@10 vs exact |",
@@ -152,6 +180,11 @@ def main() -> None:
         f"{row['p99_ms']} | {row['errors']} | {recall:.4f} ({len(served)} users) |",
         "",
         "- targets: recall@10 >= 0.95 against exact, p99 <= 30 ms at 100 requests/s.",
+        "- why IVF: an HNSW graph (M 32, efConstruction 100) over the same items, queried with "
+        "the same user profiles (a profile averages 1 to 3 distant clusters), finds "
+        + ", ".join(f"recall@10 {r:.3f} at efSearch {ef}" for ef, r in hnsw.items())
+        + " (200 candidates); on queries near one item it reaches 0.97 to 0.999 (ANN over a "
+        "1,000,000-item catalog, above).",
         "",
     ]
     write_section(args.results, "## ANN served over HTTP", "\n".join(lines))

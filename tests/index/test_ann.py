@@ -43,8 +43,26 @@ def test_hnsw_recall_and_round_trip(vectors: np.ndarray, tmp_path: Path) -> None
     np.testing.assert_array_equal(back.search(q, 10)[0], ids)
 
 
+def test_ivf_recall_probe_knob_and_round_trip(vectors: np.ndarray, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    q = rng.normal(size=(200, 16)).astype(np.float32)
+    truth, _ = VectorIndex("exact").build(vectors).search(q, 10)
+    index = VectorIndex("ivf", n_lists=64, n_probe=64).build(vectors)
+    ids, _ = index.search(q, 10)
+    full = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, truth, strict=True)])
+    assert full == 1.0  # every cell probed: exact
+    index.set_n_probe(1)
+    low, _ = index.search(q, 10)
+    one = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(low, truth, strict=True)])
+    assert one < 0.9
+    index.save(tmp_path / "ivf.faiss")
+    back = VectorIndex.load(tmp_path / "ivf.faiss")
+    assert (back.kind, back.n_probe, back.size) == ("ivf", 1, 5000)
+    np.testing.assert_array_equal(back.search(q, 10)[0], low)
+
+
 def test_errors(vectors: np.ndarray, tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="'exact' or 'hnsw'"):
+    with pytest.raises(UsageError, match="'exact', 'hnsw' or 'ivf'"):
         VectorIndex("lsh")  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="call build"):
         VectorIndex().search(vectors[:1], 5)

@@ -21,22 +21,31 @@ __all__ = ["VectorIndex"]
 class VectorIndex:
     """``kind="exact"``: brute force (faiss ``IndexFlatIP``). ``kind="hnsw"``: a navigable
     small-world graph with ``m`` links per node, built with ``ef_construction`` candidates and
-    searched with ``ef_search`` (higher: better recall, slower)."""
+    searched with ``ef_search`` (higher: better recall, slower). ``kind="ivf"``: k-means cells
+    (``n_lists``, default ``4 * sqrt(n)``), searched in the ``n_probe`` cells closest to the
+    query. Graph search can stall on queries that mix several regions (a user profile averaging
+    distant tastes); cell probing does not (RESULTS.md, "ANN served over HTTP")."""
 
     def __init__(
         self,
-        kind: Literal["exact", "hnsw"] = "hnsw",
+        kind: Literal["exact", "hnsw", "ivf"] = "hnsw",
         *,
         m: int = 32,
         ef_construction: int = 100,
         ef_search: int = 64,
+        n_lists: int | None = None,
+        n_probe: int = 32,
+        seed: int = 0,
     ) -> None:
-        if kind not in ("exact", "hnsw"):
-            raise UsageError(f"index kind must be 'exact' or 'hnsw', not {kind!r}")
+        if kind not in ("exact", "hnsw", "ivf"):
+            raise UsageError(f"index kind must be 'exact', 'hnsw' or 'ivf', not {kind!r}")
         self.kind = kind
         self.m = m
         self.ef_construction = ef_construction
         self.ef_search = ef_search
+        self.n_lists = n_lists
+        self.n_probe = n_probe
+        self.seed = seed
 
     def build(self, vectors: np.ndarray) -> Self:
         import faiss
@@ -48,18 +57,34 @@ class VectorIndex:
         index: Any
         if self.kind == "exact":
             index = faiss.IndexFlatIP(d)
+        elif self.kind == "ivf":
+            lists = self.n_lists or max(1, min(len(x) // 39, int(4 * np.sqrt(len(x)))))
+            quantizer = faiss.IndexFlatIP(d)
+            index = faiss.IndexIVFFlat(quantizer, d, lists, faiss.METRIC_INNER_PRODUCT)
+            rng = np.random.default_rng(self.seed)
+            sample = (
+                x if len(x) <= 256 * lists else x[rng.choice(len(x), 256 * lists, replace=False)]
+            )
+            index.train(np.ascontiguousarray(sample))
+            self._quantizer = quantizer  # the index refers to it; keep it alive
         else:
             index = faiss.IndexHNSWFlat(d, self.m, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = self.ef_construction
         index.add(x)
         self.index_: Any = index
         self.set_ef_search(self.ef_search)
+        self.set_n_probe(self.n_probe)
         return self
 
     def set_ef_search(self, ef: int) -> None:
         self.ef_search = ef
         if self.kind == "hnsw":
             self.index_.hnsw.efSearch = ef
+
+    def set_n_probe(self, n: int) -> None:
+        self.n_probe = n
+        if self.kind == "ivf":
+            self.index_.nprobe = n
 
     @property
     def size(self) -> int:
@@ -91,9 +116,13 @@ class VectorIndex:
         if not src.is_file():
             raise UsageError(f"{src}: no index file")
         index: Any = faiss.read_index(str(src))
-        kind: Literal["exact", "hnsw"] = "hnsw" if hasattr(index, "hnsw") else "exact"
+        kind: Literal["exact", "hnsw", "ivf"] = (
+            "hnsw" if hasattr(index, "hnsw") else "ivf" if hasattr(index, "nprobe") else "exact"
+        )
         out = cls(kind)
         out.index_ = index
         if kind == "hnsw":
             out.ef_search = int(index.hnsw.efSearch)
+        if kind == "ivf":
+            out.n_probe = int(index.nprobe)
         return out

@@ -36,6 +36,16 @@ ANN_CANDIDATES = 200
 ENGAGED = ("view", "click", "cart", "purchase", "rating")
 
 
+def _top(scores: np.ndarray, k: int, pool: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best items (ids, scores), among ``pool`` only when given (then the catalog-
+    sized array is never sorted)."""
+    if pool is None:
+        top, vals = top_n(scores[None, :], k)
+        return top[0], vals[0]
+    top, vals = top_n(scores[pool][None, :], k)
+    return np.where(top[0] >= 0, pool[np.maximum(top[0], 0)], -1), vals[0]
+
+
 def discover_versions(root: Path) -> dict[str, Path]:
     """Artifact folders under ``root`` by version name: ``root`` itself when it is one (named
     by its manifest's ``version``, else its folder name), else each sub-folder that is one."""
@@ -96,6 +106,7 @@ class Engine:
         rewriter: ReasonRewriter | None = None,
         ann: str = "auto",
         ann_ef: int = 128,
+        ann_probe: int = 32,
     ) -> None:
         self.root = root
         self.text_encoder = text_encoder
@@ -105,6 +116,7 @@ class Engine:
             raise UsageError(f"ann must be auto, on or off, not '{ann}'")
         self.ann = ann
         self.ann_ef = ann_ef
+        self.ann_probe = ann_probe
         self._anns: dict[str, VectorIndex | None] = {}
         self._feats: dict[tuple[str, bool], ItemFeatures] = {}
         self._explorers: dict[str, ThompsonExplorer] = {}
@@ -177,6 +189,7 @@ class Engine:
         blocked = {e.item_id for e in events} | set(exclude or []) | set(edits.removed_items)
         cold = user < 0 and not fresh
         history: np.ndarray | None = None  # oldest first, built when edits or reasons need it
+        pool: np.ndarray | None = None  # with ANN retrieval: the only items that can rank
         if cold:
             scores = model.popularity_.astype(np.float32).copy()
         elif model.can_score_carts() and removed:
@@ -187,7 +200,7 @@ class Engine:
                 else model.popularity_.astype(np.float32).copy()
             )
         elif (ann := self._ann(v)) is not None:
-            scores = self._retrieve(v, ann, user, fresh, k + len(blocked))
+            scores, pool = self._retrieve(v, ann, user, fresh, k + len(blocked))
         elif model.can_score_carts():
             cart = np.array(fresh, dtype=np.int64)
             scores = model.score_carts([cart], np.array([user]) if user >= 0 else None)[0]
@@ -195,7 +208,7 @@ class Engine:
             scores = model.score(user)
         else:
             scores = model.popularity_.astype(np.float32).copy()
-        scores = np.nan_to_num(scores.astype(np.float32), nan=-np.inf)
+        scores = np.nan_to_num(scores.astype(np.float32, copy=False), nan=-np.inf, copy=False)
         if user >= 0:
             scores[model.seen_[user].indices] = -np.inf
         held = [vocab.index(i) for i in blocked if i in vocab]
@@ -225,11 +238,12 @@ class Engine:
             extra = np.asarray(scorer([np.array(fresh, dtype=np.int64)], users, new_emb)[0])
             extra[[j for j, i in enumerate(new_ids) if i in blocked]] = -np.inf
             scores = np.concatenate([scores, extra.astype(np.float32)])
+            if pool is not None:
+                pool = np.concatenate([pool, np.arange(n, n + len(new_ids))])
         if reranking and rerank is not None:
-            ids_1d, vals_1d = self._rerank(v, scores, k, rerank, user, fresh)
+            ids_1d, vals_1d = self._rerank(v, scores, k, rerank, user, fresh, pool)
         else:
-            top, top_vals = top_n(scores[None, :], k)
-            ids_1d, vals_1d = top[0], top_vals[0]
+            ids_1d, vals_1d = _top(scores, k, pool)
         keep = ids_1d >= 0
         ids_1d, vals_1d = ids_1d[keep], vals_1d[keep]
         reasons = self._reasons(
@@ -277,7 +291,8 @@ class Engine:
         return {k: val for k, val in wanted.items() if val in prior.values_.get(k, [])}
 
     def _ann(self, v: ModelVersion) -> VectorIndex | None:
-        """The version's ANN index over item vectors, when this engine serves through one:
+        """The version's ANN index over item vectors (IVF, 32 cells probed; any index saved as
+        ``MODEL/ann.faiss`` is used as it is), when this engine serves through one:
         ``ann="on"``, or ``"auto"`` for catalogs of at least :data:`ANN_MIN_ITEMS` items.
         Built on first use and saved next to the model (``ann.faiss``) for the next start."""
         if v.version in self._anns:
@@ -293,17 +308,18 @@ class Engine:
             if path.is_file():
                 index = VectorIndex.load(path)
             else:
-                index = VectorIndex("hnsw", m=32, ef_construction=100)
+                index = VectorIndex("ivf")
                 index.build(model.item_matrix())  # type: ignore[attr-defined]
                 with contextlib.suppress(OSError):
                     index.save(path)
             index.set_ef_search(self.ann_ef)
+            index.set_n_probe(self.ann_probe)
         self._anns[v.version] = index
         return index
 
     def _retrieve(
         self, v: ModelVersion, ann: VectorIndex, user: int, fresh: list[int], k: int
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Scores of the ANN index's candidates (exact, from the model's two towers); every
         other item -inf. Enough candidates are fetched to survive the exclusions."""
         model = v.model
@@ -316,7 +332,7 @@ class Engine:
         scores = np.full(model.n_items_, -np.inf, dtype=np.float32)
         items = model.item_matrix()  # type: ignore[attr-defined]
         scores[cand] = items[cand] @ q[0]
-        return scores
+        return scores, cand
 
     def _history(
         self, v: ModelVersion, user: int, fresh: list[int], removed: set[int] | None = None
@@ -386,12 +402,17 @@ class Engine:
         cfg: RerankConfig,
         user: int,
         fresh: list[int],
+        pool: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         from lmrec.rerank import category_mix, rerank
 
         feats = self._features(v, text=cfg.dedupe is not None or cfg.diversity > 0)
         explorer = self._explorer(v)
-        cand, cand_scores = top_n(scores[None, : feats.n_items], cfg.candidates)
+        head = scores[: feats.n_items]
+        top, top_scores = _top(
+            head, cfg.candidates, None if pool is None else pool[pool < len(head)]
+        )
+        cand, cand_scores = top[None, :], top_scores[None, :]
         mix = None
         if cfg.calibration > 0 and feats.categories is not None:
             hist = self._history(v, user, fresh)
