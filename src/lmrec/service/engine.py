@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +35,32 @@ ANN_CANDIDATES = 200
 
 #: Events that say the user consumed or engaged with the item (it is not recommended again).
 ENGAGED = ("view", "click", "cart", "purchase", "rating")
+
+
+class _ReasonCache:
+    """Reasons by history (an LRU of ``max_histories`` entries, each item -> reason); a
+    history changes with every event or edit, so a stale reason is never served."""
+
+    def __init__(self, max_histories: int = 20_000) -> None:
+        self.max = max_histories
+        self._data: OrderedDict[Any, dict[int, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> dict[int, dict[str, Any]] | None:
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None:
+                self._data.move_to_end(key)
+            return found
+
+    def put(self, key: Any, reasons: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        with self._lock:
+            merged = {**self._data.get(key, {}), **reasons}
+            self._data[key] = merged
+            self._data.move_to_end(key)
+            while len(self._data) > self.max:
+                self._data.popitem(last=False)
+            return merged
 
 
 def _top(scores: np.ndarray, k: int, pool: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -118,6 +145,7 @@ class Engine:
         self.ann_ef = ann_ef
         self.ann_probe = ann_probe
         self._anns: dict[str, VectorIndex | None] = {}
+        self._explained = _ReasonCache()
         self._feats: dict[tuple[str, bool], ItemFeatures] = {}
         self._explorers: dict[str, ThompsonExplorer] = {}
         self._catalogs: dict[str, dict[str, tuple[str | None, list[str]]]] = {}
@@ -383,15 +411,25 @@ class Engine:
             for j in known:
                 out[j] = {"kind": "model", "text": f"from your history ({name})"}
             return out
-        if history is None:
-            history = self._history(v, user, fresh, removed)
-        vocab = v.artifacts.item_vocab
-        for j, r in zip(known, explain_items(v.model, history, ids[known], v.titles,
-                                             verb=self.reason_verb), strict=True):  # fmt: skip
-            d = r.to_dict()
-            if r.item is not None:
-                d["item"] = vocab.raw(r.item)
-            out[j] = d
+        # a reason depends only on the model and the history: cached per (version, history)
+        key = (v.version, user, tuple(fresh), tuple(sorted(removed)))
+        cached = self._explained.get(key)
+        missing = [j for j in known if int(ids[j]) not in cached] if cached else list(known)
+        if missing:
+            if history is None:
+                history = self._history(v, user, fresh, removed)
+            vocab = v.artifacts.item_vocab
+            found = explain_items(v.model, history, ids[missing], v.titles, verb=self.reason_verb)
+            fresh_reasons = {}
+            for j, r in zip(missing, found, strict=True):
+                d = r.to_dict()
+                if r.item is not None:
+                    d["item"] = vocab.raw(r.item)
+                fresh_reasons[int(ids[j])] = d
+            cached = self._explained.put(key, fresh_reasons)
+        assert cached is not None
+        for j in known:
+            out[j] = dict(cached[int(ids[j])])
         return out
 
     def _rerank(
