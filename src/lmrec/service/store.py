@@ -35,6 +35,21 @@ class Event:
     event_id: str | None = None
 
 
+@dataclass
+class _Ticket:
+    rows: list[tuple[Any, ...]]
+    result: int = 0
+    done: bool = False
+
+
+def _rows(events: list[Event]) -> list[tuple[Any, ...]]:
+    return [
+        (e.event_id, e.user_id, e.item_id, e.type, e.value, e.timestamp,
+         json.dumps(e.context) if e.context else None)
+        for e in events
+    ]  # fmt: skip
+
+
 class Store:
     """What the service keeps between requests and restarts."""
 
@@ -97,6 +112,9 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Ticket] = []
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -120,33 +138,41 @@ class SQLiteStore(Store):
                 fcntl.flock(self._flock, fcntl.LOCK_UN)
 
     def add_events(self, events: list[Event]) -> int:
-        rows = [
-            (
-                e.event_id,
-                e.user_id,
-                e.item_id,
-                e.type,
-                e.value,
-                e.timestamp,
-                json.dumps(e.context) if e.context else None,
-            )
-            for e in events
-        ]
-        with self._writing():
-            before = self._db.total_changes
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO events "
-                    "(event_id, user_id, item_id, type, value, timestamp, context) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            return self._db.total_changes - before
+        """Group commit: concurrent callers (the server's threads) queue their batches; one of
+        them commits everything queued in one transaction, one fsync, and each caller returns
+        once its own batch is on disk."""
+        ticket = _Ticket(_rows(events))
+        with self._queue_lock:
+            self._queue.append(ticket)
+        with self._commit_lock:
+            if ticket.done:
+                return ticket.result  # committed by the caller before us
+            with self._queue_lock:
+                group, self._queue = self._queue, []
+            with self._writing():
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for t in group:
+                        before = self._db.total_changes
+                        self._db.executemany(
+                            "INSERT OR IGNORE INTO events "
+                            "(event_id, user_id, item_id, type, value, timestamp, context) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            t.rows,
+                        )
+                        t.result = self._db.total_changes - before
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    for t in group:  # nothing of the group is stored: every caller retries
+                        t.result = 0
+                    if any(t is not ticket for t in group):
+                        with self._queue_lock:
+                            self._queue = [t for t in group if t is not ticket] + self._queue
+                    raise
+            for t in group:
+                t.done = True
+            return ticket.result
 
     def user_events(self, user_id: str, limit: int = 1000) -> list[Event]:
         with self._lock:
