@@ -76,15 +76,18 @@ def _rel(a: float, b: float) -> str:
 
 def simulate(args: argparse.Namespace) -> str:
     from lmrec.data import read_movielens_100k, split_temporal
-    from lmrec.rerank import RerankConfig
+    from lmrec.rerank import DEFAULT_STRENGTH, RerankConfig
     from lmrec.simulate import SimConfig, simulate_split
 
     split = split_temporal(read_movielens_100k(args.ml100k))
-    cfg = SimConfig(rounds=10, k=10, rerank=RerankConfig(strength=0.3), n_boot=500)
+    rerank = RerankConfig(strength=DEFAULT_STRENGTH)
+    cfg = SimConfig(rounds=10, k=10, rerank=rerank, n_boot=500)
     lines = [
         "### Session simulator (temporal split: held-out ratings >= 4 are what users click)",
         "",
         "Command: `lmrec simulate --dataset DS --protocol temporal --model M --rounds 10 --out F`.",
+        "",
+        f"Re-ranked at the default strength {DEFAULT_STRENGTH}.",
         "",
         "| model | users | static clicks/session | real-time | vs static | real-time + re-rank | "
         "vs static | rounds to 1st click (static / real-time) |",

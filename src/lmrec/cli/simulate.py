@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lmrec.cli._common import console, parse_params
+from lmrec.rerank.config import DEFAULT_STRENGTH
 
 
 def simulate(
@@ -27,8 +28,8 @@ def simulate(
     like_threshold: float = typer.Option(
         4.0, "--like-threshold", help="Simulated users click held-out items valued >= this."
     ),
-    rerank: float | None = typer.Option(
-        0.3, "--rerank", help="Strength of the re-ranked real-time policy (omit with --no-rerank)."
+    rerank: float = typer.Option(
+        DEFAULT_STRENGTH, "--rerank", help="Strength of the re-ranked real-time policy."
     ),
     no_rerank: bool = typer.Option(False, "--no-rerank", help="Skip the re-ranked policy."),
     param: list[str] = typer.Option([], "--param", help="MODEL.NAME=VALUE (repeatable)."),
@@ -63,7 +64,7 @@ def simulate(
         assert dataset is not None
         data = Dataset.load(dataset)
         s = split_dataset(data, protocol, seed=seed)
-    rr = None if no_rerank or rerank is None else RerankConfig(strength=rerank)
+    rr = None if no_rerank else RerankConfig(strength=rerank)
     cfg = SimConfig(rounds=rounds, k=k, seed=seed, rerank=rr, progress=progress)
     result = simulate_split(
         s, model, cfg, params=fixed.get(model), like_threshold=like_threshold,
