@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +26,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from ml100k import machine, write_section  # noqa: E402
-from service_load import _free_port, fixed_rate  # noqa: E402
+from service_load import _free_port, fixed_rate, start_server  # noqa: E402
 
 
 def build(out: Path, n_items: int, n_users: int, seed: int = 0) -> Path:
@@ -127,19 +125,9 @@ def main() -> None:
         Path(f"{store}{suffix}").unlink(missing_ok=True)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", f"sqlite:///{store}", "--port", str(port), "--ann", "on"]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, env={**os.environ, "LMREC_API_KEYS": ""}, stdout=subprocess.DEVNULL
-    )
+    proc = start_server(art, store, port, "--ann", "on")
     users = [f"u{u}" for u in range(args.users)]
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
         served: dict[str, list[str]] = {}
         with httpx.Client(base_url=base, timeout=60) as client:
             for user in users[:300]:  # warm-up, and the lists whose recall is measured

@@ -50,6 +50,22 @@ def train(out: Path, ml100k: Path) -> Path:
     return save_artifacts(out, {"sequential": model}, data)
 
 
+def start_server(art: Path, store: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+    """``lmrec serve`` without API keys, once it answers /readyz (at most 2 minutes)."""
+    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
+           "--store", f"sqlite:///{store}", "--port", str(port), *extra]  # fmt: skip
+    env = {**os.environ, "LMREC_API_KEYS": ""}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    return proc
+
+
 class _Conn:
     """One keep-alive HTTP/1.1 connection over asyncio streams: a client far cheaper than
     httpx, so that on a shared 2-core machine the measurement is of the server."""
@@ -177,18 +193,8 @@ def main() -> None:
         Path(f"{store}{suffix}").unlink(missing_ok=True)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "LMREC_API_KEYS": ""}
-    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", f"sqlite:///{store}", "--port", str(port),
-           "--workers", str(args.workers)]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    proc = start_server(art, store, port, "--workers", str(args.workers))
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         users = [str(u) for u in range(1, 944)]
         for _ in range(200 * args.workers):  # warm-up (every worker)
             httpx.post(f"{base}/v1/recommendations", json={"user_id": "1", "k": 10})
