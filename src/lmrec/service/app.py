@@ -173,10 +173,10 @@ def create_app(
     @app.post("/v1/events", dependencies=[Depends(scope("events"))])
     def events(body: EventsIn, eng: Eng) -> dict[str, Any]:
         vocab = eng.active.artifacts.item_vocab
-        added = eng.store.items()
-        unknown = sorted({e.item_id for e in body.events} - {
-            e.item_id for e in body.events if e.item_id in vocab or e.item_id in added
-        })  # fmt: skip
+        unknown = sorted({e.item_id for e in body.events if e.item_id not in vocab})
+        if unknown:  # perhaps added through the catalog API (read only when needed)
+            added = eng.store.items()
+            unknown = [i for i in unknown if i not in added]
         if unknown:
             raise HTTPException(404, f"unknown item id(s): {', '.join(unknown[:5])}")
         now = time.time()
