@@ -133,3 +133,34 @@ def test_unreachable_postgres_is_one_line(cli) -> None:  # type: ignore[no-untyp
         open_store("postgresql://nobody:secret@127.0.0.1:1/none")
     with pytest.raises(UsageError, match="unknown store URL"):
         open_store("redis://x")
+
+
+def test_two_workers_answer_without_nagle_delays(artifacts: Path, tmp_path: Path) -> None:
+    """``--workers 2``: both serve, and a keep-alive client is not held up ~40 ms per request
+    by Nagle's algorithm meeting delayed ACKs (uvicorn's own multi-worker socket did that)."""
+    port = _free_port()
+    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(artifacts),
+           "--store", f"sqlite:///{tmp_path / 's.db'}", "--port", str(port), "--workers", "2"]  # fmt: skip
+    with (tmp_path / "server.log").open("ab") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            for _ in range(5):  # warm-up
+                client.post("/v1/recommendations", json={"user_id": "u1", "k": 5})
+            start = time.perf_counter()
+            for j in range(40):
+                body = {"events": [{"user_id": "u1", "item_id": "i1", "type": "view",
+                                    "event_id": f"n{j}"}]}  # fmt: skip
+                assert client.post("/v1/events", json=body).status_code == 200
+            elapsed = time.perf_counter() - start
+        assert elapsed < 1.2, f"40 single events took {elapsed:.2f} s"
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -119,7 +119,31 @@ def serve(
         LMREC_SERVE_TEXT_ENCODER=text_encoder,
         OMP_NUM_THREADS=str(torch_threads),
     )
-    uvicorn.run(
+    _run_workers(host, port, workers)
+
+
+def _run_workers(host: str, port: int, workers: int) -> None:
+    """uvicorn's process supervisor over a listening socket made here. uvicorn's own socket
+    has protocol 0, so asyncio leaves Nagle's algorithm on for its connections and a response
+    written in two parts waits for the client's delayed ACK (~40 ms); with IPPROTO_TCP,
+    asyncio sets TCP_NODELAY as it does for a single worker."""
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    config = uvicorn.Config(
         "lmrec.service.app:app_from_env", factory=True, host=host, port=port,
         workers=workers, log_level="warning",
     )  # fmt: skip
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
