@@ -119,7 +119,7 @@ def explain_latency(args: argparse.Namespace) -> str:
     titles = data.items["title"].to_list()
     lines = [
         "### Explanations: time to explain 10 recommended items (one user; occlusion of the "
-        "50 latest history items for linear models, the 10 latest for the others)",
+        "50 latest history items for linear models, the 5 latest for the others)",
         "",
         "| model | median ms | p95 ms |",
         "|---|---|---|",

@@ -20,7 +20,7 @@ __all__ = ["MAX_HISTORY", "can_cite_history", "history_effects", "user_history"]
 #: matter). Linear models read every contribution from their weights at once; the others
 #: re-score once per candidate, so they look at fewer.
 MAX_HISTORY = 50
-MAX_RESCORED = 10
+MAX_RESCORED = 5
 
 
 def can_cite_history(model: Recommender) -> bool:
