@@ -27,9 +27,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(art: Path, store: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(art: Path, store: str, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", store, "--port", str(port)]  # fmt: skip
+           "--store", store, "--port", str(port), *extra]  # fmt: skip
     with log.open("ab") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
@@ -139,18 +139,9 @@ def test_two_workers_answer_without_nagle_delays(artifacts: Path, tmp_path: Path
     """``--workers 2``: both serve, and a keep-alive client is not held up ~40 ms per request
     by Nagle's algorithm meeting delayed ACKs (uvicorn's own multi-worker socket did that)."""
     port = _free_port()
-    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(artifacts),
-           "--store", f"sqlite:///{tmp_path / 's.db'}", "--port", str(port), "--workers", "2"]  # fmt: skip
-    with (tmp_path / "server.log").open("ab") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+    store = f"sqlite:///{tmp_path / 's.db'}"
+    proc = _start(artifacts, store, port, tmp_path / "server.log", "--workers", "2")
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             for _ in range(5):  # warm-up
                 client.post("/v1/recommendations", json={"user_id": "u1", "k": 5})

@@ -105,15 +105,20 @@ def _greedy(
     closest = np.zeros(m)
     total_sim = np.zeros(m)
     blocked = np.zeros(m, dtype=bool)
-    for p in range(len(pre)):
-        j = m + p
+
+    def choose(j: int) -> None:
+        """Item ``j`` of ``all_ids`` joins the list: update what the next choice sees."""
+        nonlocal closest, mix_sum
         if sim is not None:
             closest = np.maximum(closest, sim[:m, j])
-            total_sim += sim[:m, j]
+            total_sim[:] += sim[:m, j]
         if text is not None:
-            blocked |= text[:m, j] >= (cfg.dedupe or 2.0)
+            blocked[:] |= text[:m, j] >= (cfg.dedupe or 2.0)
         if dist_c is not None:
             mix_sum = mix_sum + dist_c[j]
+
+    for p in range(len(pre)):
+        choose(m + p)
     picked: list[int] = []
     taken = np.zeros(m, dtype=bool)
     for step in range(n):
@@ -139,13 +144,7 @@ def _greedy(
             break
         picked.append(best)
         taken[best] = True
-        if sim is not None:
-            closest = np.maximum(closest, sim[:m, best])
-            total_sim += sim[:m, best]
-        if text is not None:
-            blocked |= text[:m, best] >= (cfg.dedupe or 2.0)
-        if dist_c is not None:
-            mix_sum = mix_sum + dist_c[best]
+        choose(best)
     return picked
 
 
