@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -83,7 +83,9 @@ def _ctr(root: Path) -> Any:
     return CTRArtifacts.open(root) if (root / "ctr" / "manifest.json").is_file() else None
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
+    # async: FastAPI runs a plain-def dependency in its thread pool, a hop that cost more than
+    # the lookup (as did the scope check below)
     eng: Engine = request.app.state.engine
     return eng
 
@@ -136,8 +138,8 @@ def create_app(
         # bad input found past validation (e.g. an unreadable context time): the caller's fault
         return JSONResponse({"detail": str(exc)}, status_code=422)
 
-    def scope(name: str) -> Callable[[Request], None]:
-        def check(request: Request) -> None:
+    def scope(name: str) -> Callable[[Request], Awaitable[None]]:
+        async def check(request: Request) -> None:
             if not keyring.enabled:
                 return
             scopes = keyring.scopes(request.headers.get("x-api-key"))
