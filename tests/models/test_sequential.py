@@ -62,6 +62,21 @@ def test_network_is_causal() -> None:
     assert not torch.allclose(ha[:, 4:], hb[:, 4:])
 
 
+@pytest.mark.parametrize("text_dim", [0, 8])
+def test_last_position_encoding_matches_the_full_encoding(text_dim: int) -> None:
+    torch.manual_seed(0)
+    cfg = SeqConfig(n_items=30, max_len=12, dim=16, n_layers=2, n_heads=2, text_dim=text_dim)
+    net = SeqNet(cfg).eval()
+    seq = torch.randint(1, 31, (5, 12))
+    seq[1, :9] = 0  # a short sequence
+    seq[2] = 0  # an empty one: its padding attends to itself, as in the full encoding
+    with torch.no_grad():
+        full = net.encode(seq)[:, -1]
+        last = net.encode_last(seq)
+    assert torch.isfinite(last).all()
+    torch.testing.assert_close(last, full, atol=1e-5, rtol=1e-5)
+
+
 def test_loss_is_full_softmax_cross_entropy() -> None:
     torch.manual_seed(0)
     net = SeqNet(SeqConfig(n_items=7, max_len=4, dim=8, n_layers=1, n_heads=1, dropout=0.0))

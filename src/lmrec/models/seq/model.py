@@ -195,7 +195,7 @@ class SequentialRecommender(Recommender):
         if net.cfg.n_gap_buckets and gaps is not None:
             g = torch.from_numpy(right_align(gaps, self.max_len))
         items = self._item_vectors()
-        h = net.encode(seqs, g, None, items)[:, -1]
+        h = net.encode_last(seqs, g, None, items)
         return (h @ items[1:].T).numpy().astype(np.float32)
 
     @torch.no_grad()
@@ -210,7 +210,7 @@ class SequentialRecommender(Recommender):
             )
         tokens = self._cart_tokens(carts, users)
         seqs = torch.from_numpy(right_align(tokens, self.max_len))
-        h = self.net_.encode(seqs, None, None, self._item_vectors())[:, -1]
+        h = self.net_.encode_last(seqs, None, None, self._item_vectors())
         new = self.net_.text_proj(torch.from_numpy(np.asarray(text_embeddings, np.float32)))
         return (h @ new.T).numpy().astype(np.float32)
 
@@ -263,7 +263,7 @@ class SequentialRecommender(Recommender):
         """The hidden state each :meth:`score_carts` row is scored with."""
         tokens = self._cart_tokens(carts, users)
         seqs = torch.from_numpy(right_align(tokens, self.max_len))
-        h = self.net_.encode(seqs, None, None, self._item_vectors())[:, -1]
+        h = self.net_.encode_last(seqs, None, None, self._item_vectors())
         return h.numpy().astype(np.float32)
 
     def _item_vectors(self) -> torch.Tensor:

@@ -52,18 +52,31 @@ class Block(nn.Module):
         self.n_heads = cfg.n_heads
         self.p_attn = cfg.dropout
 
-    def forward(self, x: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, pad: torch.Tensor, last_only: bool = False) -> torch.Tensor:
+        """(B, T, C) -> (B, T, C); with ``last_only``, (B, 1, C): only the newest position
+        attends and goes through the MLP (what scoring needs; its keys and values are all T)."""
         b, t, c = x.shape  # (B, T, C)
-        q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
-        shape = (b, t, self.n_heads, c // self.n_heads)
-        q, k, v = (z.view(shape).transpose(1, 2) for z in (q, k, v))  # (B, H, T, C/H)
-        causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
-        mask = causal[None, None] & ~pad[:, None, None, :]  # (B, 1, T, T): keys that may be seen
-        mask = mask | torch.eye(t, dtype=torch.bool, device=x.device)[None, None]  # pads see self
+        h = self.ln1(x)
+        if last_only:
+            k, v = (h @ self.qkv.weight[c:].T + self.qkv.bias[c:]).split(c, dim=2)
+            q = self.qkv(h[:, -1:])[..., :c]
+            x = x[:, -1:]
+            mask = ~pad[:, None, None, :]  # (B, 1, 1, T): the newest position sees every key
+            mask[..., -1] = True  # an empty sequence's padding sees itself
+        else:
+            q, k, v = self.qkv(h).split(c, dim=2)
+            causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
+            mask = (
+                causal[None, None] & ~pad[:, None, None, :]
+            )  # (B, 1, T, T): keys that may be seen
+            mask = mask | torch.eye(t, dtype=torch.bool, device=x.device)[None, None]  # pads: self
+        heads = c // self.n_heads
+        q = q.reshape(b, q.shape[1], self.n_heads, heads).transpose(1, 2)  # (B, H, T_q, C/H)
+        k, v = (z.reshape(b, t, self.n_heads, heads).transpose(1, 2) for z in (k, v))
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=self.p_attn if self.training else 0.0
         )
-        y = y.transpose(1, 2).reshape(b, t, c)  # (B, T, C)
+        y = y.transpose(1, 2).reshape(b, q.shape[2], c)  # (B, T_q, C)
         x = x + self.drop(self.proj(y))
         return x + self.drop(self.mlp(self.ln2(x)))
 
@@ -108,14 +121,14 @@ class SeqNet(nn.Module):
             vec = vec.masked_fill(torch.arange(len(vec), device=vec.device)[:, None] == 0, 0.0)
         return vec
 
-    def encode(
+    def _embed(
         self,
         seq: torch.Tensor,
-        gaps: torch.Tensor | None = None,
-        events: torch.Tensor | None = None,
-        items: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Hidden states (B, T, C) for right-aligned token sequences (B, T)."""
+        gaps: torch.Tensor | None,
+        events: torch.Tensor | None,
+        items: torch.Tensor | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Input vectors (B, T, C) and the padding mask (B, T) of right-aligned sequences."""
         _b, t = seq.shape
         items = self.item_vectors() if items is None else items
         x = items[seq] * (self.cfg.dim**0.5)  # (B, T, C)
@@ -126,10 +139,35 @@ class SeqNet(nn.Module):
         if events is not None and self.cfg.n_event_types:
             x = x + self.event_emb(events)
         pad = seq == 0
-        x = self.drop(x) * (~pad)[..., None]
+        return self.drop(x) * (~pad)[..., None], pad
+
+    def encode(
+        self,
+        seq: torch.Tensor,
+        gaps: torch.Tensor | None = None,
+        events: torch.Tensor | None = None,
+        items: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Hidden states (B, T, C) for right-aligned token sequences (B, T)."""
+        x, pad = self._embed(seq, gaps, events, items)
         for block in self.blocks:
             x = block(x, pad)
         return self.ln_f(x)  # (B, T, C)
+
+    def encode_last(
+        self,
+        seq: torch.Tensor,
+        gaps: torch.Tensor | None = None,
+        events: torch.Tensor | None = None,
+        items: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The newest position's hidden state (B, C), as ``encode(...)[:, -1]`` but with the
+        last block computed for that position alone (what scoring needs, with less work)."""
+        x, pad = self._embed(seq, gaps, events, items)
+        *first, last = self.blocks
+        for block in first:
+            x = block(x, pad)
+        return self.ln_f(last(x, pad, last_only=True))[:, 0]  # (B, C)
 
     def forward(
         self,

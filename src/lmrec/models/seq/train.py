@@ -93,7 +93,7 @@ def last_position_scores(
     for start in range(0, len(seqs), batch_size):
         s = seqs[start : start + batch_size].to(device)
         g = None if gaps is None else gaps[start : start + batch_size].to(device)
-        h = net.encode(s, g, None, items)[:, -1]  # (B, C)
+        h = net.encode_last(s, g, None, items)  # (B, C)
         out.append((h @ items[1:].T).float().cpu())
     return torch.cat(out) if out else torch.zeros(0, net.cfg.n_items)
 
