@@ -230,7 +230,7 @@ def main() -> None:
         "`POST /v1/recommendations` (k = 10, users cycling over all 943; each request reads the "
         "user's events and profile edits from SQLite, re-encodes the sequence, and gives every "
         "item a reason measured on the model (re-scoring without each of the 5 latest items: "
-        "about 2.5 ms); reasons are cached per user history, so the first rate, the first pass "
+        "about 2 ms); reasons are cached per user history, so the first rate, the first pass "
         "over the users, pays for them and later rates reuse them):",
         "",
         "| offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | errors |",
