@@ -112,6 +112,19 @@ def _ctr_rows(report: dict[str, Any]) -> list[str]:
     return rows
 
 
+def _calibration_note(report: dict[str, Any]) -> str:
+    m = report["models"]["deepfm"]["metrics"]
+    raw, cal = m["ECE_uncalibrated"]["mean"], m["ECE"]["mean"]
+    if raw >= cal:
+        return f"- deepfm: calibration lowers ECE from {raw:.4f} to {cal:.4f}."
+    return (
+        f"- deepfm: the temperature fitted on the validation slice raises test ECE from {raw:.4f} "
+        f"(uncalibrated) to {cal:.4f}: calibrators fitted on that slice (mostly users new to "
+        "the fitting period, fewer than in the test period) do not carry over to the test "
+        "period; the target counts the calibrated value."
+    )
+
+
 def ctr(args: argparse.Namespace) -> None:
     from lmrec.ctr.evaluation import CTRConfig, evaluate_ctr
     from lmrec.data import read_movielens_100k
@@ -125,7 +138,8 @@ def ctr(args: argparse.Namespace) -> None:
     )
     total = time.perf_counter() - start
     auc = {n: e["metrics"]["AUC"]["mean"] for n, e in report["models"].items()}
-    comp = next((c for c in report["comparisons"] if "deepfm" in (c["a"], c["b"])), None)
+    rival = max(("logreg", "lightgbm"), key=lambda n: auc[n])
+    comp = next((c for c in report["comparisons"] if {c["a"], c["b"]} == {"deepfm", rival}), None)
     section = "\n".join(
         [
             "## CTR on MovieLens 100K (temporal 80/20)",
@@ -138,8 +152,8 @@ def ctr(args: argparse.Namespace) -> None:
             f"Label {report['label']}; the earlier 80% of events train (its latest 10% is the "
             "validation slice: tuning, early stopping, calibration), the latest 20% test. Features: "
             f"{', '.join(report['features']['fields'])}, {report['features']['categories']} genres "
-            f"(multi-hot), {report['features']['dense']} dense (age, year, 16 PCA dims of the "
-            "all-MiniLM-L6-v2 title embedding). "
+            f"(multi-hot), {report['features']['dense']} dense (age, year, the user's earlier "
+            "events and click rate, 16 PCA dims of the all-MiniLM-L6-v2 title embedding). "
             f"Positive rate: train {report['counts']['positive_rate_train']:.3f}, test "
             f"{report['counts']['positive_rate_test']:.3f}.",
             "",
@@ -157,6 +171,12 @@ def ctr(args: argparse.Namespace) -> None:
             "also refits the intercept to the validation slice, whose positive rate differs "
             "from the test period's; temperature scaling keeps the rate learned from all training "
             "rows.",
+            _calibration_note(report),
+            "- The user's earlier events and click rate (counted from strictly earlier "
+            "timestamps, as a live system keeps them) are features since 2026-11-28: most "
+            "validation and test events come from users absent from the fitting period (75% "
+            "and 87% of rows), whom they describe. Without them (`CTRConfig(user_history="
+            "False)`): logreg 0.6904, lightgbm 0.6946, deepfm 0.6944 AUC.",
             "",
         ]
     )

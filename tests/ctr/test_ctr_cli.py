@@ -29,6 +29,14 @@ def test_evaluate_ctr(cli, ad_log: Path, tmp_path: Path) -> None:  # type: ignor
     for name in ("logreg", "lightgbm"):
         assert {"AUC", "LogLoss", "ECE"} <= set(report["models"][name]["metrics"])
     assert (out / "report.html").is_file()
+    assert "user_events_before:bucket" in report["features"]["fields"]
+    bare = tmp_path / "bare"
+    code, _, err = cli("evaluate", "--task", "ctr", "--dataset", ad_log, "--models", "logreg",
+                       "--out", bare, "--no-progress", "--no-tune", "--n-boot", "10",
+                       "--text-encoder", "hashing", "--no-user-history")  # fmt: skip
+    assert code == 0, err
+    fields = json.loads((bare / "report.json").read_text())["features"]["fields"]
+    assert "user_events_before:bucket" not in fields
 
 
 def test_train_ctr_and_rank_ads(cli, ad_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -48,6 +48,7 @@ def recommend_ads(
         context=ctx,
         candidates=pool,
         impressions=art.impressions_of(user),
+        history=art.history,
         k=k,
         policy=AdPolicy(min_pctr=min_pctr, frequency_cap=frequency_cap),
     )

@@ -13,6 +13,7 @@ from lmrec.errors import UsageError
 
 if TYPE_CHECKING:
     from lmrec.cart.evaluation import BasketConfig
+    from lmrec.ctr.evaluation import CTRConfig
 
 
 def evaluate(
@@ -91,6 +92,11 @@ def evaluate(
         help="Ranking task: also score with the context of each held-out action (part of day, "
         "weekday/weekend, device, location), weight chosen on validation; report both.",
     ),
+    user_history: bool = typer.Option(
+        True,
+        "--user-history/--no-user-history",
+        help="CTR task: give each event its user's count of earlier events and click rate.",
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """Tune on validation, refit on train + validation, rank all items for test users, report.
@@ -98,6 +104,7 @@ def evaluate(
     Every model ranks the full catalog with each user's earlier items excluded.
     """
     from lmrec.cart.evaluation import BasketConfig
+    from lmrec.ctr.evaluation import CTRConfig
     from lmrec.data import Dataset, Split, split_dataset
     from lmrec.evaluation import EvalConfig
     from lmrec.evaluation import evaluate as run
@@ -113,7 +120,11 @@ def evaluate(
     if task == "ctr":
         if dataset is None or param:
             raise UsageError("--task ctr needs --dataset and takes no --param")
-        _ctr(dataset, names, out, tune, seed, n_boot, progress, text_encoder, label_threshold)
+        cfg_c = CTRConfig(
+            seed=seed, tune=tune, n_boot=min(n_boot, 500), progress=progress,
+            text_encoder=text_encoder, label_threshold=label_threshold, user_history=user_history,
+        )  # fmt: skip
+        _ctr(dataset, names, out, cfg_c)
         return
     fixed = parse_params(param)
     for model_name, p in fixed.items():
@@ -216,24 +227,10 @@ def _basket(
     )
 
 
-def _ctr(
-    dataset: Path,
-    names: list[str],
-    out: Path,
-    tune: bool,
-    seed: int,
-    n_boot: int,
-    progress: bool,
-    text_encoder: str,
-    label_threshold: float | None,
-) -> None:
-    from lmrec.ctr.evaluation import CTRConfig, evaluate_ctr
+def _ctr(dataset: Path, names: list[str], out: Path, cfg: CTRConfig) -> None:
+    from lmrec.ctr.evaluation import evaluate_ctr
     from lmrec.data import Dataset
 
-    cfg = CTRConfig(
-        seed=seed, tune=tune, n_boot=min(n_boot, 500), progress=progress,
-        text_encoder=text_encoder, label_threshold=label_threshold,
-    )  # fmt: skip
     report = evaluate_ctr(Dataset.load(dataset), names, cfg, out=out)
     table = Table(
         title=f"CTR on the latest {report['counts']['test']:,} events ({report['label']})"

@@ -14,6 +14,7 @@ import polars as pl
 
 from lmrec.ctr.base import CTRModel, create_ctr_model
 from lmrec.ctr.features import FeatureEncoder, dataset_events, join_events
+from lmrec.ctr.history import UserState, with_user_history
 from lmrec.data.dataset import Dataset
 from lmrec.errors import DataError, UsageError
 
@@ -69,12 +70,14 @@ def rank_ads(
     impressions: dict[str, int] | None = None,
     k: int = 10,
     policy: AdPolicy | None = None,
+    history: UserState | None = None,
 ) -> pl.DataFrame:
     """The ``k`` ads (rows of ``items``; all of them unless ``candidates``) with the highest
     expected value for ``user_id`` in ``context`` (keys such as device, location; ``time`` as
     Unix seconds or ISO 8601, default now). ``bid`` comes from the catalog's ``bid`` column
     (1.0 where there is none). ``impressions``: how often this user has seen each ad, for the
-    frequency cap. An unknown user is scored from the context and the ads alone."""
+    frequency cap. ``history``: the users' event and click counts, for models trained with
+    them. An unknown user is scored from the context and the ads alone."""
     policy = policy or AdPolicy()
     if k < 1:
         raise UsageError(f"k must be at least 1, not {k}")
@@ -103,6 +106,8 @@ def rank_ads(
         }
     ).with_columns(*(pl.lit(v).alias(key) for key, v in ctx.items()))
     frame = join_events(rows, users, items)
+    if history is not None:
+        frame = frame.hstack(history.features(user_id, frame.height))
     pctr = model.predict_proba(encoder.transform(frame)).astype(np.float64)
     bid = (
         pool["bid"].cast(pl.Float64).fill_null(1.0).to_numpy()
@@ -121,19 +126,28 @@ def rank_ads(
     return out.sort(["expected_value", "item_id"], descending=[True, False]).head(k)
 
 
-def fit_ctr(
-    data: Dataset, name: str, params: dict[str, Any] | None = None, *, valid_share: float = 0.1,
-    text_encoder: str | None = "all-MiniLM-L6-v2", label_threshold: float | None = None,
-) -> tuple[CTRModel, FeatureEncoder]:  # fmt: skip
-    """Fit on all events but the latest ``valid_share``, which early-stops and calibrates
-    (temperature scaling, as ``lmrec evaluate --task ctr`` does by default)."""
+def labelled_events(
+    data: Dataset, label_threshold: float | None = None
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The dataset's events in time order with their attributes, and a 0/1 label each."""
     from lmrec.ctr.evaluation import labels
 
     threshold = label_threshold
     if threshold is None:
         threshold = float(data.meta.get("ctr_label_threshold", 4.0))
     events = dataset_events(data).sort("timestamp", maintain_order=True)
-    y = labels(events, threshold)
+    return events, labels(events, threshold)
+
+
+def fit_ctr(
+    data: Dataset, name: str, params: dict[str, Any] | None = None, *, valid_share: float = 0.1,
+    text_encoder: str | None = "all-MiniLM-L6-v2", label_threshold: float | None = None,
+) -> tuple[CTRModel, FeatureEncoder]:  # fmt: skip
+    """Fit on all events but the latest ``valid_share``, which early-stops and calibrates
+    (temperature scaling, as ``lmrec evaluate --task ctr`` does by default). Each event carries
+    its user's earlier history (:mod:`lmrec.ctr.history`)."""
+    events, y = labelled_events(data, label_threshold)
+    events = with_user_history(events, y, prior=float(y.mean()))
     cut = round(events.height * (1 - valid_share))
     if min(cut, events.height - cut) < 10:
         raise DataError(f"{events.height} events are too few to fit and calibrate a CTR model")
@@ -147,17 +161,23 @@ def fit_ctr(
 
 @dataclass
 class CTRArtifacts:
-    """``<folder>/ctr/``: models, the feature encoder, users, the ad catalog and impressions."""
+    """``<folder>/ctr/``: models, the feature encoder, users, the ad catalog, impressions and
+    each user's event and click counts."""
 
     models: dict[str, CTRModel]
     encoder: FeatureEncoder
     users: pl.DataFrame
     items: pl.DataFrame
     impressions: pl.DataFrame  # user_id, item_id, count
+    history: UserState | None = None
 
     @staticmethod
     def save(
-        folder: str | Path, models: dict[str, CTRModel], encoder: FeatureEncoder, data: Dataset
+        folder: str | Path,
+        models: dict[str, CTRModel],
+        encoder: FeatureEncoder,
+        data: Dataset,
+        label_threshold: float | None = None,
     ) -> Path:
         out = Path(folder) / "ctr"
         out.mkdir(parents=True, exist_ok=True)
@@ -169,9 +189,15 @@ class CTRArtifacts:
         data.interactions.group_by("user_id", "item_id").len("count").write_parquet(
             out / "impressions.parquet"
         )
-        (out / "manifest.json").write_text(
-            json.dumps({"format": "lmrec-ctr-artifacts", "models": list(models)}, indent=2) + "\n"
-        )
+        events, y = labelled_events(data, label_threshold)
+        history = UserState.from_events(events, y, prior=float(y.mean()))
+        history.table.write_parquet(out / "user_history.parquet")
+        manifest = {
+            "format": "lmrec-ctr-artifacts",
+            "models": list(models),
+            "history_prior": history.prior,
+        }
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         return out
 
     @classmethod
@@ -182,12 +208,18 @@ class CTRArtifacts:
                 f"{folder}: no CTR model here; train one with 'lmrec train DATASET --task ctr'"
             )
         manifest = json.loads((src / "manifest.json").read_text())
+        history = None
+        if (src / "user_history.parquet").is_file():  # saved before user history was a feature
+            history = UserState(
+                pl.read_parquet(src / "user_history.parquet"), float(manifest["history_prior"])
+            )
         return cls(
             {n: CTRModel.load(src / "models" / n) for n in manifest["models"]},
             FeatureEncoder.load(src / "features"),
             pl.read_parquet(src / "users.parquet"),
             pl.read_parquet(src / "items.parquet"),
             pl.read_parquet(src / "impressions.parquet"),
+            history,
         )
 
     def model(self, name: str | None = None) -> CTRModel:

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from lmrec import metrics as M
 from lmrec.ctr.base import CTRModel, create_ctr_model, get_ctr_class
 from lmrec.ctr.features import ORACLE_COLUMN, FeatureEncoder, FeatureTable, dataset_events
+from lmrec.ctr.history import with_user_history
 from lmrec.data.dataset import Dataset
 from lmrec.errors import DataError, UsageError
 
@@ -40,6 +41,10 @@ class CTRConfig:
     #: temperature: one slope on the validation slice, keeping the click rate learned from all
     #: training rows; platt also refits the intercept to the slice's rate (both are reported)
     calibration: Literal["temperature", "platt"] = "temperature"
+    #: add each user's count of earlier events and their smoothed click rate as features
+    #: (:mod:`lmrec.ctr.history`): known at serving time, and the only personal signal for the
+    #: many test users who were not in the training period
+    user_history: bool = True
     n_bins: int = 10
     progress: bool = True
 
@@ -126,6 +131,8 @@ def evaluate_ctr(
     vcut = round(cut * (1 - cfg.valid_share))
     if min(vcut, cut - vcut, n - cut) < 10:
         raise DataError(f"{n} events are too few for a temporal train/validation/test split")
+    if cfg.user_history:
+        events = with_user_history(events, y_all, prior=float(y_all[:vcut].mean()))
     frames = {"fit": events[:vcut], "valid": events[vcut:cut], "test": events[cut:]}
     enc = FeatureEncoder(text_encoder=cfg.text_encoder, progress=cfg.progress)
     enc.fit(frames["fit"], data.items)

@@ -225,7 +225,7 @@ def create_app(
             ranked = rank_ads(
                 ctr.model(), ctr.encoder, user_id=body.user_id, users=ctr.users, items=ctr.items,
                 context=body.context, candidates=body.candidates,
-                impressions=ctr.impressions_of(body.user_id), k=body.k,
+                impressions=ctr.impressions_of(body.user_id), k=body.k, history=ctr.history,
                 policy=AdPolicy(min_pctr=body.min_pctr, frequency_cap=body.frequency_cap),
             )  # fmt: skip
         except UsageError as exc:
