@@ -208,8 +208,8 @@ class CTRArtifacts:
                 f"{folder}: no CTR model here; train one with 'lmrec train DATASET --task ctr'"
             )
         manifest = json.loads((src / "manifest.json").read_text())
-        history = None
-        if (src / "user_history.parquet").is_file():  # saved before user history was a feature
+        history = None  # artifacts saved before user history was a feature have no such file
+        if (src / "user_history.parquet").is_file():
             history = UserState(
                 pl.read_parquet(src / "user_history.parquet"), float(manifest["history_prior"])
             )

@@ -65,6 +65,13 @@ class UserState:
     def __init__(self, table: pl.DataFrame, prior: float) -> None:
         self.table = table  # user_id, events, clicks
         self.prior = prior
+        self._counts = dict(
+            zip(
+                table["user_id"].to_list(),
+                zip(table["events"].to_list(), table["clicks"].to_list(), strict=True),
+                strict=True,
+            )
+        )
 
     @classmethod
     def from_events(cls, events: pl.DataFrame, y: np.ndarray, prior: float) -> UserState:
@@ -78,10 +85,8 @@ class UserState:
 
     def features(self, user_id: str, n: int) -> pl.DataFrame:
         """:data:`HISTORY_COLUMNS` for ``n`` rows of ``user_id`` (none known: no history)."""
-        row = self.table.filter(pl.col("user_id") == user_id)
-        events = float(row["events"][0]) if row.height else 0.0
-        clicks = float(row["clicks"][0]) if row.height else 0.0
-        one = pl.DataFrame({"_n": [events], "_pos": [clicks]}).select(
+        events, clicks = self._counts.get(user_id, (0, 0.0))
+        one = pl.DataFrame({"_n": [float(events)], "_pos": [float(clicks)]}).select(
             *_columns(pl.col("_n"), pl.col("_pos"), self.prior)
         )
         return one.select(pl.all().repeat_by(n).explode())
