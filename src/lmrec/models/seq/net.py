@@ -66,10 +66,9 @@ class Block(nn.Module):
         else:
             q, k, v = self.qkv(h).split(c, dim=2)
             causal = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
-            mask = (
-                causal[None, None] & ~pad[:, None, None, :]
-            )  # (B, 1, T, T): keys that may be seen
-            mask = mask | torch.eye(t, dtype=torch.bool, device=x.device)[None, None]  # pads: self
+            # (B, 1, T, T): the keys each position may see; padding sees itself
+            mask = causal[None, None] & ~pad[:, None, None, :]
+            mask = mask | torch.eye(t, dtype=torch.bool, device=x.device)[None, None]
         heads = c // self.n_heads
         q = q.reshape(b, q.shape[1], self.n_heads, heads).transpose(1, 2)  # (B, H, T_q, C/H)
         k, v = (z.reshape(b, t, self.n_heads, heads).transpose(1, 2) for z in (k, v))
