@@ -40,6 +40,8 @@ def main() -> None:
             "params": params,
             "NDCG@10": round(float(acc["NDCG@10"].mean()), 4),
             "HR@10": round(float(acc["HR@10"].mean()), 4),
+            "valid NDCG@10": round(max(h.get("valid_ndcg@10", 0.0) for h in model.history_), 4),
+            "epochs": len(model.history_),
             "seconds": round(time.perf_counter() - start),
         }
         print(json.dumps(row), flush=True)

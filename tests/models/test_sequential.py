@@ -90,6 +90,25 @@ def test_loss_is_full_softmax_cross_entropy() -> None:
     torch.testing.assert_close(loss, ref)
 
 
+def test_loss_over_candidates_with_label_smoothing() -> None:
+    torch.manual_seed(0)
+    net = SeqNet(SeqConfig(n_items=7, max_len=4, dim=8, n_layers=1, n_heads=1, dropout=0.0))
+    net.eval()
+    seq = torch.tensor([[0, 1, 2, 3]])
+    tgt = torch.tensor([[0, 2, 3, 5]])  # items 1, 2, 4 (0-based)
+    cand = torch.tensor([True, True, True, False, True, False, True])  # 3 and 5 never occurred
+    z = net.encode(seq)[0, 1:] @ net.item_vectors()[1:].T  # (3, 7)
+    logp = torch.log_softmax(z[:, cand], dim=1)  # the softmax covers the 5 candidates only
+    cols = torch.tensor([1, 2, 3])  # columns of items 1, 2, 4 among the candidates
+    eps = 0.2
+    ref = -((1 - eps) * logp[torch.arange(3), cols] + eps * logp.mean(dim=1)).mean()
+    logits, loss = net(seq, tgt, candidates=cand, label_smoothing=eps)
+    torch.testing.assert_close(loss, ref)
+    assert torch.isinf(logits[:, ~cand]).all()
+    _, plain = net(seq, tgt, candidates=cand)
+    torch.testing.assert_close(plain, -logp[torch.arange(3), cols].mean())
+
+
 def test_learns_a_deterministic_sequence() -> None:
     # every user walks 8 steps along a cycle of 40 items: the next item after k is k + 1
     n_users, n_items = 60, 40

@@ -36,6 +36,10 @@ class SequentialRecommender(Recommender):
     fit on train + validation, that is exactly the validation split). An item's vector is its id
     embedding plus a learned projection of its text embedding, so items that never occurred in
     training are still scored through their text.
+
+    ``label_smoothing`` (default 0.3) spreads that share of each target over all items: on
+    MovieLens 100K it raised the held-out-action NDCG@10 from 0.123 (none) to 0.127 (0.1) and
+    0.129 (0.3) on validation (benchmarks/RESULTS.md, "Sequential model: settings tried").
     """
 
     name: ClassVar[str] = "sequential"
@@ -57,6 +61,7 @@ class SequentialRecommender(Recommender):
         use_ids: bool = True,
         time_gaps: bool = False,
         id_dropout: float = 0.0,
+        label_smoothing: float = 0.3,
         time_budget_s: float | None = None,
         random_state: int = 0,
         device: str = "auto",
@@ -76,6 +81,7 @@ class SequentialRecommender(Recommender):
         self.use_ids = use_ids
         self.time_gaps = time_gaps
         self.id_dropout = id_dropout
+        self.label_smoothing = label_smoothing
         self.time_budget_s = time_budget_s
         self.random_state = random_state
         self.device = device
@@ -118,6 +124,7 @@ class SequentialRecommender(Recommender):
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             patience=self.patience,
+            label_smoothing=self.label_smoothing,
             time_budget_s=self.time_budget_s,
             seed=self.random_state,
             progress=self.progress,

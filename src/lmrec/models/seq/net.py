@@ -175,10 +175,12 @@ class SeqNet(nn.Module):
         gaps: torch.Tensor | None = None,
         events: torch.Tensor | None = None,
         candidates: torch.Tensor | None = None,
+        label_smoothing: float = 0.0,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """With ``targets`` (B, T; 0 = none): full-softmax cross-entropy over the catalog at
         every target position, and logits of those positions (N_targets, N_items). Without:
-        logits of the last position (B, N_items)."""
+        logits of the last position (B, N_items). ``label_smoothing`` spreads that share of
+        each target over the candidates."""
         items = self.item_vectors()
         h = self.encode(seq, gaps, events, items)  # (B, T, C)
         weights = items[1:]  # (N, C): padding is never a prediction
@@ -186,7 +188,12 @@ class SeqNet(nn.Module):
             return h[:, -1] @ weights.T, None
         keep = targets > 0
         logits = h[keep] @ weights.T  # (N_targets, N)
-        if candidates is not None:  # items absent from training are not taught as negatives
-            logits = logits.masked_fill(~candidates[None, :], float("-inf"))
-        loss = F.cross_entropy(logits, targets[keep] - 1)
-        return logits, loss
+        target = targets[keep] - 1
+        if candidates is None:
+            return logits, F.cross_entropy(logits, target, label_smoothing=label_smoothing)
+        # items absent from training are not taught as negatives: the softmax covers the rest
+        column = torch.cumsum(candidates.long(), 0) - 1  # item -> its column among candidates
+        loss = F.cross_entropy(
+            logits[:, candidates], column[target], label_smoothing=label_smoothing
+        )
+        return logits.masked_fill(~candidates[None, :], float("-inf")), loss

@@ -24,6 +24,7 @@ class TrainConfig:
     batch_size: int = 128
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    label_smoothing: float = 0.0
     patience: int = 10  # epochs without a better validation NDCG@10 before stopping
     time_budget_s: float | None = None  # stop after this much training time
     seed: int = 0
@@ -146,7 +147,9 @@ def train(
             tgt = windows.targets[idx].to(device)
             gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                _, loss = net(seq, tgt, gaps, candidates=candidates)
+                _, loss = net(
+                    seq, tgt, gaps, candidates=candidates, label_smoothing=cfg.label_smoothing
+                )
             assert loss is not None
             opt.zero_grad(set_to_none=True)
             loss.backward()
