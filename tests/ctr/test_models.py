@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,43 @@ def test_temperature_scaling_keeps_the_base_rate(log) -> None:  # type: ignore[n
     assert model.platt_[0] > 0
     with pytest.raises(UsageError, match="'platt' or 'temperature'"):
         model.calibrate(*valid, method="isotonic")  # type: ignore[arg-type]
+
+
+def test_refit_repeats_the_chosen_training_on_more_rows(log) -> None:  # type: ignore[no-untyped-def]
+    enc, (fit, valid, test), _ = log
+    deepfm = create_ctr_model("deepfm", epochs=6, n_seeds=2, patience=2).fit(*fit, enc, valid=valid)
+    deepfm.calibrate(*valid, method="temperature")
+    best = {}  # per seed: the epoch with the lowest validation loss, as early stopping kept
+    for row in deepfm.history_:  # type: ignore[attr-defined]
+        s = row["seed"]
+        if s not in best or row["valid_loss"] < best[s][0] - 1e-5:
+            best[s] = (row["valid_loss"], row["epoch"])
+    params = deepfm.refit_params()
+    assert params["patience"] == 0
+    assert params["epochs"] == int(np.median([e for _, e in best.values()]))
+    again = deepfm.refit(fit[0].rows(slice(0, 3_000)), fit[1][:3_000], enc)
+    # every row trains (no rows carved out for validation), for exactly the chosen epochs
+    assert len(again.history_) == 2 * params["epochs"]  # type: ignore[attr-defined]
+    assert all("valid_loss" not in r for r in again.history_)  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(again.platt_, deepfm.platt_)
+    assert again.predict_proba(test[0]).shape == (len(test[1]),)
+
+    gbdt = create_ctr_model("lightgbm", n_estimators=300).fit(*fit, enc, valid=valid)
+    trees = gbdt.booster_.best_iteration  # type: ignore[attr-defined]
+    assert 0 < trees < 300
+    assert gbdt.refit_params()["n_estimators"] == trees
+    assert gbdt.refit(*fit, enc).booster_.num_trees() == trees  # type: ignore[attr-defined]
+
+
+def test_evaluate_ctr_refits_on_the_whole_training_part(tmp_path: Path) -> None:
+    data = synthetic_ad_log(n_users=200, n_ads=40, n_events=8_000, seed=2)
+    base = CTRConfig(tune=False, n_boot=20, progress=False, text_encoder="hashing")
+    on = evaluate_ctr(data, ["logreg"], base)["models"]["logreg"]
+    off = evaluate_ctr(data, ["logreg"], replace(base, refit=False))["models"]["logreg"]
+    # the refit model differs from the one fitted without the validation slice, whose test
+    # AUC the report keeps beside it
+    assert on["metrics"]["AUC_before_refit"]["mean"] == pytest.approx(off["metrics"]["AUC"]["mean"])
+    assert on["metrics"]["AUC"]["mean"] != pytest.approx(off["metrics"]["AUC"]["mean"], abs=1e-9)
+    assert on["config"]["refit_params"] == {"c": 0.1, "max_iter": 1000}
+    assert off["config"]["refit_params"] is None
+    assert "AUC_before_refit" not in off["metrics"]

@@ -142,10 +142,12 @@ def labelled_events(
 def fit_ctr(
     data: Dataset, name: str, params: dict[str, Any] | None = None, *, valid_share: float = 0.1,
     text_encoder: str | None = "all-MiniLM-L6-v2", label_threshold: float | None = None,
+    refit: bool = True,
 ) -> tuple[CTRModel, FeatureEncoder]:  # fmt: skip
     """Fit on all events but the latest ``valid_share``, which early-stops and calibrates
-    (temperature scaling, as ``lmrec evaluate --task ctr`` does by default). Each event carries
-    its user's earlier history (:mod:`lmrec.ctr.history`)."""
+    (temperature scaling, as ``lmrec evaluate --task ctr`` does by default); then, with
+    ``refit``, fit again on all events for the epochs or trees chosen, keeping the calibration.
+    Each event carries its user's earlier history (:mod:`lmrec.ctr.history`)."""
     events, y = labelled_events(data, label_threshold)
     events = with_user_history(events, y, prior=float(y.mean()))
     cut = round(events.height * (1 - valid_share))
@@ -156,7 +158,10 @@ def fit_ctr(
     model = create_ctr_model(name, **(params or {}))
     model.fit(x_fit, y[:cut], enc, valid=(x_valid, y[cut:]))
     model.calibrate(x_valid, y[cut:], method="temperature")
-    return model, enc
+    if not refit:
+        return model, enc
+    enc = FeatureEncoder(text_encoder=text_encoder).fit(events, data.items)
+    return model.refit(enc.transform(events), y, enc), enc
 
 
 @dataclass

@@ -118,6 +118,19 @@ class CTRModel(ABC):
     def search_space() -> list[dict[str, Any]]:
         return [{}]
 
+    def refit(self, x: FeatureTable, y: np.ndarray, encoder: FeatureEncoder) -> CTRModel:
+        """A new model of this kind fitted on ``x`` (typically these training rows and the
+        validation rows together, encoded anew) with the amount of training chosen here, and
+        this model's calibration."""
+        new = create_ctr_model(self.name, **self.refit_params()).fit(x, y, encoder)
+        new.platt_ = self.platt_.copy()
+        return new
+
+    def refit_params(self) -> dict[str, Any]:
+        """Parameters that repeat this fit on more rows without validation rows: the amount of
+        training (epochs, trees) that early stopping chose here, fixed."""
+        return self.get_params()
+
     def get_params(self) -> dict[str, Any]:
         sig = inspect.signature(type(self).__init__)
         return {p: getattr(self, p) for p in sig.parameters if p != "self"}

@@ -130,6 +130,21 @@ class DeepFM(CTRModel):
         # on MovieLens 100K 1e-5 .. 1e-3 were within noise of each other
         return [{"weight_decay": w} for w in (1e-3, 1e-4, 1e-5)]
 
+    def refit_params(self) -> dict[str, Any]:
+        """The median best epoch over the seeds, on all rows (``patience=0``)."""
+        params = self.get_params()
+        best: dict[int, tuple[float, int]] = {}
+        for row in self.history_:
+            if "valid_loss" not in row:
+                continue
+            seed = int(row["seed"])
+            if seed not in best or row["valid_loss"] < best[seed][0] - 1e-5:
+                best[seed] = (row["valid_loss"], int(row["epoch"]))
+        if best:
+            params["epochs"] = max(1, int(np.median([e for _, e in best.values()])))
+        params["patience"] = 0
+        return params
+
     def get_params(self) -> dict[str, Any]:
         params = super().get_params()
         params["hidden"] = list(params["hidden"])
@@ -150,7 +165,9 @@ class DeepFM(CTRModel):
     ) -> None:
         if self.num_threads:
             torch.set_num_threads(self.num_threads)
-        if valid is None:
+        if valid is None and self.patience == 0:
+            pass  # a fixed number of epochs on all rows (a refit)
+        elif valid is None:
             order = np.random.default_rng(self.random_state).permutation(len(x))
             cut = max(1, len(x) // 10)
             valid = (x.rows(order[:cut]), y[order[:cut]])
@@ -161,7 +178,11 @@ class DeepFM(CTRModel):
             self.nets_.append(self._train_one(x, y, valid, self.random_state + i))
 
     def _train_one(
-        self, x: FeatureTable, y: np.ndarray, valid: tuple[FeatureTable, np.ndarray], seed: int
+        self,
+        x: FeatureTable,
+        y: np.ndarray,
+        valid: tuple[FeatureTable, np.ndarray] | None,
+        seed: int,
     ) -> DeepFMNet:
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
@@ -178,7 +199,8 @@ class DeepFM(CTRModel):
         ids = [i for i, f in enumerate(self.fields_) if f in ("user_id", "item_id")]
         target = torch.from_numpy(np.asarray(y, dtype=np.float32))
         loss_fn = nn.BCEWithLogitsLoss()
-        best, best_state, bad = float("inf"), copy.deepcopy(net.state_dict()), 0
+        best, bad = float("inf"), 0
+        best_state = None if valid is None else copy.deepcopy(net.state_dict())
         for epoch in range(1, self.epochs + 1):
             net.train()
             perm = torch.from_numpy(rng.permutation(len(target)))
@@ -197,17 +219,20 @@ class DeepFM(CTRModel):
                 loss.backward()
                 opt.step()
                 total += loss.item() * len(b)
+            row = {"seed": seed, "epoch": epoch, "train_loss": total / len(perm)}
+            self.history_.append(row)
+            if valid is None:
+                continue
             val = log_loss(valid[1], 1 / (1 + np.exp(-_run(net, valid[0]))))
-            self.history_.append(
-                {"seed": seed, "epoch": epoch, "train_loss": total / len(perm), "valid_loss": val}
-            )
+            row["valid_loss"] = val
             if val < best - 1e-5:
                 best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
             else:
                 bad += 1
                 if bad >= self.patience:
                     break
-        net.load_state_dict(best_state)
+        if best_state is not None:
+            net.load_state_dict(best_state)
         return net.eval()
 
     def _logits(self, x: FeatureTable) -> FloatArray:

@@ -45,6 +45,10 @@ class CTRConfig:
     #: (:mod:`lmrec.ctr.history`): known at serving time, and the only personal signal for the
     #: many test users who were not in the training period
     user_history: bool = True
+    #: after tuning and calibrating, fit each model again on the whole training part
+    #: (validation slice included, features learned anew) with the epochs or trees chosen on
+    #: the slice, keeping the calibration; as the ranking evaluation refits on train + valid
+    refit: bool = True
     n_bins: int = 10
     progress: bool = True
 
@@ -139,6 +143,10 @@ def evaluate_ctr(
     ys = {"fit": y_all[:vcut], "valid": y_all[vcut:cut], "test": y_all[cut:]}
     parts = {k: (enc.transform(f), ys[k]) for k, f in frames.items()}
     y_test = ys["test"]
+    if cfg.refit:
+        enc_all = FeatureEncoder(text_encoder=cfg.text_encoder, progress=cfg.progress)
+        enc_all.fit(events[:cut], data.items)
+        x_all, x_test = enc_all.transform(events[:cut]), enc_all.transform(frames["test"])
     results: dict[str, Any] = {}
     predictions: dict[str, np.ndarray] = {}
     for name in tqdm(model_names, desc="models", disable=not cfg.progress):
@@ -148,15 +156,29 @@ def evaluate_ctr(
         other: Literal["platt", "temperature"] = (
             "platt" if cfg.calibration == "temperature" else "temperature"
         )
-        p_other = model.calibrate(*parts["valid"], method=other).predict_proba(parts["test"][0])
+        other_w = model.calibrate(*parts["valid"], method=other).platt_.copy()
         model.calibrate(*parts["valid"], method=cfg.calibration)
+        final, x = model, parts["test"][0]
+        extra: dict[str, dict[str, Any]] = {}
+        if cfg.refit:
+            start = time.perf_counter()
+            final, x = model.refit(x_all, y_all[:cut], enc_all), x_test
+            fit_seconds += time.perf_counter() - start
+            before = model.predict_proba(parts["test"][0])
+            extra["AUC_before_refit"] = {"mean": M.auc(y_test, before)}
+            extra["ECE_before_refit"] = {
+                "mean": M.expected_calibration_error(y_test, before, cfg.n_bins)
+            }
         start = time.perf_counter()
-        p = model.predict_proba(parts["test"][0])
+        p = final.predict_proba(x)
         seconds = time.perf_counter() - start
-        p_raw = model.predict_proba(parts["test"][0], calibrated=False)
+        p_raw = final.predict_proba(x, calibrated=False)
+        chosen_w, final.platt_ = final.platt_, other_w
+        p_other = final.predict_proba(x)
+        final.platt_ = chosen_w
         predictions[name] = p
         results[name] = {
-            "metrics": _metrics(y_test, p, p_raw, p_other, cfg),
+            "metrics": _metrics(y_test, p, p_raw, p_other, cfg) | extra,
             "fit_seconds": round(fit_seconds, 2),
             "rows_per_second": round(len(y_test) / max(seconds, 1e-9)),
             "reliability": dict(
@@ -166,7 +188,12 @@ def evaluate_ctr(
                     strict=True,
                 )
             ),
-            "config": {"model": model.name, "params": model.get_params(), "tuning": trials},
+            "config": {
+                "model": model.name,
+                "params": model.get_params(),
+                "tuning": trials,
+                "refit_params": final.get_params() if cfg.refit else None,
+            },
         }
     report: dict[str, Any] = {
         "format": "lmrec-report",

@@ -73,6 +73,11 @@ class LightGBMCTR(CTRModel):
             params, train, self.n_estimators, valid_sets=sets, callbacks=callbacks
         )
 
+    def refit_params(self) -> dict[str, Any]:
+        params = self.get_params()
+        params["n_estimators"] = int(self.booster_.best_iteration or self.booster_.num_trees())
+        return params
+
     def _logits(self, x: FeatureTable) -> FloatArray:
         z = self.booster_.predict(
             _matrix(x), raw_score=True, num_iteration=self.booster_.best_iteration or None
