@@ -8,7 +8,7 @@ import torch
 from lmrec.data.interactions import Interactions
 from lmrec.data.vocab import Vocabulary
 from lmrec.models.seq import SeqConfig, SeqNet, SequentialRecommender
-from lmrec.models.seq.train import gap_buckets, make_windows, right_align
+from lmrec.models.seq.train import TrainConfig, gap_buckets, make_windows, right_align, train
 from lmrec.testing import RecommenderContract
 
 FAST = {
@@ -126,6 +126,37 @@ def test_learns_a_deterministic_sequence() -> None:
     assert np.mean(ids[:, 0] == expected) > 0.9
     assert model.best_epoch_ >= 1
     assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+
+
+def test_weight_averaging_keeps_a_moving_average_of_the_steps() -> None:
+    # two windows, batch size 1: two optimizer steps; with decay d the kept weights are
+    # d * w1 + (1 - d) * w2 (the first step's weights start the average)
+    cfg = SeqConfig(n_items=6, max_len=4, dim=8, n_layers=1, n_heads=1, dropout=0.0)
+    windows = make_windows(
+        [np.array([1, 2, 3]), np.array([4, 5, 6])], [np.zeros(3, np.int64)] * 2, 4
+    )
+    steps: list[dict[str, torch.Tensor]] = []
+    torch.manual_seed(0)
+    net = SeqNet(cfg)
+    opt_step = torch.optim.Adam.step
+
+    def recording_step(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        out = opt_step(self, *args, **kwargs)
+        steps.append({k: v.detach().clone() for k, v in net.state_dict().items()})
+        return out
+
+    tcfg = TrainConfig(epochs=1, batch_size=1, weight_averaging=0.75)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch.optim.Adam, "step", recording_step)
+        train(net, windows, None, tcfg, torch.device("cpu"))
+    assert len(steps) == 2
+    for name, value in net.state_dict().items():
+        if value.is_floating_point():
+            expected = 0.75 * steps[0][name] + 0.25 * steps[1][name]
+            torch.testing.assert_close(value, expected)
+    assert not torch.equal(net.state_dict()["item_emb.weight"], steps[1]["item_emb.weight"])
+    with pytest.raises(ValueError, match="weight_averaging"):
+        train(SeqNet(cfg), windows, None, TrainConfig(weight_averaging=1.5), torch.device("cpu"))
 
 
 def test_text_pathway_scores_unseen_items() -> None:

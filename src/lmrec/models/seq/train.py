@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -25,6 +25,9 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
+    #: decay of an exponential moving average of the weights over steps (0: none); when set,
+    #: validation and the kept state are those of the average
+    weight_averaging: float = 0.0
     patience: int = 10  # epochs without a better validation NDCG@10 before stopping
     time_budget_s: float | None = None  # stop after this much training time
     seed: int = 0
@@ -132,6 +135,8 @@ def train(
     present[windows.inputs.flatten()] = True
     present[windows.targets.flatten()] = True
     candidates = present[1:].to(device)
+    avg = _averager(net, cfg.weight_averaging)
+    judged: SeqNet = net if avg is None else cast(SeqNet, avg.module)
     history: list[dict[str, Any]] = []
     best, best_epoch, best_state, stale = -1.0, 0, None, 0
     trained = 0.0
@@ -154,6 +159,8 @@ def train(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if avg is not None:
+                avg.update_parameters(net)
             n = int((tgt > 0).sum())
             total += loss.item() * n
             count += n
@@ -166,11 +173,11 @@ def train(
         if valid is not None:
             prefixes, vgaps, targets, seen = valid
             row["valid_ndcg@10"] = ndcg_at_10(
-                last_position_scores(net, prefixes, vgaps, device), targets, seen
+                last_position_scores(judged, prefixes, vgaps, device), targets, seen
             )
             if row["valid_ndcg@10"] > best:
                 best, best_epoch, stale = row["valid_ndcg@10"], epoch, 0
-                best_state = copy.deepcopy(net.state_dict())
+                best_state = copy.deepcopy(judged.state_dict())
             else:
                 stale += 1
         history.append(row)
@@ -183,4 +190,15 @@ def train(
             break
     if best_state is not None:
         net.load_state_dict(best_state)
+    elif avg is not None:
+        net.load_state_dict(avg.module.state_dict())
     return history, best_epoch or len(history)
+
+
+def _averager(net: SeqNet, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
+    if not decay:
+        return None
+    if not 0.0 < decay < 1.0:
+        raise ValueError(f"weight_averaging must be in [0, 1), got {decay}")
+    ema = torch.optim.swa_utils.get_ema_multi_avg_fn(decay)  # type: ignore[no-untyped-call]
+    return torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=ema, use_buffers=True)
