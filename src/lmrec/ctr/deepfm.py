@@ -133,15 +133,8 @@ class DeepFM(CTRModel):
     def refit_params(self) -> dict[str, Any]:
         """The median best epoch over the seeds, on all rows (``patience=0``)."""
         params = self.get_params()
-        best: dict[int, tuple[float, int]] = {}
-        for row in self.history_:
-            if "valid_loss" not in row:
-                continue
-            seed = int(row["seed"])
-            if seed not in best or row["valid_loss"] < best[seed][0] - 1e-5:
-                best[seed] = (row["valid_loss"], int(row["epoch"]))
-        if best:
-            params["epochs"] = max(1, int(np.median([e for _, e in best.values()])))
+        if getattr(self, "best_epochs_", None):
+            params["epochs"] = max(1, int(np.median(self.best_epochs_)))
         params["patience"] = 0
         return params
 
@@ -174,6 +167,7 @@ class DeepFM(CTRModel):
             x, y = x.rows(order[cut:]), y[order[cut:]]
         self.nets_: list[DeepFMNet] = []
         self.history_: list[dict[str, float]] = []
+        self.best_epochs_: list[int] = []  # per seed, the epoch early stopping kept
         for i in range(max(1, self.n_seeds)):
             self.nets_.append(self._train_one(x, y, valid, self.random_state + i))
 
@@ -199,7 +193,7 @@ class DeepFM(CTRModel):
         ids = [i for i, f in enumerate(self.fields_) if f in ("user_id", "item_id")]
         target = torch.from_numpy(np.asarray(y, dtype=np.float32))
         loss_fn = nn.BCEWithLogitsLoss()
-        best, bad = float("inf"), 0
+        best, bad, best_epoch = float("inf"), 0, 0
         best_state = None if valid is None else copy.deepcopy(net.state_dict())
         for epoch in range(1, self.epochs + 1):
             net.train()
@@ -227,12 +221,14 @@ class DeepFM(CTRModel):
             row["valid_loss"] = val
             if val < best - 1e-5:
                 best, best_state, bad = val, copy.deepcopy(net.state_dict()), 0
+                best_epoch = epoch
             else:
                 bad += 1
                 if bad >= self.patience:
                     break
         if best_state is not None:
             net.load_state_dict(best_state)
+            self.best_epochs_.append(best_epoch)
         return net.eval()
 
     def _logits(self, x: FeatureTable) -> FloatArray:
