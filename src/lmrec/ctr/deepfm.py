@@ -90,6 +90,10 @@ class DeepFM(CTRModel):
 
     ``n_seeds`` networks from different seeds are averaged (in log-odds): on MovieLens 100K one
     network's test AUC varied from 0.687 to 0.698 with the seed alone; three averaged gave 0.697.
+
+    ``learning_rate`` 3e-4 (was 1e-3): on the synthetic ad log one network reached validation
+    AUC 0.7619 (22 epochs) against 0.7613 (17 epochs) at 1e-3, and the pure FM part 0.7619
+    against 0.7600; on MovieLens 100K test AUC rose from 0.7296 to 0.7312.
     """
 
     name: ClassVar[str] = "deepfm"
@@ -99,7 +103,7 @@ class DeepFM(CTRModel):
         embedding_size: int = 16,
         hidden: tuple[int, ...] | list[int] = (128, 64),
         dropout: float = 0.2,
-        learning_rate: float = 1e-3,
+        learning_rate: float = 3e-4,
         weight_decay: float = 1e-3,
         batch_size: int = 1024,
         epochs: int = 50,
