@@ -64,7 +64,12 @@ def main() -> None:
     from lmrec.data import read_movielens_100k, split_loo
     from lmrec.evaluation import EvalConfig, evaluate, prepare
     from lmrec.models.seq.model import SequentialRecommender
-    from lmrec.models.seq.train import last_position_scores, ndcg_at_10, right_align
+    from lmrec.models.seq.train import (
+        last_position_scores,
+        ndcg_at_10,
+        next_context_codes,
+        right_align,
+    )
 
     data = read_movielens_100k(args.ml100k)
     split = split_loo(data)
@@ -82,9 +87,19 @@ def main() -> None:
     print("encoder", speed, flush=True)
 
     prepared = prepare(split)
-    seqs, _ = SequentialRecommender._user_sequences(prepared.train_valid)
+    seqs, stamps = SequentialRecommender._user_sequences(prepared.train_valid)
     users = prepared.test_users
     prefixes = torch.from_numpy(right_align([seqs[u].astype(np.int64) + 1 for u in users], 50))
+    assert prepared.test_at is not None
+    contexts = torch.from_numpy(
+        right_align(
+            [
+                next_context_codes(stamps[u], int(t))
+                for u, t in zip(users, prepared.test_at, strict=True)
+            ],
+            50,
+        )
+    )
     targets = torch.from_numpy(prepared.test_truth.indices.astype(np.int64))
     seen = [np.unique(seqs[u]) for u in users]
     curve: list[dict[str, Any]] = []
@@ -97,7 +112,11 @@ def main() -> None:
             return
         was = net.training
         scores = last_position_scores(
-            net, prefixes[:, -net.cfg.max_len :], None, torch.device("cpu")
+            net,
+            prefixes[:, -net.cfg.max_len :],
+            None,
+            torch.device("cpu"),
+            contexts=contexts[:, -net.cfg.max_len :] if net.cfg.n_context else None,
         )
         net.train(was)
         curve.append({**row, "test_ndcg@10": ndcg_at_10(scores, targets, seen)})

@@ -143,3 +143,21 @@ def test_rerank_sweep_trades_accuracy_for_diversity(split: Split) -> None:
     # (coverage is not asserted: on 100 items the novelty boost sends everyone to the same
     # rare items; on MovieLens it rises, see RESULTS.md)
     assert strongest["ILD@10"] > plain["ILD@10"]
+
+
+def test_each_user_is_scored_at_the_time_of_their_held_out_action(split: Split) -> None:
+    import dataclasses
+
+    from lmrec.evaluation import prepare
+
+    data = prepare(split)
+    assert data.test_at is not None
+    assert data.valid_at is not None
+    first = split.test.group_by("user_id").agg(pl.col("timestamp").min())
+    expected = dict(
+        zip(data.user_vocab.indices(first["user_id"]).tolist(), first["timestamp"].to_list(),
+            strict=True)
+    )  # fmt: skip
+    assert data.test_at.tolist() == [expected[u] for u in data.test_users.tolist()]
+    ordered = dataclasses.replace(split, meta={**split.meta, "time_is_order": True})
+    assert prepare(ordered).test_at is None

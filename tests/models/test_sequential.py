@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -7,8 +9,16 @@ import torch
 
 from lmrec.data.interactions import Interactions
 from lmrec.data.vocab import Vocabulary
+from lmrec.errors import UsageError
 from lmrec.models.seq import SeqConfig, SeqNet, SequentialRecommender
-from lmrec.models.seq.train import TrainConfig, gap_buckets, make_windows, right_align, train
+from lmrec.models.seq.train import (
+    TrainConfig,
+    gap_buckets,
+    make_windows,
+    next_context_codes,
+    right_align,
+    train,
+)
 from lmrec.testing import RecommenderContract
 
 FAST = {
@@ -49,6 +59,59 @@ def test_windows_cover_every_target_once() -> None:
 def test_gap_buckets() -> None:
     assert gap_buckets(np.array([0, 0, 1, 4, 1000]), 8).tolist() == [1, 1, 2, 3, 8]
     assert gap_buckets(np.array([5, 9]), 0).tolist() == [0, 0]
+
+
+def test_next_context_codes() -> None:
+    sat_13h = 2 * 86_400 + 13 * 3600  # 1970-01-01 was a Thursday
+    t = np.array([0, 3, sat_13h])
+    # code = 1 + (daypart * 2 + weekend) * 32 + floor(log2(1 + seconds to the next action))
+    # 0 -> 3 s later, Thursday night: 1 + 0 + 2; 3 -> Saturday afternoon: 1 + 5 * 32 + 17
+    assert next_context_codes(t).tolist() == [3, 178, 0]  # the request's time is unknown
+    evening = sat_13h + 5 * 3600  # 18000 s later, Saturday evening: 1 + 7 * 32 + 14
+    assert next_context_codes(t, evening).tolist() == [3, 178, 239]
+    assert next_context_codes(t, sat_13h + 10**12)[-1] % 32 == 0  # the gap's top bucket, 31
+    assert next_context_codes(np.zeros(0, np.int64)).tolist() == []
+    w = make_windows([np.array([1, 2, 3])], [np.zeros(3, np.int64)], 4, [next_context_codes(t)])
+    assert w.contexts.tolist() == [[0, 0, 3, 178]]  # each input with its target's context
+
+
+def test_next_context_steers_the_ranking_by_the_time_of_the_request(tmp_path: Path) -> None:
+    # users pick item a in the morning and item b in the evening, whatever came before
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(40):
+        for day in range(12):
+            evening = bool(rng.integers(2))
+            stamp = 86_400 * (day + 7 * u) + (20 if evening else 8) * 3600
+            rows.append((f"u{u}", "b" if evening else "a", stamp))
+            rows.append((f"u{u}", f"x{(u + day) % 6}", stamp + 60))
+    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
+    items = ["a", "b"] + [f"x{i}" for i in range(6)]
+    data = Interactions.from_frame(
+        frame, Vocabulary([f"u{u}" for u in range(40)]), Vocabulary(items)
+    )
+    params = {**FAST, "text_encoder": None, "epochs": 40, "patience": 40}
+    model = SequentialRecommender(**params).fit(data)
+    users = np.arange(40)
+    last = data.frame.group_by("user_idx").agg(pl.col("timestamp").max()).sort("user_idx")
+    next_day = (last["timestamp"].to_numpy() // 86_400 + 1) * 86_400
+    morning = model.score(users, at=next_day + 8 * 3600)
+    evening = model.score(users, at=next_day + 20 * 3600)
+    assert np.mean(morning[:, 0] > morning[:, 1]) > 0.9
+    assert np.mean(evening[:, 1] > evening[:, 0]) > 0.9
+    # a saved model scores the same; without a time the ranking is the model's own
+    loaded = SequentialRecommender.load(model.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.score(users, at=next_day + 8 * 3600), morning, rtol=1e-5)
+    assert np.isfinite(model.score(users)).all()
+    # an empty cart after the user's own sequence is that sequence, at an unknown time
+    np.testing.assert_allclose(
+        model.score_carts([np.zeros(0, np.int64)], np.array([3]))[0], model.score(3), rtol=1e-5
+    )
+    with pytest.raises(UsageError, match="one integer Unix time per user"):
+        model.score(users, at=np.zeros(3, np.int64))
+    plain = SequentialRecommender(**params, next_context=False).fit(data)
+    assert plain.net_.cfg.n_context == 0
+    np.testing.assert_allclose(plain.score(users, at=next_day), plain.score(users))
 
 
 def test_network_is_causal() -> None:

@@ -45,8 +45,9 @@ def _ndcg(
     lifts: np.ndarray,
     weight: float,
     k: int,
+    at: np.ndarray | None,
 ) -> np.ndarray:
-    scores = np.nan_to_num(model.score(users), nan=-np.inf)
+    scores = np.nan_to_num(model.score(users, at=at), nan=-np.inf)
     sub = model.seen_[users].tocoo()
     scores[sub.row, sub.col] = -np.inf
     ids, _ = top_n(apply_context(scores, lifts, weight), k)
@@ -77,12 +78,18 @@ def context_effect(
     for name, (final, params) in models.items():
         tuned = create_model(name, **params).fit(data.train)
         trials = [
-            float(_ndcg(tuned, data.valid_users, data.valid_truth, valid_lift, w, k).mean())
+            float(
+                _ndcg(
+                    tuned, data.valid_users, data.valid_truth, valid_lift, w, k, data.valid_at
+                ).mean()
+            )
             for w in WEIGHTS
         ]
         chosen = WEIGHTS[int(np.argmax(trials))]
-        without = _ndcg(final, data.test_users, data.test_truth, test_lift, 0.0, k)
-        with_ctx = _ndcg(final, data.test_users, data.test_truth, test_lift, chosen, k)
+        without = _ndcg(final, data.test_users, data.test_truth, test_lift, 0.0, k, data.test_at)
+        with_ctx = _ndcg(
+            final, data.test_users, data.test_truth, test_lift, chosen, k, data.test_at
+        )
         out["models"][name] = {
             "valid": [{"weight": w, f"NDCG@{k}": v} for w, v in zip(WEIGHTS, trials, strict=True)],
             "chosen_weight": chosen,

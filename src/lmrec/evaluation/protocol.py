@@ -30,6 +30,10 @@ class EvalData:
     valid_truth: sp.csr_matrix
     test_users: np.ndarray
     test_truth: sp.csr_matrix
+    #: per valid/test user, the time of their first held-out action: the request it answers
+    #: (Unix seconds; None when the data's times are only an order)
+    valid_at: np.ndarray | None = None
+    test_at: np.ndarray | None = None
 
     @property
     def user_vocab(self) -> Vocabulary:
@@ -67,7 +71,21 @@ def prepare(split: Split) -> EvalData:
     )
     vu, vt = _truth(split.valid, users, items)
     tu, tt = _truth(split.test, users, items)
-    return EvalData(train, full, vu, vt, tu, tt)
+    va = ta = None
+    if not time_is_order:
+        va, ta = _first_times(split.valid, users, vu), _first_times(split.test, users, tu)
+    return EvalData(train, full, vu, vt, tu, tt, va, ta)
+
+
+def _first_times(frame: pl.DataFrame, users: Vocabulary, order: np.ndarray) -> np.ndarray:
+    """The earliest timestamp of each user in ``order`` within ``frame``."""
+    if frame.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    u = users.indices(frame["user_id"]).astype(np.int64)
+    t = frame["timestamp"].to_numpy().astype(np.int64)
+    first = np.full(len(order), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, np.searchsorted(order, u), t)
+    return first
 
 
 def _truth(

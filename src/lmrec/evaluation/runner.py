@@ -82,7 +82,7 @@ def tune(
         name,
         space,
         data.train,
-        lambda model: model.recommend(data.valid_users, cfg.k)[0],
+        lambda model: model.recommend(data.valid_users, cfg.k, at=data.valid_at)[0],
         data.valid_truth,
         k=cfg.k,
         progress=cfg.progress,
@@ -187,7 +187,7 @@ def evaluate_model(
     _, fit_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     start = time.perf_counter()
-    recs, scores = model.recommend(data.test_users, cfg.k)
+    recs, scores = model.recommend(data.test_users, cfg.k, at=data.test_at)
     rec_seconds = time.perf_counter() - start
     metrics, per_user = summarise(
         recs, data.test_truth, ctx, cfg.k, n_boot=cfg.n_boot, seed=cfg.seed
@@ -324,7 +324,8 @@ def _cold_start(
         return out
     users = data.test_users[rows]
     for name, r in results.items():
-        recs, _ = r.model.recommend(users, depth)
+        at = None if data.test_at is None else data.test_at[rows]
+        recs, _ = r.model.recommend(users, depth, at=at)
         acc = accuracy_per_user(recs, truth[rows], depth)
         out["models"][name] = {
             label: {

@@ -50,7 +50,7 @@ def rerank_sweep(
     model's own order), re-ranking the model's top ``base.candidates`` for every test user."""
     base = base or RerankConfig()
     users = data.test_users
-    cand_ids, cand_scores = model.recommend(users, base.candidates)
+    cand_ids, cand_scores = model.recommend(users, base.candidates, at=data.test_at)
     mix = None
     if base.calibration > 0 and features.categories is not None:
         mix = category_mix(data.train_valid.matrix[users], features.categories)

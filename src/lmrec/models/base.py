@@ -53,6 +53,11 @@ class Recommender(ABC):
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         """Scores of all items for ``users`` (known, in range): shape (len(users), n_items)."""
 
+    def _score_at(self, users: IntArray, history: sp.csr_matrix, at: IntArray | None) -> FloatArray:
+        """As :meth:`_score`, for requests at Unix times ``at`` (-1: unknown); models that
+        use the time of the request override this."""
+        return self._score(users, history)
+
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "seen_")
@@ -62,21 +67,32 @@ class Recommender(ABC):
             raise UsageError(f"{type(self).__name__} is not fitted; call fit() first")
 
     # -- scoring and ranking --------------------------------------------------------------------
-    def score(self, users: int | IntArray, *, history: sp.csr_matrix | None = None) -> FloatArray:
+    def score(
+        self,
+        users: int | IntArray,
+        *,
+        history: sp.csr_matrix | None = None,
+        at: int | IntArray | None = None,
+    ) -> FloatArray:
         """Scores for all items: 1-D for one user, 2-D for an array of users.
 
+        ``at``: the time of each request (Unix seconds, -1 unknown), for models that use it
+        (``sequential``: the part of the day, weekday and time since the user's last action).
         Unknown users (outside ``0..n_users-1``) get NaN rows. Known users without any history
         get the popularity fallback.
         """
         self._check_fitted()
         single = np.ndim(users) == 0
         u = np.atleast_1d(np.asarray(users, dtype=np.int64))
+        when = _request_times(at, len(u))
         known = (u >= 0) & (u < self.n_users_)
         out = np.full((len(u), self.n_items_), np.nan, dtype=np.float32)
         if known.any():
             ku = u[known]
             hist = self.seen_[ku] if history is None else history[ku]
-            scores = np.asarray(self._score(ku, hist), dtype=np.float32)
+            scores = np.asarray(
+                self._score_at(ku, hist, None if when is None else when[known]), dtype=np.float32
+            )
             empty = np.diff(hist.indptr) == 0
             if empty.any():
                 scores[empty] = self.popularity_
@@ -139,12 +155,14 @@ class Recommender(ABC):
         candidates: IntArray | None = None,
         history: sp.csr_matrix | None = None,
         batch_size: int = 1024,
+        at: int | IntArray | None = None,
     ) -> tuple[IntArray, FloatArray]:
         """Top-``n`` item indices and scores, best first.
 
         One user gives 1-D arrays, an array of users 2-D ones. Seen items (the training history,
         or ``history`` when given) are excluded unless ``exclude_seen=False``; ``candidates``
-        restricts the ranking to those items. Where fewer than ``n`` items qualify the row is
+        restricts the ranking to those items; ``at`` gives the request times (see :meth:`score`).
+        Where fewer than ``n`` items qualify the row is
         padded with id -1 and score NaN. Unknown users get the popularity fallback.
         """
         self._check_fitted()
@@ -152,6 +170,7 @@ class Recommender(ABC):
             raise UsageError(f"n must be at least 1, not {n}")
         single = np.ndim(users) == 0
         u = np.atleast_1d(np.asarray(users, dtype=np.int64))
+        when = _request_times(at, len(u))
         allowed = None
         if candidates is not None:
             cand = np.asarray(candidates, dtype=np.int64)
@@ -163,7 +182,8 @@ class Recommender(ABC):
         vals = np.full((len(u), n), np.nan, dtype=np.float32)
         for start in range(0, len(u), batch_size):
             chunk = u[start : start + batch_size]
-            scores = self.score(chunk, history=history)
+            chunk_at = None if when is None else when[start : start + batch_size]
+            scores = self.score(chunk, history=history, at=chunk_at)
             unknown = np.isnan(scores).all(axis=1)
             if unknown.any():
                 scores[unknown] = self.popularity_
@@ -257,6 +277,21 @@ class Recommender(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+def _request_times(at: int | IntArray | None, n: int) -> IntArray | None:
+    """``at`` as one request time per user (a single time applies to all)."""
+    if at is None:
+        return None
+    when = np.asarray(at)
+    if when.ndim == 0:
+        when = np.full(n, when)
+    if when.shape != (n,) or not np.issubdtype(when.dtype, np.integer):
+        raise UsageError(
+            f"at must be one integer Unix time per user ({n}), not {when.dtype} of shape "
+            f"{when.shape}"
+        )
+    return when.astype(np.int64)
 
 
 def cart_matrix(carts: Sequence[IntArray], n_items: int) -> sp.csr_matrix:

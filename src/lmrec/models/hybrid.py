@@ -97,9 +97,14 @@ class HybridRanker(Recommender):
         prefix, users, targets = hold_out_last(data)
         if len(users) == 0:
             raise UsageError("hybrid needs users with at least 3 interactions to train its ranker")
+        at = None
+        if not data.time_is_order:  # the held-out action's time is its request's
+            last = data.frame.group_by("user_idx").agg(pl.col("timestamp").last())
+            when = dict(zip(last["user_idx"].to_list(), last["timestamp"].to_list(), strict=True))
+            at = np.array([when[int(u)] for u in users], dtype=np.int64)
         first = {n: m.fit(prefix) for n, m in self._make_components().items()}
         self._set_item_stats(prefix)
-        feats, cand, _ = self._features(first, users, prefix.matrix[users])
+        feats, cand, _ = self._features(first, users, prefix.matrix[users], at)
         labels = (cand == targets[:, None]).astype(np.float32)
         has_pos = labels.sum(axis=1) > 0
         x = feats[has_pos].reshape(-1, feats.shape[2])
@@ -135,11 +140,17 @@ class HybridRanker(Recommender):
         self.item_stats_ = np.stack([np.log1p(counts), np.log1p(recent)], axis=1).astype(np.float32)
 
     def _features(
-        self, models: dict[str, Recommender], users: IntArray, history: sp.csr_matrix
+        self,
+        models: dict[str, Recommender],
+        users: IntArray,
+        history: sp.csr_matrix,
+        at: IntArray | None = None,
     ) -> tuple[np.ndarray, IntArray, FloatArray]:
-        """Features (U, C, F) of each user's candidates (U, C), and the fallback scores (U, N)."""
+        """Features (U, C, F) of each user's candidates (U, C), and the fallback scores (U, N);
+        ``at``: the request times, for components that use them."""
         scores = {
-            n: np.nan_to_num(m.score(users, history=None), nan=-np.inf) for n, m in models.items()
+            n: np.nan_to_num(m.score(users, history=None, at=at), nan=-np.inf)
+            for n, m in models.items()
         }
         for s in scores.values():
             rows = np.repeat(np.arange(len(users)), np.diff(history.indptr))
@@ -181,7 +192,10 @@ class HybridRanker(Recommender):
 
     # -- scoring --------------------------------------------------------------------------------
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
-        feats, cand, fallback = self._features(self.components_, users, history)
+        return self._score_at(users, history, None)
+
+    def _score_at(self, users: IntArray, history: sp.csr_matrix, at: IntArray | None) -> FloatArray:
+        feats, cand, fallback = self._features(self.components_, users, history, at)
         out = zscore(fallback).astype(np.float32) - 1e3  # below every candidate
         out[~np.isfinite(out)] = -1e6
         pred = np.asarray(self.ranker_.predict(feats.reshape(-1, feats.shape[2]))).reshape(

@@ -15,7 +15,16 @@ from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
 from lmrec.models.seq.net import SeqConfig, SeqNet
-from lmrec.models.seq.train import TrainConfig, gap_buckets, make_windows, right_align, train
+from lmrec.models.seq.train import (
+    N_CONTEXT_CODES,
+    TrainConfig,
+    Validation,
+    gap_buckets,
+    make_windows,
+    next_context_codes,
+    right_align,
+    train,
+)
 
 __all__ = ["SequentialRecommender"]
 
@@ -45,6 +54,15 @@ class SequentialRecommender(Recommender):
     training steps; validation and the kept model use the average, which is less noisy than the
     last step's weights. Fitted on the training split and judged on the validation split of
     MovieLens 100K, NDCG@10 was 0.1167 without, 0.1194 with 0.9 and 0.1188 with 0.97.
+
+    ``next_context`` (default on, for data with real timestamps) gives each position the context
+    of the action it predicts: that action's part of the day, weekday or weekend, and the time
+    since the previous action (:func:`~lmrec.models.seq.train.next_context_codes`). When
+    scoring, the last position gets the request's: pass ``at`` (Unix seconds) to
+    :meth:`score` or :meth:`recommend`; without it the context is unknown, as for a tenth of
+    the training positions (``context_dropout``). Fitted on the training split of MovieLens
+    100K and judged on the validation split (each user scored at the time of their held-out
+    action), NDCG@10 was 0.1194 without and 0.1292 with it.
     """
 
     name: ClassVar[str] = "sequential"
@@ -65,6 +83,7 @@ class SequentialRecommender(Recommender):
         text_encoder: str | None = "all-MiniLM-L6-v2",
         use_ids: bool = True,
         time_gaps: bool = False,
+        next_context: bool = True,
         id_dropout: float = 0.0,
         label_smoothing: float = 0.3,
         weight_averaging: float = 0.9,
@@ -86,6 +105,7 @@ class SequentialRecommender(Recommender):
         self.text_encoder = text_encoder
         self.use_ids = use_ids
         self.time_gaps = time_gaps
+        self.next_context = next_context
         self.id_dropout = id_dropout
         self.label_smoothing = label_smoothing
         self.weight_averaging = weight_averaging
@@ -102,30 +122,40 @@ class SequentialRecommender(Recommender):
         torch.manual_seed(self.random_state)
         device = pick_device(self.device)
         text = self._text_embeddings(data)
-        cfg = self._net_config(data.n_items, 0 if text is None else text.shape[1])
+        use_context = self.next_context and not data.time_is_order
+        cfg = self._net_config(
+            data.n_items, 0 if text is None else text.shape[1], N_CONTEXT_CODES * use_context
+        )
         net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
         seqs, stamps = self._user_sequences(data)
         tokens = [s.astype(np.int64) + 1 for s in seqs]
         gaps = [gap_buckets(t, cfg.n_gap_buckets) for t in stamps]
+        contexts = [
+            next_context_codes(t) if use_context else np.zeros(len(t), np.int64) for t in stamps
+        ]
         held = [u for u, s in enumerate(seqs) if len(s) >= 3]
-        train_tokens = [
-            t[:-1] if u_has else t for t, u_has in zip(tokens, _mask(len(seqs), held), strict=True)
-        ]
-        train_gaps = [
-            g[:-1] if u_has else g for g, u_has in zip(gaps, _mask(len(seqs), held), strict=True)
-        ]
-        windows = make_windows(train_tokens, train_gaps, self.max_len)
+        is_held = _mask(len(seqs), held)
+
+        def drop_held(rows: list[np.ndarray]) -> list[np.ndarray]:
+            return [r[:-1] if h else r for r, h in zip(rows, is_held, strict=True)]
+
+        windows = make_windows(
+            drop_held(tokens), drop_held(gaps), self.max_len, drop_held(contexts)
+        )
         valid = None
         if held:
-            prefixes = torch.from_numpy(right_align([tokens[u][:-1] for u in held], self.max_len))
-            vgaps = (
-                torch.from_numpy(right_align([gaps[u][:-1] for u in held], self.max_len))
-                if cfg.n_gap_buckets
-                else None
+
+            def prefixes(rows: list[np.ndarray]) -> torch.Tensor:
+                return torch.from_numpy(right_align([rows[u][:-1] for u in held], self.max_len))
+
+            valid = Validation(
+                prefixes=prefixes(tokens),
+                gaps=prefixes(gaps) if cfg.n_gap_buckets else None,
+                # the last prefix position holds the held-out action's context (its request)
+                contexts=prefixes(contexts) if cfg.n_context else None,
+                targets=torch.tensor([int(seqs[u][-1]) for u in held]),
+                seen=[np.unique(seqs[u][:-1]) for u in held],
             )
-            targets = torch.tensor([int(seqs[u][-1]) for u in held])
-            seen = [np.unique(seqs[u][:-1]) for u in held]
-            valid = (prefixes, vgaps, targets, seen)
         tcfg = TrainConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
@@ -152,9 +182,9 @@ class SequentialRecommender(Recommender):
         self.best_epoch_ = best_epoch
         self.train_seconds_ = time.perf_counter() - start
         self.windows_ = len(windows.inputs)
-        self._store_sequences(tokens, gaps)
+        self._store_sequences(tokens, gaps, stamps)
 
-    def _net_config(self, n_items: int, text_dim: int) -> SeqConfig:
+    def _net_config(self, n_items: int, text_dim: int, n_context: int) -> SeqConfig:
         return SeqConfig(
             n_items=n_items,
             max_len=self.max_len,
@@ -166,6 +196,7 @@ class SequentialRecommender(Recommender):
             use_ids=self.use_ids,
             n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
             id_dropout=self.id_dropout,
+            n_context=n_context,
         )
 
     def _text_embeddings(self, data: Interactions) -> np.ndarray | None:
@@ -188,29 +219,45 @@ class SequentialRecommender(Recommender):
             [stamps[bounds[u] : bounds[u + 1]] for u in range(data.n_users)],
         )
 
-    def _store_sequences(self, tokens: list[np.ndarray], gaps: list[np.ndarray]) -> None:
+    def _store_sequences(
+        self, tokens: list[np.ndarray], gaps: list[np.ndarray], stamps: list[np.ndarray]
+    ) -> None:
         lengths = np.array([len(t) for t in tokens], dtype=np.int64)
         self.seq_offsets_ = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        self.seq_tokens_ = (np.concatenate(tokens) if tokens else np.zeros(0)).astype(np.int64)
-        self.seq_gaps_ = (np.concatenate(gaps) if gaps else np.zeros(0)).astype(np.int64)
+
+        def flat(rows: list[np.ndarray]) -> np.ndarray:
+            return (np.concatenate(rows) if rows else np.zeros(0)).astype(np.int64)
+
+        self.seq_tokens_, self.seq_gaps_, self.seq_times_ = flat(tokens), flat(gaps), flat(stamps)
 
     # -- scoring --------------------------------------------------------------------------------
     def user_tokens(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.seq_offsets_[user], self.seq_offsets_[user + 1]
         return self.seq_tokens_[a:b], self.seq_gaps_[a:b]
 
+    def user_contexts(self, user: int, at: int | None = None) -> np.ndarray:
+        """Next-action context codes of the user's training sequence, the last one that of a
+        request at Unix time ``at`` (unknown when None)."""
+        a, b = self.seq_offsets_[user], self.seq_offsets_[user + 1]
+        return next_context_codes(self.seq_times_[a:b], at)
+
     @torch.no_grad()
     def score_sequences(
-        self, tokens: list[np.ndarray], gaps: list[np.ndarray] | None = None
+        self,
+        tokens: list[np.ndarray],
+        gaps: list[np.ndarray] | None = None,
+        contexts: list[np.ndarray] | None = None,
     ) -> FloatArray:
         """Next-item scores (len(tokens), n_items) for token sequences (item index + 1)."""
         net = self.net_
         seqs = torch.from_numpy(right_align(tokens, self.max_len))
-        g = None
+        g = c = None
         if net.cfg.n_gap_buckets and gaps is not None:
             g = torch.from_numpy(right_align(gaps, self.max_len))
+        if net.cfg.n_context and contexts is not None:
+            c = torch.from_numpy(right_align(contexts, self.max_len))
         items = self._item_vectors()
-        h = net.encode_last(seqs, g, None, items)
+        h = net.encode_last(seqs, g, None, items, c)
         return (h @ items[1:].T).numpy().astype(np.float32)
 
     @torch.no_grad()
@@ -223,11 +270,33 @@ class SequentialRecommender(Recommender):
             raise UsageError(
                 "this sequential model was trained without text; it cannot score new items"
             )
-        tokens = self._cart_tokens(carts, users)
-        seqs = torch.from_numpy(right_align(tokens, self.max_len))
-        h = self.net_.encode_last(seqs, None, None, self._item_vectors())
+        h = self._cart_states(carts, users)
         new = self.net_.text_proj(torch.from_numpy(np.asarray(text_embeddings, np.float32)))
         return (h @ new.T).numpy().astype(np.float32)
+
+    @torch.no_grad()
+    def _cart_states(self, carts: Sequence[IntArray], users: IntArray | None) -> torch.Tensor:
+        """The newest position's hidden state (len(carts), C) of each user's sequence + cart."""
+        seqs = torch.from_numpy(right_align(self._cart_tokens(carts, users), self.max_len))
+        ctx = self._cart_contexts(carts, users)
+        c = None if ctx is None else torch.from_numpy(right_align(ctx, self.max_len))
+        return self.net_.encode_last(seqs, None, None, self._item_vectors(), c)
+
+    def _cart_contexts(
+        self, carts: Sequence[IntArray], users: IntArray | None
+    ) -> list[np.ndarray] | None:
+        """Next-action context codes aligned with :meth:`_cart_tokens`: the user's own where
+        known; unknown (0) from the last training action on, as cart items carry no time."""
+        if not self.net_.cfg.n_context:
+            return None
+        u = self._cart_users(len(carts), users)
+        empty = np.zeros(0, dtype=np.int64)
+        return [
+            np.concatenate(
+                [self.user_contexts(int(x)) if x >= 0 else empty, np.zeros(len(c), np.int64)]
+            )
+            for x, c in zip(u, carts, strict=True)
+        ]
 
     def _cart_tokens(self, carts: Sequence[IntArray], users: IntArray | None) -> list[np.ndarray]:
         """Token sequences: each user's training sequence (when known), then the cart."""
@@ -241,11 +310,21 @@ class SequentialRecommender(Recommender):
         ]
 
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
+        return self._score_at(users, history, None)
+
+    def _score_at(self, users: IntArray, history: sp.csr_matrix, at: IntArray | None) -> FloatArray:
         toks, gaps = zip(*(self.user_tokens(int(u)) for u in users), strict=True)
+        ctx = None
+        if self.net_.cfg.n_context:
+            when = [None if at is None or at[i] < 0 else int(at[i]) for i in range(len(users))]
+            ctx = [self.user_contexts(int(u), w) for u, w in zip(users, when, strict=True)]
         out = np.empty((len(users), self.n_items_), dtype=np.float32)
         for start in range(0, len(users), 256):
-            out[start : start + 256] = self.score_sequences(
-                list(toks[start : start + 256]), list(gaps[start : start + 256])
+            end = start + 256
+            out[start:end] = self.score_sequences(
+                list(toks[start:end]),
+                list(gaps[start:end]),
+                None if ctx is None else ctx[start:end],
             )
         empty = np.array([len(t) == 0 for t in toks])
         if empty.any():
@@ -261,9 +340,13 @@ class SequentialRecommender(Recommender):
         training sequence when ``users`` names a known user."""
         self._check_fitted()
         tokens = self._cart_tokens(carts, users)
+        ctx = self._cart_contexts(carts, users)
         out = np.empty((len(tokens), self.n_items_), dtype=np.float32)
         for start in range(0, len(tokens), 256):
-            out[start : start + 256] = self.score_sequences(tokens[start : start + 256])
+            end = start + 256
+            out[start:end] = self.score_sequences(
+                tokens[start:end], None, None if ctx is None else ctx[start:end]
+            )
         none = np.array([len(t) == 0 for t in tokens], dtype=bool)
         if none.any():
             out[none] = self.popularity_
@@ -276,10 +359,7 @@ class SequentialRecommender(Recommender):
     @torch.no_grad()
     def query_vectors(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
         """The hidden state each :meth:`score_carts` row is scored with."""
-        tokens = self._cart_tokens(carts, users)
-        seqs = torch.from_numpy(right_align(tokens, self.max_len))
-        h = self.net_.encode_last(seqs, None, None, self._item_vectors())
-        return h.numpy().astype(np.float32)
+        return self._cart_states(carts, users).numpy().astype(np.float32)
 
     def _item_vectors(self) -> torch.Tensor:
         """The network's item table, computed once per fitted state (the text projection over
@@ -302,11 +382,15 @@ class SequentialRecommender(Recommender):
         state["seq_offsets"] = self.seq_offsets_
         state["seq_tokens"] = self.seq_tokens_
         state["seq_gaps"] = self.seq_gaps_
+        state["seq_times"] = self.seq_times_
         return state
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         text_dim = state["net.text"].shape[1] if "net.text" in state else 0
-        cfg = self._net_config(self.n_items_, text_dim)
+        n_context = (
+            len(state["net.context_emb.weight"]) - 1 if "net.context_emb.weight" in state else 0
+        )
+        cfg = self._net_config(self.n_items_, text_dim, n_context)
         net = SeqNet(cfg)
         net.load_state_dict(
             {k[4:]: torch.from_numpy(v.copy()) for k, v in state.items() if k.startswith("net.")}
@@ -316,6 +400,7 @@ class SequentialRecommender(Recommender):
         self.seq_offsets_ = state["seq_offsets"]
         self.seq_tokens_ = state["seq_tokens"]
         self.seq_gaps_ = state["seq_gaps"]
+        self.seq_times_ = state.get("seq_times", np.zeros_like(self.seq_gaps_))
 
 
 def _mask(n: int, idx: list[int]) -> list[bool]:

@@ -27,6 +27,10 @@ class SeqConfig:
     use_ids: bool = True  # False: items are represented by their text alone
     n_gap_buckets: int = 0  # 0: no time-gap encoding; else log2-bucketed gaps
     n_event_types: int = 0  # 0: no event-type side information
+    #: 0: none; else the number of codes for the context of the action each position predicts
+    #: (its part of the day, weekday or weekend, time since the previous action): at serving
+    #: time, the request's
+    n_context: int = 0
     id_dropout: float = 0.0  # training: share of items whose id vector is dropped (text only)
 
     def to_dict(self) -> dict[str, int | float | bool]:
@@ -101,6 +105,8 @@ class SeqNet(nn.Module):
             self.gap_emb = nn.Embedding(cfg.n_gap_buckets + 1, cfg.dim, padding_idx=0)
         if cfg.n_event_types:
             self.event_emb = nn.Embedding(cfg.n_event_types + 1, cfg.dim, padding_idx=0)
+        if cfg.n_context:
+            self.context_emb = nn.Embedding(cfg.n_context + 1, cfg.dim, padding_idx=0)
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(cfg.dim)
@@ -126,6 +132,7 @@ class SeqNet(nn.Module):
         gaps: torch.Tensor | None,
         events: torch.Tensor | None,
         items: torch.Tensor | None,
+        contexts: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Input vectors (B, T, C) and the padding mask (B, T) of right-aligned sequences."""
         _b, t = seq.shape
@@ -137,6 +144,8 @@ class SeqNet(nn.Module):
             x = x + self.gap_emb(gaps)
         if events is not None and self.cfg.n_event_types:
             x = x + self.event_emb(events)
+        if contexts is not None and self.cfg.n_context:
+            x = x + self.context_emb(contexts)
         pad = seq == 0
         return self.drop(x) * (~pad)[..., None], pad
 
@@ -146,9 +155,10 @@ class SeqNet(nn.Module):
         gaps: torch.Tensor | None = None,
         events: torch.Tensor | None = None,
         items: torch.Tensor | None = None,
+        contexts: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Hidden states (B, T, C) for right-aligned token sequences (B, T)."""
-        x, pad = self._embed(seq, gaps, events, items)
+        x, pad = self._embed(seq, gaps, events, items, contexts)
         for block in self.blocks:
             x = block(x, pad)
         return self.ln_f(x)  # (B, T, C)
@@ -159,10 +169,11 @@ class SeqNet(nn.Module):
         gaps: torch.Tensor | None = None,
         events: torch.Tensor | None = None,
         items: torch.Tensor | None = None,
+        contexts: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The newest position's hidden state (B, C), as ``encode(...)[:, -1]`` but with the
         last block computed for that position alone (what scoring needs, with less work)."""
-        x, pad = self._embed(seq, gaps, events, items)
+        x, pad = self._embed(seq, gaps, events, items, contexts)
         *first, last = self.blocks
         for block in first:
             x = block(x, pad)
@@ -176,13 +187,14 @@ class SeqNet(nn.Module):
         events: torch.Tensor | None = None,
         candidates: torch.Tensor | None = None,
         label_smoothing: float = 0.0,
+        contexts: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """With ``targets`` (B, T; 0 = none): full-softmax cross-entropy over the catalog at
         every target position, and logits of those positions (N_targets, N_items). Without:
         logits of the last position (B, N_items). ``label_smoothing`` spreads that share of
         each target over the candidates."""
         items = self.item_vectors()
-        h = self.encode(seq, gaps, events, items)  # (B, T, C)
+        h = self.encode(seq, gaps, events, items, contexts)  # (B, T, C)
         weights = items[1:]  # (N, C): padding is never a prediction
         if targets is None:
             return h[:, -1] @ weights.T, None

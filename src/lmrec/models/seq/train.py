@@ -15,7 +15,21 @@ from tqdm.auto import tqdm
 
 from lmrec.models.seq.net import SeqNet
 
-__all__ = ["SeqBatch", "TrainConfig", "gap_buckets", "make_windows", "right_align", "train"]
+__all__ = [
+    "N_CONTEXT_CODES",
+    "SeqBatch",
+    "TrainConfig",
+    "Validation",
+    "gap_buckets",
+    "make_windows",
+    "next_context_codes",
+    "right_align",
+    "train",
+]
+
+_GAP_CODES = 32  # log2 buckets of the seconds since the previous action
+#: codes of :func:`next_context_codes`: 4 parts of the day x weekday/weekend x 32 gap buckets
+N_CONTEXT_CODES = 4 * 2 * _GAP_CODES
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,9 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
+    #: share of training positions whose next-action context is hidden (code 0), so the
+    #: network also ranks well for requests that come without a time
+    context_dropout: float = 0.1
     #: decay of an exponential moving average of the weights over steps (0: none); when set,
     #: validation and the kept state are those of the average
     weight_averaging: float = 0.0
@@ -36,11 +53,25 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class SeqBatch:
-    """Right-aligned token windows (W, T): inputs, next-token targets, time-gap buckets."""
+    """Right-aligned token windows (W, T): inputs, next-token targets, time-gap buckets and
+    the codes of the next action's context (zeros where not used)."""
 
     inputs: torch.Tensor
     targets: torch.Tensor
     gaps: torch.Tensor
+    contexts: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Held-out next actions: right-aligned prefixes, their gaps and next-action contexts
+    (None where the network does not use them), target item indices, items to exclude."""
+
+    prefixes: torch.Tensor
+    gaps: torch.Tensor | None
+    contexts: torch.Tensor | None
+    targets: torch.Tensor
+    seen: list[np.ndarray]
 
 
 def gap_buckets(timestamps: np.ndarray, n_buckets: int) -> np.ndarray:
@@ -50,6 +81,25 @@ def gap_buckets(timestamps: np.ndarray, n_buckets: int) -> np.ndarray:
     gaps = np.diff(timestamps.astype(np.float64), prepend=timestamps[:1].astype(np.float64))
     b = np.floor(np.log2(1.0 + np.maximum(gaps, 0.0))).astype(np.int64) + 1
     return np.clip(b, 1, n_buckets)
+
+
+def next_context_codes(timestamps: np.ndarray, request: int | None = None) -> np.ndarray:
+    """Per action, a code (1..N_CONTEXT_CODES) of the context of the action that follows it:
+    that action's part of the day (UTC) and weekday or weekend, and the log2-bucketed seconds
+    between the two. The last action is followed by the request at Unix time ``request``
+    (0, unknown, when None)."""
+    t = np.asarray(timestamps, dtype=np.int64)
+    if len(t) == 0:
+        return np.zeros(0, dtype=np.int64)
+    nxt = np.append(t[1:], t[-1] if request is None else int(request))
+    daypart = (nxt % 86_400) // 3600 // 6
+    weekend = ((nxt // 86_400 + 3) % 7 >= 5).astype(np.int64)  # 1970-01-01 was a Thursday
+    seconds = np.maximum(nxt - t, 0).astype(np.float64)
+    gap = np.minimum(np.floor(np.log2(1.0 + seconds)).astype(np.int64), _GAP_CODES - 1)
+    codes = 1 + (daypart * 2 + weekend) * _GAP_CODES + gap
+    if request is None:
+        codes[-1] = 0
+    return codes.astype(np.int64)
 
 
 def right_align(rows: list[np.ndarray], length: int) -> np.ndarray:
@@ -62,24 +112,28 @@ def right_align(rows: list[np.ndarray], length: int) -> np.ndarray:
     return out
 
 
-def make_windows(tokens: list[np.ndarray], gaps: list[np.ndarray], max_len: int) -> SeqBatch:
+def make_windows(
+    tokens: list[np.ndarray],
+    gaps: list[np.ndarray],
+    max_len: int,
+    contexts: list[np.ndarray] | None = None,
+) -> SeqBatch:
     """Next-token training windows: a sequence of length L gives inputs s[:-1] and targets s[1:],
-    cut from the end into windows of ``max_len`` so every action is a target exactly once."""
-    inp, tgt, gp = [], [], []
-    for s, g in zip(tokens, gaps, strict=True):
+    cut from the end into windows of ``max_len`` so every action is a target exactly once.
+    ``gaps`` and ``contexts`` (per action, as long as its sequence) follow the inputs."""
+    ctx = contexts if contexts is not None else [np.zeros(len(s), np.int64) for s in tokens]
+    inp, tgt, gp, cx = [], [], [], []
+    for s, g, c in zip(tokens, gaps, ctx, strict=True):
         if len(s) < 2:
             continue
-        x, y, z = s[:-1], s[1:], g[:-1]
+        x, y, z, w = s[:-1], s[1:], g[:-1], c[:-1]
         for end in range(len(x), 0, -max_len):
             start = max(0, end - max_len)
             inp.append(x[start:end])
             tgt.append(y[start:end])
             gp.append(z[start:end])
-    return SeqBatch(
-        torch.from_numpy(right_align(inp, max_len)),
-        torch.from_numpy(right_align(tgt, max_len)),
-        torch.from_numpy(right_align(gp, max_len)),
-    )
+            cx.append(w[start:end])
+    return SeqBatch(*(torch.from_numpy(right_align(rows, max_len)) for rows in (inp, tgt, gp, cx)))
 
 
 @torch.no_grad()
@@ -89,6 +143,7 @@ def last_position_scores(
     gaps: torch.Tensor | None,
     device: torch.device,
     batch_size: int = 256,
+    contexts: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Scores (B, N_items) of the next item after each right-aligned sequence."""
     net.eval()
@@ -97,7 +152,8 @@ def last_position_scores(
     for start in range(0, len(seqs), batch_size):
         s = seqs[start : start + batch_size].to(device)
         g = None if gaps is None else gaps[start : start + batch_size].to(device)
-        h = net.encode_last(s, g, None, items)  # (B, C)
+        c = None if contexts is None else contexts[start : start + batch_size].to(device)
+        h = net.encode_last(s, g, None, items, c)  # (B, C)
         out.append((h @ items[1:].T).float().cpu())
     return torch.cat(out) if out else torch.zeros(0, net.cfg.n_items)
 
@@ -116,7 +172,7 @@ def ndcg_at_10(scores: torch.Tensor, targets: torch.Tensor, seen: list[np.ndarra
 def train(
     net: SeqNet,
     windows: SeqBatch,
-    valid: tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, list[np.ndarray]] | None,
+    valid: Validation | None,
     cfg: TrainConfig,
     device: torch.device,
     *,
@@ -124,8 +180,7 @@ def train(
 ) -> tuple[list[dict[str, Any]], int]:
     """Adam on full-softmax cross-entropy; keeps the weights of the best validation epoch.
 
-    ``valid`` = (right-aligned prefixes, their gaps or None, target item indices, items to
-    exclude per row). Returns the per-epoch history and the best epoch (1-based).
+    Returns the per-epoch history and the best epoch (1-based).
     """
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
@@ -151,9 +206,21 @@ def train(
             seq = windows.inputs[idx].to(device)
             tgt = windows.targets[idx].to(device)
             gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
+            ctx = None
+            if net.cfg.n_context:
+                ctx = windows.contexts[idx]
+                if cfg.context_dropout > 0:
+                    hide = torch.rand(ctx.shape, generator=gen) < cfg.context_dropout
+                    ctx = ctx.masked_fill(hide, 0)
+                ctx = ctx.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                 _, loss = net(
-                    seq, tgt, gaps, candidates=candidates, label_smoothing=cfg.label_smoothing
+                    seq,
+                    tgt,
+                    gaps,
+                    candidates=candidates,
+                    label_smoothing=cfg.label_smoothing,
+                    contexts=ctx,
                 )
             assert loss is not None
             opt.zero_grad(set_to_none=True)
@@ -171,10 +238,10 @@ def train(
             "train_seconds": round(trained, 2),
         }
         if valid is not None:
-            prefixes, vgaps, targets, seen = valid
-            row["valid_ndcg@10"] = ndcg_at_10(
-                last_position_scores(judged, prefixes, vgaps, device), targets, seen
+            scores = last_position_scores(
+                judged, valid.prefixes, valid.gaps, device, contexts=valid.contexts
             )
+            row["valid_ndcg@10"] = ndcg_at_10(scores, valid.targets, valid.seen)
             if row["valid_ndcg@10"] > best:
                 best, best_epoch, stale = row["valid_ndcg@10"], epoch, 0
                 best_state = copy.deepcopy(judged.state_dict())
