@@ -96,7 +96,13 @@ def test_evaluate_ctr_report(tmp_path: Path) -> None:
     for entry in report["models"].values():
         m = entry["metrics"]
         assert m["AUC"]["ci95"][0] <= m["AUC"]["mean"] <= m["AUC"]["ci95"][1]
-        assert {"LogLoss", "ECE", "ECE_uncalibrated"} <= set(m)
+        assert {"LogLoss", "ECE", "ECE_uncalibrated", "ECE_temperature", "ECE_platt"} <= set(m)
+        cal = entry["calibration"]  # auto: the method whose later-half log loss is lowest
+        assert cal["method"] == min(cal["later_half_log_loss"], key=cal["later_half_log_loss"].get)
+        if cal["method"] == "none":
+            assert m["ECE"]["mean"] == pytest.approx(m["ECE_uncalibrated"]["mean"])
+        else:
+            assert m["ECE"]["mean"] == pytest.approx(m[f"ECE_{cal['method']}"]["mean"], abs=1e-4)
     assert report["oracle"]["AUC"] > 0.6
     (comparison,) = report["comparisons"]
     assert comparison["metric"] == "AUC"
@@ -118,8 +124,8 @@ def test_temperature_scaling_keeps_the_base_rate(log) -> None:  # type: ignore[n
     model.calibrate(*valid, method="temperature")
     assert model.platt_[1] == 0.0
     assert model.platt_[0] > 0
-    with pytest.raises(UsageError, match="'platt' or 'temperature'"):
-        model.calibrate(*valid, method="isotonic")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="calibration must be one of auto, none"):
+        model.calibrate(*valid, method="isotonic")
 
 
 def test_refit_repeats_the_chosen_training_on_more_rows(log) -> None:  # type: ignore[no-untyped-def]

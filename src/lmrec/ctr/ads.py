@@ -145,7 +145,8 @@ def fit_ctr(
     refit: bool = True,
 ) -> tuple[CTRModel, FeatureEncoder]:  # fmt: skip
     """Fit on all events but the latest ``valid_share``, which early-stops and calibrates
-    (temperature scaling, as ``lmrec evaluate --task ctr`` does by default); then, with
+    (``auto``: the calibration that carries over from its earlier to its later half, as
+    ``lmrec evaluate --task ctr`` does by default); then, with
     ``refit``, fit again on all events for the epochs or trees chosen, keeping the calibration.
     Each event carries its user's earlier history (:mod:`lmrec.ctr.history`)."""
     events, y = labelled_events(data, label_threshold)
@@ -157,7 +158,7 @@ def fit_ctr(
     x_fit, x_valid = enc.transform(events[:cut]), enc.transform(events[cut:])
     model = create_ctr_model(name, **(params or {}))
     model.fit(x_fit, y[:cut], enc, valid=(x_valid, y[cut:]))
-    model.calibrate(x_valid, y[cut:], method="temperature")
+    model.calibrate(x_valid, y[cut:], method="auto")
     if not refit:
         return model, enc
     enc = FeatureEncoder(text_encoder=text_encoder).fit(events, data.items)

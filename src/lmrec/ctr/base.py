@@ -10,7 +10,7 @@ import inspect
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
@@ -72,6 +72,11 @@ class CTRModel(ABC):
         if shape != want:
             raise UsageError(f"features have shape {shape} (fields, categories, dense), not {want}")
 
+    def raw_logits(self, x: FeatureTable) -> FloatArray:
+        """Uncalibrated log-odds of a click per row."""
+        self._check(x)
+        return self._logits(x)
+
     def predict_logit(self, x: FeatureTable) -> FloatArray:
         """Calibrated log-odds of a click per row."""
         self._check(x)
@@ -84,33 +89,22 @@ class CTRModel(ABC):
         z = self.predict_logit(x) if calibrated else self._logits(x)
         return _sigmoid(z).astype(np.float32)
 
-    def calibrate(
-        self, x: FeatureTable, y: np.ndarray, method: Literal["platt", "temperature"] = "platt"
-    ) -> Self:
-        """Fit ``sigmoid(a * logit + b)`` on held-out rows by maximum likelihood.
+    def calibrate(self, x: FeatureTable, y: np.ndarray, method: str = "platt") -> Self:
+        """Fit ``sigmoid(a * logit + b)`` on held-out rows (in time order) by maximum likelihood.
 
         ``platt`` fits both ``a`` and ``b``; ``temperature`` only the slope ``a`` (``b = 0``),
         which corrects over- or under-confidence but keeps the click rate the model learned
-        from all its training rows, rather than the rate of the (small, recent) held-out slice.
+        from all its training rows, rather than the rate of the (small, recent) held-out slice;
+        ``none`` keeps the raw scores; ``auto`` picks one of these three by fitting on the
+        earlier half of the rows and scoring the later half (:mod:`lmrec.ctr.calibration`).
+        The method used is in ``calibration_``.
         """
-        from scipy.optimize import minimize
+        from lmrec.ctr.calibration import fit_calibration
 
-        if method not in ("platt", "temperature"):
-            raise UsageError(f"calibration must be 'platt' or 'temperature', not {method!r}")
         self._check(x)
-        z = self._logits(x).astype(np.float64)
-        t = np.asarray(y, dtype=np.float64)
-        free = np.array([1.0, 1.0 if method == "platt" else 0.0])
-
-        def nll(w: np.ndarray) -> tuple[float, np.ndarray]:
-            s = w[0] * z + w[1] * free[1]
-            # log(1 + e^s) - t * s, computed stably
-            loss = np.logaddexp(0.0, s) - t * s
-            g = _sigmoid(s) - t
-            return float(loss.mean()), np.array([(g * z).mean(), g.mean()]) * free
-
-        w = minimize(nll, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B").x
-        self.platt_ = w * free
+        fitted = fit_calibration(self._logits(x), y, method)
+        self.platt_ = fitted.weights
+        self.calibration_ = fitted
         return self
 
     # -- parameters and storage -----------------------------------------------------------------

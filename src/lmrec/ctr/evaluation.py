@@ -19,12 +19,20 @@ from tqdm.auto import tqdm
 
 from lmrec import metrics as M
 from lmrec.ctr.base import CTRModel, create_ctr_model, get_ctr_class
+from lmrec.ctr.calibration import fit_calibration
 from lmrec.ctr.features import ORACLE_COLUMN, FeatureEncoder, FeatureTable, dataset_events
 from lmrec.ctr.history import with_user_history
 from lmrec.data.dataset import Dataset
 from lmrec.errors import DataError, UsageError
 
 __all__ = ["CTRConfig", "evaluate_ctr", "labels"]
+
+#: calibrations whose test ECE is reported beside the chosen one
+ALTERNATIVES = ("temperature", "platt")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
 @dataclass(frozen=True)
@@ -38,9 +46,11 @@ class CTRConfig:
     #: meta entry, else 4, i.e. "liked" on a 1-5 rating scale)
     label_threshold: float | None = None
     text_encoder: str | None = "all-MiniLM-L6-v2"
-    #: temperature: one slope on the validation slice, keeping the click rate learned from all
-    #: training rows; platt also refits the intercept to the slice's rate (both are reported)
-    calibration: Literal["temperature", "platt"] = "temperature"
+    #: fitted on the validation slice (lmrec.ctr.calibration): temperature (one slope, keeping
+    #: the click rate learned from all training rows), platt (slope and intercept), none, or
+    #: auto: whichever of these three, fitted on the slice's earlier half, gives the lowest
+    #: log loss on its later half (ECE under each is reported)
+    calibration: Literal["auto", "none", "temperature", "platt"] = "auto"
     #: add each user's count of earlier events and their smoothed click rate as features
     #: (:mod:`lmrec.ctr.history`): known at serving time, and the only personal signal for the
     #: many test users who were not in the training period
@@ -65,9 +75,8 @@ def labels(events: pl.DataFrame, threshold: float) -> np.ndarray:
 
 
 def _metrics(
-    y: np.ndarray, p: np.ndarray, p_raw: np.ndarray, p_other: np.ndarray, cfg: CTRConfig
+    y: np.ndarray, p: np.ndarray, p_raw: np.ndarray, p_alt: dict[str, np.ndarray], cfg: CTRConfig
 ) -> dict[str, dict[str, Any]]:
-    other = "platt" if cfg.calibration == "temperature" else "temperature"
     rng = np.random.default_rng(cfg.seed)
     boots = []
     for _ in range(cfg.n_boot):
@@ -76,14 +85,16 @@ def _metrics(
     value = M.auc(y, p)
     # bias-recentred percentile interval (as for the catalog metrics of the ranking reports)
     lo, hi = np.nanquantile(2 * value - np.array(boots), [0.025, 0.975])
-    return {
+    out: dict[str, dict[str, Any]] = {
         "AUC": {"mean": value, "ci95": [float(lo), float(hi)]},
         "LogLoss": {"mean": M.log_loss(y, p)},
         "ECE": {"mean": M.expected_calibration_error(y, p, cfg.n_bins)},
         "LogLoss_uncalibrated": {"mean": M.log_loss(y, p_raw)},
         "ECE_uncalibrated": {"mean": M.expected_calibration_error(y, p_raw, cfg.n_bins)},
-        f"ECE_{other}": {"mean": M.expected_calibration_error(y, p_other, cfg.n_bins)},
     }
+    for m, q in p_alt.items():
+        out[f"ECE_{m}"] = {"mean": M.expected_calibration_error(y, q, cfg.n_bins)}
+    return out
 
 
 def _tune(
@@ -153,11 +164,10 @@ def evaluate_ctr(
         start = time.perf_counter()
         model, trials = _tune(name, parts, enc, cfg, (params or {}).get(name))
         fit_seconds = time.perf_counter() - start
-        other: Literal["platt", "temperature"] = (
-            "platt" if cfg.calibration == "temperature" else "temperature"
-        )
-        other_w = model.calibrate(*parts["valid"], method=other).platt_.copy()
+        z_valid = model.raw_logits(parts["valid"][0])
+        alt_w = {m: fit_calibration(z_valid, parts["valid"][1], m).weights for m in ALTERNATIVES}
         model.calibrate(*parts["valid"], method=cfg.calibration)
+        chosen = model.calibration_
         final, x = model, parts["test"][0]
         extra: dict[str, dict[str, Any]] = {}
         if cfg.refit:
@@ -172,13 +182,17 @@ def evaluate_ctr(
         start = time.perf_counter()
         p = final.predict_proba(x)
         seconds = time.perf_counter() - start
-        p_raw = final.predict_proba(x, calibrated=False)
-        chosen_w, final.platt_ = final.platt_, other_w
-        p_other = final.predict_proba(x)
-        final.platt_ = chosen_w
+        z_test = final.raw_logits(x).astype(np.float64)
+        p_raw = _sigmoid(z_test)
+        p_alt = {m: _sigmoid(w[0] * z_test + w[1]) for m, w in alt_w.items()}
         predictions[name] = p
         results[name] = {
-            "metrics": _metrics(y_test, p, p_raw, p_other, cfg) | extra,
+            "metrics": _metrics(y_test, p, p_raw, p_alt, cfg) | extra,
+            "calibration": {
+                "method": chosen.method,
+                "weights": [float(v) for v in chosen.weights],
+                "later_half_log_loss": chosen.check,
+            },
             "fit_seconds": round(fit_seconds, 2),
             "rows_per_second": round(len(y_test) / max(seconds, 1e-9)),
             "reliability": dict(

@@ -37,6 +37,16 @@ def _reliability_plot(report: dict[str, Any]) -> str:
     return img
 
 
+def _methods(report: dict[str, Any]) -> str:
+    """Each model's calibration, e.g. ``deepfm: none, logreg: temperature`` (``auto`` picks)."""
+    chosen = [
+        f"{name}: {e['calibration']['method']}"
+        for name, e in report["models"].items()
+        if "calibration" in e
+    ]
+    return f"{report['config']['calibration']}; " + ", ".join(chosen)
+
+
 def write_ctr_html(path: Path, report: dict[str, Any]) -> None:
     first: dict[str, Any] = next(iter(report["models"].values()), {"metrics": {}})
     labels = [lbl for lbl in first["metrics"] if lbl != "AUC"]
@@ -61,8 +71,8 @@ table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding
 img {{ max-width: 100%; }}</style></head><body>
 <h1>lmrec click-through-rate report</h1>
 <p>Label: {html.escape(report["label"])}. Temporal split: {html.escape(str(report["counts"]))}.
-Probabilities are calibrated on the validation slice
-({html.escape(report["config"]["calibration"])} scaling); ECE over 10 equal-width bins.</p>
+Probabilities are calibrated on the validation slice ({html.escape(_methods(report))});
+ECE over 10 equal-width bins.</p>
 <table><tr><th>model</th>{head}<th>fit s</th></tr>{"".join(rows)}</table>
 <h2>Reliability</h2><img alt="reliability diagram" src="data:image/png;base64,{_reliability_plot(report)}">
 <h2>Features</h2><p>{html.escape(str(report["features"]))}</p>
