@@ -107,8 +107,28 @@ def test_next_context_steers_the_ranking_by_the_time_of_the_request(tmp_path: Pa
     np.testing.assert_allclose(
         model.score_carts([np.zeros(0, np.int64)], np.array([3]))[0], model.score(3), rtol=1e-5
     )
+    at3 = int(next_day[3] + 20 * 3600)
+    np.testing.assert_allclose(
+        model.score_carts([np.zeros(0, np.int64)], np.array([3]), at=at3)[0],
+        model.score(3, at=at3),
+        rtol=1e-5,
+    )
+    # anonymous carts: the time each item was added and the request's time steer the same way
+    carts = [np.array([2 + i % 6]) for i in range(20)]
+    added = [np.array([86_400 * (900 + i) + 20 * 3600 + 60]) for i in range(20)]  # 20:01
+    next_day_c = np.array([(a[0] // 86_400 + 1) * 86_400 for a in added])
+    morning_c = model.score_carts(carts, at=next_day_c + 8 * 3600, times=added)
+    evening_c = model.score_carts(carts, at=next_day_c + 20 * 3600, times=added)
+    assert np.mean(morning_c[:, 0] > morning_c[:, 1]) > 0.9
+    assert np.mean(evening_c[:, 1] > evening_c[:, 0]) > 0.9
+    q = model.query_vectors(carts, at=next_day_c + 20 * 3600, times=added)
+    np.testing.assert_allclose(q @ model.item_matrix().T, evening_c, rtol=1e-4, atol=1e-4)
     with pytest.raises(UsageError, match="one integer Unix time per user"):
         model.score(users, at=np.zeros(3, np.int64))
+    with pytest.raises(UsageError, match=r"times\[0\] must hold one integer Unix time per item"):
+        model.score_carts(carts[:1], times=[np.array([1, 2])])
+    with pytest.raises(UsageError, match="one array per cart"):
+        model.score_carts(carts[:2], times=added[:1])
     plain = SequentialRecommender(**params, next_context=False).fit(data)
     assert plain.net_.cfg.n_context == 0
     np.testing.assert_allclose(plain.score(users, at=next_day), plain.score(users))

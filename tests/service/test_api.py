@@ -440,3 +440,44 @@ def test_ann_retrieval_serves_the_exact_lists(versions: Path, tmp_path: Path) ->
         assert a == b, user
     assert (versions / "v1" / "sequential" / "ann.faiss").is_file()
     store.close()
+
+
+def test_request_time_and_event_times_reach_the_sequential_network(
+    client: TestClient, versions: Path
+) -> None:
+    from lmrec.artifacts import Artifacts
+
+    art = Artifacts.open(versions / "v1")
+    model = art.model("sequential")
+    assert model.net_.cfg.n_context > 0  # synthetic data has real timestamps
+    user = "u3"
+    u = art.user_vocab.index(user)
+    at = 1_700_000_000 + 8 * 3600
+
+    def scores(body: dict) -> dict[str, float]:  # type: ignore[type-arg]
+        r = client.post("/v1/recommendations", json={"user_id": user, "k": 20, **body})
+        assert r.status_code == 200, r.text
+        return {i["item_id"]: i["score"] for i in r.json()["items"]}
+
+    timed = scores({"context": {"time": str(at)}, "context_weight": 0.0})
+    want = model.score_carts([np.zeros(0, np.int64)], np.array([u]), at=at)[0]
+    for item, s in timed.items():
+        assert s == pytest.approx(float(want[art.item_vocab.index(item)]), abs=1e-5)
+    untimed = scores({})
+    assert any(abs(untimed[i] - s) > 1e-6 for i, s in timed.items() if i in untimed)
+    # a fresh event carries its time into the next-action context
+    item = next(iter(timed))
+    r = client.post("/v1/events", json={"events": [
+        {"user_id": user, "item_id": item, "type": "click", "timestamp": at - 600},
+    ]})  # fmt: skip
+    assert r.status_code == 200, r.text
+    after = scores({"context": {"time": str(at)}, "context_weight": 0.0})
+    cart = [np.array([art.item_vocab.index(item)])]
+    want = model.score_carts(cart, np.array([u]), at=at, times=[np.array([at - 600])])[0]
+    for i, s in after.items():
+        assert s == pytest.approx(float(want[art.item_vocab.index(i)]), abs=1e-5)
+    bad = client.post(
+        "/v1/recommendations", json={"user_id": user, "context": {"time": "yesterday"}}
+    )
+    assert bad.status_code == 422
+    assert "context time" in bad.text

@@ -8,7 +8,13 @@ import polars as pl
 
 from lmrec.errors import UsageError
 
-__all__ = ["CONTEXT_FIELDS", "context_of_request", "context_table", "daypart"]
+__all__ = [
+    "CONTEXT_FIELDS",
+    "context_of_request",
+    "context_table",
+    "daypart",
+    "request_time",
+]
 
 CONTEXT_FIELDS = ("daypart", "daytype", "device", "location")
 _DAYPARTS = ("night", "morning", "afternoon", "evening")  # 0-5, 6-11, 12-17, 18-23 h (UTC)
@@ -57,6 +63,12 @@ def context_of_request(context: dict[str, str | None] | None) -> dict[str, str]:
         if value:
             out[name] = str(value)
     return out
+
+
+def request_time(context: dict[str, str | None] | None) -> int | None:
+    """The request's ``time`` (Unix seconds or ISO 8601) as Unix seconds; None without one."""
+    raw = (context or {}).get("time")
+    return int(_parse_time(str(raw)).timestamp()) if raw else None
 
 
 def _parse_time(raw: str) -> dt.datetime:

@@ -17,7 +17,7 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 
-__all__ = ["Recommender", "cart_matrix", "top_n"]
+__all__ = ["Recommender", "cart_matrix", "cart_times", "request_times", "top_n"]
 
 FORMAT_VERSION = 1
 
@@ -84,7 +84,7 @@ class Recommender(ABC):
         self._check_fitted()
         single = np.ndim(users) == 0
         u = np.atleast_1d(np.asarray(users, dtype=np.int64))
-        when = _request_times(at, len(u))
+        when = request_times(at, len(u))
         known = (u >= 0) & (u < self.n_users_)
         out = np.full((len(u), self.n_items_), np.nan, dtype=np.float32)
         if known.any():
@@ -104,7 +104,14 @@ class Recommender(ABC):
         """Whether :meth:`score_carts` works (the model needs no state per training user)."""
         return cls.uses_history
 
-    def score_carts(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
+    def score_carts(
+        self,
+        carts: Sequence[IntArray],
+        users: IntArray | None = None,
+        *,
+        at: int | IntArray | None = None,
+        times: Sequence[IntArray] | None = None,
+    ) -> FloatArray:
         """Scores of all items, shape (len(carts), n_items), for item sets not seen in training:
         shopping carts, anonymous sessions. A cart is an array of item indices in the order
         they were added.
@@ -112,9 +119,13 @@ class Recommender(ABC):
         With ``users``, each known user's training history comes before their cart. Only models
         that score from the history they are given can do this (``uses_history``); the others
         learned one vector per training user and raise :class:`UsageError`. An empty cart of an
-        unknown user gets the popularity fallback.
+        unknown user gets the popularity fallback. ``at`` (each request's time) and ``times``
+        (when each cart item was added), in Unix seconds, are for models that use time
+        (``sequential``); the others ignore them.
         """
         self._check_fitted()
+        request_times(at, len(carts))
+        cart_times(times, carts)
         if not self.can_score_carts():
             raise UsageError(
                 f"model '{self.name}' learns state per training user and cannot score a cart; "
@@ -170,7 +181,7 @@ class Recommender(ABC):
             raise UsageError(f"n must be at least 1, not {n}")
         single = np.ndim(users) == 0
         u = np.atleast_1d(np.asarray(users, dtype=np.int64))
-        when = _request_times(at, len(u))
+        when = request_times(at, len(u))
         allowed = None
         if candidates is not None:
             cand = np.asarray(candidates, dtype=np.int64)
@@ -279,7 +290,7 @@ class Recommender(ABC):
         return f"{type(self).__name__}({args})"
 
 
-def _request_times(at: int | IntArray | None, n: int) -> IntArray | None:
+def request_times(at: int | IntArray | None, n: int) -> IntArray | None:
     """``at`` as one request time per user (a single time applies to all)."""
     if at is None:
         return None
@@ -292,6 +303,26 @@ def _request_times(at: int | IntArray | None, n: int) -> IntArray | None:
             f"{when.shape}"
         )
     return when.astype(np.int64)
+
+
+def cart_times(
+    times: Sequence[IntArray] | None, carts: Sequence[IntArray]
+) -> list[IntArray] | None:
+    """``times`` as one integer array per cart, as long as its cart."""
+    if times is None:
+        return None
+    if len(times) != len(carts):
+        raise UsageError(f"times must have one array per cart ({len(carts)}), not {len(times)}")
+    out = []
+    for i, (t, c) in enumerate(zip(times, carts, strict=True)):
+        arr = np.asarray(t)
+        if arr.shape != (len(c),) or (len(arr) and not np.issubdtype(arr.dtype, np.integer)):
+            raise UsageError(
+                f"times[{i}] must hold one integer Unix time per item of cart {i} ({len(c)}), "
+                f"not {arr.dtype} of shape {arr.shape}"
+            )
+        out.append(arr.astype(np.int64))
+    return out
 
 
 def cart_matrix(carts: Sequence[IntArray], n_items: int) -> sp.csr_matrix:

@@ -92,8 +92,16 @@ class ContentRecommender(Recommender):
     def item_matrix(self) -> FloatArray:
         return self.item_embeddings_
 
-    def query_vectors(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
-        """The profile each :meth:`score_carts` row is scored with."""
+    def query_vectors(
+        self,
+        carts: Sequence[IntArray],
+        users: IntArray | None = None,
+        *,
+        at: int | IntArray | None = None,
+        times: Sequence[IntArray] | None = None,
+    ) -> FloatArray:
+        """The profile each :meth:`score_carts` row is scored with (``at`` and ``times`` are
+        accepted for the common interface; this model does not use time)."""
         u = self._cart_users(len(carts), users)
         return self._profile_rows(u, self._cart_history(carts, u))
 

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from lmrec.artifacts import Artifacts
+from lmrec.context.features import request_time
 from lmrec.errors import UsageError
 from lmrec.explain import explain as explain_items
 from lmrec.explain import user_history
@@ -212,7 +213,11 @@ class Engine:
         events = self.store.user_events(user_id)
         edits = ProfileEdits.from_json(self.store.get_profile_edits(user_id))
         user = art.user_vocab.index(user_id) if user_id in art.user_vocab else -1
-        fresh = [vocab.index(e.item_id) for e in events if e.type in ENGAGED and e.item_id in vocab]
+        engaged = [e for e in events if e.type in ENGAGED and e.item_id in vocab]
+        fresh = [vocab.index(e.item_id) for e in engaged]
+        # the request's and the fresh events' times: the sequential model's next-action context
+        at = request_time(context)
+        added = [np.array([int(e.timestamp) for e in engaged], dtype=np.int64)]
         removed = {vocab.index(i) for i in edits.removed_items if i in vocab}
         blocked = {e.item_id for e in events} | set(exclude or []) | set(edits.removed_items)
         cold = user < 0 and not fresh
@@ -223,17 +228,18 @@ class Engine:
         elif model.can_score_carts() and removed:
             history = self._history(v, user, fresh, removed)
             scores = (
-                model.score_carts([history])[0]
+                model.score_carts([history], at=at)[0]
                 if len(history)
                 else model.popularity_.astype(np.float32).copy()
             )
         elif (ann := self._ann(v)) is not None:
-            scores, pool = self._retrieve(v, ann, user, fresh, k + len(blocked))
+            scores, pool = self._retrieve(v, ann, user, fresh, k + len(blocked), at, added)
         elif model.can_score_carts():
             cart = np.array(fresh, dtype=np.int64)
-            scores = model.score_carts([cart], np.array([user]) if user >= 0 else None)[0]
+            users = np.array([user]) if user >= 0 else None
+            scores = model.score_carts([cart], users, at=at, times=added)[0]
         elif user >= 0:
-            scores = model.score(user)
+            scores = model.score(user, at=at)
         else:
             scores = model.popularity_.astype(np.float32).copy()
         scores = np.nan_to_num(scores.astype(np.float32, copy=False), nan=-np.inf, copy=False)
@@ -346,13 +352,21 @@ class Engine:
         return index
 
     def _retrieve(
-        self, v: ModelVersion, ann: VectorIndex, user: int, fresh: list[int], k: int
+        self,
+        v: ModelVersion,
+        ann: VectorIndex,
+        user: int,
+        fresh: list[int],
+        k: int,
+        at: int | None = None,
+        added: list[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Scores of the ANN index's candidates (exact, from the model's two towers); every
         other item -inf. Enough candidates are fetched to survive the exclusions."""
         model = v.model
         users = np.array([user]) if user >= 0 else None
-        q = model.query_vectors([np.array(fresh, dtype=np.int64)], users)  # type: ignore[attr-defined]
+        cart = [np.array(fresh, dtype=np.int64)]
+        q = model.query_vectors(cart, users, at=at, times=added)  # type: ignore[attr-defined]
         n_seen = len(model.seen_[user].indices) if user >= 0 else 0
         depth = int(min(model.n_items_, max(ANN_CANDIDATES, 2 * (k + n_seen))))
         cand, _ = ann.search(q, depth)

@@ -13,7 +13,7 @@ import torch
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
-from lmrec.models.base import Recommender
+from lmrec.models.base import Recommender, cart_times, request_times
 from lmrec.models.seq.net import SeqConfig, SeqNet
 from lmrec.models.seq.train import (
     N_CONTEXT_CODES,
@@ -275,28 +275,50 @@ class SequentialRecommender(Recommender):
         return (h @ new.T).numpy().astype(np.float32)
 
     @torch.no_grad()
-    def _cart_states(self, carts: Sequence[IntArray], users: IntArray | None) -> torch.Tensor:
+    def _cart_states(
+        self,
+        carts: Sequence[IntArray],
+        users: IntArray | None,
+        at: int | IntArray | None = None,
+        times: Sequence[IntArray] | None = None,
+    ) -> torch.Tensor:
         """The newest position's hidden state (len(carts), C) of each user's sequence + cart."""
         seqs = torch.from_numpy(right_align(self._cart_tokens(carts, users), self.max_len))
-        ctx = self._cart_contexts(carts, users)
+        ctx = self._cart_contexts(carts, users, at, times)
         c = None if ctx is None else torch.from_numpy(right_align(ctx, self.max_len))
         return self.net_.encode_last(seqs, None, None, self._item_vectors(), c)
 
     def _cart_contexts(
-        self, carts: Sequence[IntArray], users: IntArray | None
+        self,
+        carts: Sequence[IntArray],
+        users: IntArray | None,
+        at: int | IntArray | None = None,
+        times: Sequence[IntArray] | None = None,
     ) -> list[np.ndarray] | None:
-        """Next-action context codes aligned with :meth:`_cart_tokens`: the user's own where
-        known; unknown (0) from the last training action on, as cart items carry no time."""
+        """Next-action context codes aligned with :meth:`_cart_tokens`: from the user's training
+        times, the cart items' ``times`` and the request time ``at`` where given; unknown (0)
+        where a time is missing (the gap to an item added at an unknown time is unknown)."""
         if not self.net_.cfg.n_context:
             return None
         u = self._cart_users(len(carts), users)
+        when = request_times(at, len(carts))
+        added = cart_times(times, carts)
         empty = np.zeros(0, dtype=np.int64)
-        return [
-            np.concatenate(
-                [self.user_contexts(int(x)) if x >= 0 else empty, np.zeros(len(c), np.int64)]
+        out = []
+        for i, (x, c) in enumerate(zip(u, carts, strict=True)):
+            request = None if when is None or when[i] < 0 else int(when[i])
+            own = (
+                self.seq_times_[self.seq_offsets_[x] : self.seq_offsets_[x + 1]]
+                if x >= 0
+                else empty
             )
-            for x, c in zip(u, carts, strict=True)
-        ]
+            if added is not None:
+                out.append(next_context_codes(np.concatenate([own, added[i]]), request))
+            elif len(c) == 0:
+                out.append(next_context_codes(own, request))
+            else:
+                out.append(np.concatenate([next_context_codes(own), np.zeros(len(c), np.int64)]))
+        return out
 
     def _cart_tokens(self, carts: Sequence[IntArray], users: IntArray | None) -> list[np.ndarray]:
         """Token sequences: each user's training sequence (when known), then the cart."""
@@ -335,12 +357,20 @@ class SequentialRecommender(Recommender):
     def can_score_carts(cls) -> bool:
         return True
 
-    def score_carts(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
+    def score_carts(
+        self,
+        carts: Sequence[IntArray],
+        users: IntArray | None = None,
+        *,
+        at: int | IntArray | None = None,
+        times: Sequence[IntArray] | None = None,
+    ) -> FloatArray:
         """Next-item scores with each cart as the most recent actions, after the user's own
-        training sequence when ``users`` names a known user."""
+        training sequence when ``users`` names a known user; ``at`` (the request's time) and
+        ``times`` (when each cart item was added) set the next-action contexts."""
         self._check_fitted()
         tokens = self._cart_tokens(carts, users)
-        ctx = self._cart_contexts(carts, users)
+        ctx = self._cart_contexts(carts, users, at, times)
         out = np.empty((len(tokens), self.n_items_), dtype=np.float32)
         for start in range(0, len(tokens), 256):
             end = start + 256
@@ -357,9 +387,16 @@ class SequentialRecommender(Recommender):
         return self._item_vectors()[1:].detach().numpy().astype(np.float32)
 
     @torch.no_grad()
-    def query_vectors(self, carts: Sequence[IntArray], users: IntArray | None = None) -> FloatArray:
+    def query_vectors(
+        self,
+        carts: Sequence[IntArray],
+        users: IntArray | None = None,
+        *,
+        at: int | IntArray | None = None,
+        times: Sequence[IntArray] | None = None,
+    ) -> FloatArray:
         """The hidden state each :meth:`score_carts` row is scored with."""
-        return self._cart_states(carts, users).numpy().astype(np.float32)
+        return self._cart_states(carts, users, at, times).numpy().astype(np.float32)
 
     def _item_vectors(self) -> torch.Tensor:
         """The network's item table, computed once per fitted state (the text projection over
