@@ -68,7 +68,8 @@ class SequentialRecommender(Recommender):
     ``random_state + 1``, ..., on the same data and scores with the mean of their logits
     (:class:`~lmrec.models.seq.net.SeqEnsemble`); training and scoring cost that many times
     more, and ``time_budget_s`` is shared among them. Judged as above, two networks reached
-    NDCG@10 0.1322 against 0.1292 and 0.1280 for each alone.
+    NDCG@10 0.1322 against 0.1292 and 0.1280 for each alone; on the test split the gain was
+    small (0.1082 -> 0.1086, benchmarks/RESULTS.md), so the default stays one network.
     """
 
     name: ClassVar[str] = "sequential"
