@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -167,6 +168,24 @@ class SequentialRecommender(Recommender):
                 targets=torch.tensor([int(seqs[u][-1]) for u in held]),
                 seen=[np.unique(seqs[u][:-1]) for u in held],
             )
+        budget = self.time_budget_s
+        tcfg = TrainConfig(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            patience=self.patience,
+            label_smoothing=self.label_smoothing,
+            weight_averaging=self.weight_averaging,
+            time_budget_s=None if budget is None else budget / self.n_models,
+            seed=self.random_state,
+            progress=self.progress,
+        )
+        # Items that never occurred as a training token keep a random id vector: zero it, so
+        # they are scored by their text alone.
+        occurred = np.zeros(data.n_items + 1, dtype=bool)
+        occurred[np.unique(windows.inputs.numpy())] = True
+        occurred[np.unique(windows.targets.numpy())] = True
+        never = torch.from_numpy(~occurred)
         start = time.perf_counter()
         members, history, bests = [], [], []
         for i in range(self.n_models):  # each from its own seed, on the same windows
@@ -174,29 +193,13 @@ class SequentialRecommender(Recommender):
             if i > 0:
                 torch.manual_seed(seed)
                 net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
-            tcfg = TrainConfig(
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                learning_rate=self.learning_rate,
-                patience=self.patience,
-                label_smoothing=self.label_smoothing,
-                weight_averaging=self.weight_averaging,
-                time_budget_s=None
-                if self.time_budget_s is None
-                else self.time_budget_s / self.n_models,
-                seed=seed,
-                progress=self.progress,
+            rows, best = train(
+                net, windows, valid, replace(tcfg, seed=seed), device, on_epoch=self.epoch_callback
             )
-            rows, best = train(net, windows, valid, tcfg, device, on_epoch=self.epoch_callback)
             history += [{**r, "member": i} for r in rows] if self.n_models > 1 else rows
             bests.append(best)
-            # Items that never occurred as a training token keep a random id vector: zero it,
-            # so they are scored by their text alone.
-            occurred = np.zeros(data.n_items + 1, dtype=bool)
-            occurred[np.unique(windows.inputs.numpy())] = True
-            occurred[np.unique(windows.targets.numpy())] = True
             with torch.no_grad():
-                net.item_emb.weight[torch.from_numpy(~occurred)] = 0.0
+                net.item_emb.weight[never] = 0.0
             members.append(net.cpu().eval())
         self.net_: SeqNet | SeqEnsemble = (
             members[0] if len(members) == 1 else SeqEnsemble(members).eval()
