@@ -119,10 +119,12 @@ def _calibration_note(report: dict[str, Any]) -> str:
     e = report["models"]["deepfm"]
     m, cal = e["metrics"], e["calibration"]
     check = ", ".join(f"{k} {v:.4f}" for k, v in cal.get("later_half_log_loss", {}).items())
+    gains = ", ".join(f"{k} {v:+.2f}" for k, v in cal.get("later_half_gain_z", {}).items())
     return (
         f"- deepfm: the calibration step (`auto`) chose **{cal['method']}**: fitted on the "
         "validation slice's earlier half, the log loss on its later half was "
-        f"{check or 'not checked'}. Test ECE {m['ECE']['mean']:.4f} "
+        f"{check or 'not checked'}; each method's gain over the simpler one chosen before it, "
+        f"in standard errors: {gains or 'not checked'} (2 needed). Test ECE {m['ECE']['mean']:.4f} "
         f"({'met' if m['ECE']['mean'] <= 0.02 else 'not met'}: target <= 0.02); had "
         f"temperature scaling been forced it would be {m['ECE_temperature']['mean']:.4f}, "
         f"Platt {m['ECE_platt']['mean']:.4f}, no scaling {m['ECE_uncalibrated']['mean']:.4f}."
@@ -190,8 +192,11 @@ def ctr(args: argparse.Namespace) -> None:
             "- Calibration (`CTRConfig.calibration='auto'`, the default since 2026-11-28): "
             "none, temperature (one slope, keeping the click rate learned from all training "
             "rows) or Platt (slope and intercept) is chosen by fitting each on the earlier half "
-            "of the validation slice and scoring log loss on its later half; the winner is "
-            "fitted on the whole slice. The other columns show test ECE had each been forced.",
+            "of the validation slice and scoring log loss on its later half. A more flexible "
+            "method replaces a simpler one only when its per-row gain is at least 2 standard "
+            "errors (since 2026-11-28; before, the lowest later-half log loss won however "
+            "small the gap). The winner is fitted on the whole slice. The other columns show "
+            "test ECE had each been forced.",
             _calibration_note(report),
             _refit_note(report),
             "- The user's earlier events and click rate (counted from strictly earlier "

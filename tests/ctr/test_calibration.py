@@ -42,6 +42,22 @@ def test_auto_rescales_overconfident_scores() -> None:
     assert fitted.method in ("temperature", "platt")
     assert fitted.weights[0] == pytest.approx(0.4, abs=0.05)
     assert fitted.check[fitted.method] < fitted.check["none"]
+    assert fitted.gain_z["temperature"] > 10
+
+
+def test_auto_acts_on_a_mild_miscalibration_only_when_the_rows_show_it_clearly() -> None:
+    """Slope 0.85: invisible in 300 later-half rows (a rescaling fitted there is mostly noise),
+    plain in 100,000."""
+
+    def choose(n: int, seed: int) -> tuple[str, float]:
+        z = np.random.default_rng(10 + seed).normal(0.0, 1.5, n)
+        fitted = fit_calibration(z, _clicks(z, 0.85, 0.0, seed), "auto")
+        return fitted.method, fitted.weights[0]
+
+    assert [choose(600, seed)[0] for seed in range(5)].count("none") >= 4
+    method, slope = choose(200_000, 1)
+    assert method == "temperature"
+    assert slope == pytest.approx(0.85, abs=0.02)
 
 
 def test_auto_does_not_use_a_rate_that_changed_between_the_halves() -> None:

@@ -34,7 +34,7 @@ def log():  # type: ignore[no-untyped-def]
     return enc, parts, truth
 
 
-@pytest.mark.parametrize("name", ["logreg", "lightgbm", "deepfm"])
+@pytest.mark.parametrize("name", list(FAST))
 def test_model_learns_and_round_trips(name: str, log, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     enc, (fit, valid, test), truth = log
     model = create_ctr_model(name, **FAST[name]).fit(*fit, enc, valid=valid)
@@ -97,8 +97,10 @@ def test_evaluate_ctr_report(tmp_path: Path) -> None:
         m = entry["metrics"]
         assert m["AUC"]["ci95"][0] <= m["AUC"]["mean"] <= m["AUC"]["ci95"][1]
         assert {"LogLoss", "ECE", "ECE_uncalibrated", "ECE_temperature", "ECE_platt"} <= set(m)
-        cal = entry["calibration"]  # auto: the method whose later-half log loss is lowest
-        assert cal["method"] == min(cal["later_half_log_loss"], key=cal["later_half_log_loss"].get)
+        cal = entry["calibration"]  # auto: a method is used only when its later-half gain is clear
+        assert set(cal["later_half_gain_z"]) == {"temperature", "platt"}
+        if cal["method"] != "none":
+            assert cal["later_half_gain_z"][cal["method"]] >= 2.0
         if cal["method"] == "none":
             assert m["ECE"]["mean"] == pytest.approx(m["ECE_uncalibrated"]["mean"])
         else:

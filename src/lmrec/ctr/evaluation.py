@@ -192,6 +192,7 @@ def evaluate_ctr(
                 "method": chosen.method,
                 "weights": [float(v) for v in chosen.weights],
                 "later_half_log_loss": chosen.check,
+                "later_half_gain_z": {m: round(v, 3) for m, v in chosen.gain_z.items()},
             },
             "fit_seconds": round(fit_seconds, 2),
             "rows_per_second": round(len(y_test) / max(seconds, 1e-9)),
