@@ -80,6 +80,24 @@ def test_exposure_spreads_lists_over_the_catalog() -> None:
     assert len(set(ids.ravel().tolist())) > 1
 
 
+def test_exposure_kinds_share_and_inverse() -> None:
+    """Items 0, 1, 2 shown 10, 1 and 0 times; relevance (minmax) 1, 1/3, 0; strength 0.7.
+    share: bonus 1 - shown / 11 = 0.09, 0.91, 1; values 0.3 * rel + 0.7 * bonus = 0.36, 0.74,
+    0.70: item 1. inverse: bonus 1 / (1 + shown) = 0.09, 0.5, 1; values 0.36, 0.45, 0.70: item 2."""
+    shown = np.array([10.0, 1.0, 0.0, 0.0, 0.0])
+    ids, scores = np.array([0, 1, 2]), np.array([1.0, 0.7, 0.55], np.float32)
+    picks = {}
+    for kind in ("share", "inverse"):
+        cfg = RerankConfig(
+            strength=0.7, diversity=0.0, exposure=1.0, exposure_kind=kind,
+            relevance="minmax", dedupe=None,
+        )  # fmt: skip
+        picks[kind] = int(rerank(ids, scores, 1, features(), cfg, shown=shown.copy())[0][0])
+    assert picks == {"share": 1, "inverse": 2}
+    with pytest.raises(UsageError, match="exposure_kind must be 'share' or 'inverse'"):
+        RerankConfig(exposure_kind="log")
+
+
 def test_category_mix_splits_multi_category_items() -> None:
     # item 4 has two categories: half to each; with item 0 (X): X = 1.5 / 2, Y = 0.5 / 2
     mix = category_mix(sp.csr_matrix(np.array([[1, 0, 0, 0, 1]], dtype=np.float32)), CATS)

@@ -93,8 +93,11 @@ def _greedy(
     if s > 0 and cfg.freshness > 0 and features.freshness is not None:
         bonus += cfg.freshness * features.freshness[ids]
     if s > 0 and cfg.exposure > 0 and shown is not None:
-        most = float(np.max(shown)) if len(shown) else 0.0
-        bonus += cfg.exposure * (1.0 - shown[ids] / (most + 1.0))
+        if cfg.exposure_kind == "inverse":
+            bonus += cfg.exposure / (1.0 + shown[ids])
+        else:
+            most = float(np.max(shown)) if len(shown) else 0.0
+            bonus += cfg.exposure * (1.0 - shown[ids] / (most + 1.0))
     elif s > 0 and cfg.exposure > 0:
         bonus += cfg.exposure  # nothing shown yet: every item is equally unexposed
     dist_c = None

@@ -44,6 +44,7 @@ class Rerank(BaseModel):
     diversity: float = Field(1.0, ge=0.0, le=10.0)
     novelty: float = Field(0.0, ge=0.0, le=10.0)
     exposure: float = Field(1.0, ge=0.0, le=10.0)
+    exposure_kind: Literal["share", "inverse"] = "share"
     calibration: float = Field(0.0, ge=0.0, le=10.0)
     freshness: float = Field(0.0, ge=0.0, le=10.0)
     dedupe: float | None = Field(0.95, gt=0.0, le=1.0)
