@@ -21,7 +21,8 @@ sys.path.insert(0, str(HERE))
 from ml100k import machine, write_section  # noqa: E402
 
 CART_MODELS = ["pop", "rules", "itemknn", "ease", "content", "sequential"]
-CTR_MODELS = ["logreg", "lightgbm", "deepfm"]
+CTR_MODELS = ["logreg", "lightgbm", "deepfm", "dcn"]
+NEURAL = ["deepfm", "dcn"]
 
 
 def _stamp() -> str:
@@ -115,13 +116,13 @@ def _ctr_rows(report: dict[str, Any]) -> list[str]:
     return rows
 
 
-def _calibration_note(report: dict[str, Any]) -> str:
-    e = report["models"]["deepfm"]
+def _calibration_note(report: dict[str, Any], name: str) -> str:
+    e = report["models"][name]
     m, cal = e["metrics"], e["calibration"]
     check = ", ".join(f"{k} {v:.4f}" for k, v in cal.get("later_half_log_loss", {}).items())
     gains = ", ".join(f"{k} {v:+.2f}" for k, v in cal.get("later_half_gain_z", {}).items())
     return (
-        f"- deepfm: the calibration step (`auto`) chose **{cal['method']}**: fitted on the "
+        f"- {name}: the calibration step (`auto`) chose **{cal['method']}**: fitted on the "
         "validation slice's earlier half, the log loss on its later half was "
         f"{check or 'not checked'}; each method's gain over the simpler one chosen before it, "
         f"in standard errors: {gains or 'not checked'} (2 needed). Test ECE {m['ECE']['mean']:.4f} "
@@ -161,14 +162,27 @@ def ctr(args: argparse.Namespace) -> None:
     total = time.perf_counter() - start
     auc = {n: e["metrics"]["AUC"]["mean"] for n, e in report["models"].items()}
     rival = max(("logreg", "lightgbm"), key=lambda n: auc[n])
-    comp = next((c for c in report["comparisons"] if {c["a"], c["b"]} == {"deepfm", rival}), None)
+
+    def against_rival(name: str) -> str:
+        comp = next((c for c in report["comparisons"] if {c["a"], c["b"]} == {name, rival}), None)
+        return (
+            f"- {name} AUC {auc[name]:.4f} vs the better baseline {auc[rival]:.4f} (target: at "
+            "least equal)"
+            + (
+                f"; paired bootstrap {comp['a']} - {comp['b']}: {comp['diff']:+.4f} "
+                f"[{comp['ci95'][0]:+.4f}, {comp['ci95'][1]:+.4f}]."
+                if comp
+                else "."
+            )
+        )
+
     section = "\n".join(
         [
             "## CTR on MovieLens 100K (temporal 80/20)",
             "",
             _stamp(),
             "Command: `.venv/bin/python benchmarks/cart_ads.py --only ctr` (= `lmrec evaluate "
-            "--task ctr --dataset D --models logreg,lightgbm,deepfm`), "
+            f"--task ctr --dataset D --models {','.join(CTR_MODELS)}`), "
             f"{total:.0f} s in all.",
             "",
             f"Label {report['label']}; the earlier 80% of events train (its latest 10% is the "
@@ -181,14 +195,7 @@ def ctr(args: argparse.Namespace) -> None:
             "",
             *_ctr_rows(report),
             "",
-            f"- deepfm AUC {auc['deepfm']:.4f} vs the better baseline "
-            f"{max(auc['logreg'], auc['lightgbm']):.4f} (target: at least equal)"
-            + (
-                f"; paired bootstrap {comp['a']} - {comp['b']}: {comp['diff']:+.4f} "
-                f"[{comp['ci95'][0]:+.4f}, {comp['ci95'][1]:+.4f}]."
-                if comp
-                else "."
-            ),
+            *[against_rival(name) for name in NEURAL],
             "- Calibration (`CTRConfig.calibration='auto'`, the default since 2026-11-28): "
             "none, temperature (one slope, keeping the click rate learned from all training "
             "rows) or Platt (slope and intercept) is chosen by fitting each on the earlier half "
@@ -197,7 +204,7 @@ def ctr(args: argparse.Namespace) -> None:
             "errors (since 2026-11-28; before, the lowest later-half log loss won however "
             "small the gap). The winner is fitted on the whole slice. The other columns show "
             "test ECE had each been forced.",
-            _calibration_note(report),
+            *[_calibration_note(report, name) for name in NEURAL],
             _refit_note(report),
             "- The user's earlier events and click rate (counted from strictly earlier "
             "timestamps, as a live system keeps them) are features since 2026-11-28: most "
@@ -222,7 +229,8 @@ def synthetic(args: argparse.Namespace) -> None:
         out=args.out / "synthetic",
     )
     total = time.perf_counter() - start
-    gap = report["oracle"]["AUC"] - report["models"]["deepfm"]["metrics"]["AUC"]["mean"]
+    oracle = report["oracle"]["AUC"]
+    gaps = {n: oracle - report["models"][n]["metrics"]["AUC"]["mean"] for n in NEURAL}
     section = "\n".join(
         [
             "## CTR on the synthetic ad log (known click probabilities)",
@@ -237,8 +245,11 @@ def synthetic(args: argparse.Namespace) -> None:
             "",
             *_ctr_rows(report),
             "",
-            f"- deepfm AUC is {gap:.4f} below the oracle's (target: within 0.01): "
-            f"{'met' if gap <= 0.01 else 'not met'}.",
+            *[
+                f"- {n} AUC is {gap:.4f} below the oracle's (target: within 0.01): "
+                f"{'met' if gap <= 0.01 else 'not met'}."
+                for n, gap in gaps.items()
+            ],
             _refit_note(report),
             "",
         ]

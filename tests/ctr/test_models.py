@@ -16,7 +16,12 @@ from lmrec.ctr.features import dataset_events
 from lmrec.ctr.synthetic import synthetic_ad_log
 from lmrec.errors import DataError, UsageError
 
-FAST = {"logreg": {}, "lightgbm": {"n_estimators": 200}, "deepfm": {"epochs": 8, "n_seeds": 2}}
+FAST = {
+    "logreg": {},
+    "lightgbm": {"n_estimators": 200},
+    "deepfm": {"epochs": 8, "n_seeds": 2},
+    "dcn": {"epochs": 8, "n_seeds": 2},
+}
 
 
 @pytest.fixture(scope="module")

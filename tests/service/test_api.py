@@ -403,7 +403,8 @@ def test_rerank_per_request(client: TestClient) -> None:
     assert [i["item_id"] for i in strong["items"]] != [i["item_id"] for i in plain["items"]]
     inverse = {"strength": 0.5, "exposure_kind": "inverse"}
     r = client.post("/v1/recommendations", json={"user_id": "u6", "k": 10, "rerank": inverse})
-    assert r.status_code == 200 and len(r.json()["items"]) == 10
+    assert r.status_code == 200
+    assert len(r.json()["items"]) == 10
     for bad in ({"strength": 2}, {"pinned": ["nope"]}, {"colour": 1}, {"exposure_kind": "log"}):
         r = client.post("/v1/recommendations", json={"user_id": "u6", "rerank": bad})
         assert r.status_code in (404, 422), r.text

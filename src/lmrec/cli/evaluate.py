@@ -38,7 +38,7 @@ def evaluate(
         "--task",
         help="ranking: top-N for users (split given or made by --protocol); basket: complete "
         "held-out baskets (needs --dataset; every user is one basket); ctr: click prediction "
-        "(needs --dataset; models logreg, lightgbm, deepfm; temporal 80/20).",
+        "(needs --dataset; models logreg, lightgbm, deepfm, dcn; temporal 80/20).",
     ),
     protocol: str = typer.Option(
         "loo", "--protocol", help="With --dataset: loo, temporal or random."

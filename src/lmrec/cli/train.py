@@ -25,7 +25,7 @@ def train(
     task: str = typer.Option(
         "ranking",
         "--task",
-        help="ranking: top-N models; ctr: click-through-rate models (logreg, lightgbm, deepfm) "
+        help="ranking: top-N models; ctr: click-through-rate models (logreg, lightgbm, deepfm, dcn) "
         "on a dataset, the latest 10% of events early-stopping and calibrating.",
     ),
     text_encoder: str = typer.Option(

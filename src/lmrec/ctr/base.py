@@ -21,7 +21,7 @@ from lmrec.errors import UsageError
 
 __all__ = ["CTR_MODELS", "CTRModel", "create_ctr_model", "get_ctr_class"]
 
-CTR_MODELS = ("logreg", "lightgbm", "deepfm")
+CTR_MODELS = ("logreg", "lightgbm", "deepfm", "dcn")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -191,6 +191,10 @@ def get_ctr_class(name: str) -> type[CTRModel]:
         from lmrec.ctr.deepfm import DeepFM
 
         return DeepFM
+    if key in ("dcn", "dcnv2", "dcn-v2"):
+        from lmrec.ctr.dcn import DCN
+
+        return DCN
     raise UsageError(f"unknown CTR model '{name}'; known: {', '.join(CTR_MODELS)}")
 
 

@@ -54,19 +54,26 @@ class DeepFMNet(nn.Module):
         layers.append(nn.Linear(width, 1))
         self.mlp = nn.Sequential(*layers)
 
-    def forward(self, cat: torch.Tensor, multi: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+    def embed(
+        self, cat: torch.Tensor, multi: torch.Tensor, dense: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The field vectors ``(B, F + 2, k)`` and bias + first-order terms ``(B,)``."""
         offsets: torch.Tensor = self.offsets  # type: ignore[assignment]
         idx = cat + offsets
         fields = self.emb(idx)  # (B, F, k)
         n_cats = multi.sum(dim=1, keepdim=True).clamp(min=1.0)
         m = self.multi_emb(multi / n_cats)
         d = self.dense_emb(dense)
-        v = torch.cat([fields, m[:, None], d[:, None]], dim=1)  # (B, F + 2, k)
-        fm = 0.5 * (v.sum(dim=1).pow(2) - v.pow(2).sum(dim=1)).sum(dim=1)
+        v = torch.cat([fields, m[:, None], d[:, None]], dim=1)
         linear = self.lin(idx).sum(dim=(1, 2)) + self.multi_lin(multi).squeeze(1)
-        linear = linear + self.dense_lin(dense).squeeze(1)
+        linear = self.bias + linear + self.dense_lin(dense).squeeze(1)
+        return v, linear
+
+    def forward(self, cat: torch.Tensor, multi: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        v, linear = self.embed(cat, multi, dense)
+        fm = 0.5 * (v.sum(dim=1).pow(2) - v.pow(2).sum(dim=1)).sum(dim=1)
         deep = self.mlp(v.flatten(1)).squeeze(1)
-        out: torch.Tensor = self.bias + linear + fm + deep
+        out: torch.Tensor = linear + fm + deep
         return out
 
 
