@@ -21,6 +21,7 @@ from lmrec.errors import UsageError
 
 __all__ = ["CTR_MODELS", "CTRModel", "create_ctr_model", "get_ctr_class"]
 
+_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 CTR_MODELS = ("logreg", "lightgbm", "deepfm", "dcn")
 
 
@@ -126,8 +127,16 @@ class CTRModel(ABC):
         return self.get_params()
 
     def get_params(self) -> dict[str, Any]:
-        sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+        """The constructor's named parameters, following ``**params`` up to the parent's."""
+        names: list[str] = []
+        for klass in type(self).__mro__:
+            if "__init__" not in klass.__dict__:
+                continue
+            params = inspect.signature(klass.__dict__["__init__"]).parameters.values()
+            names += [p.name for p in params if p.name != "self" and p.kind in _NAMED]
+            if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params):
+                break
+        return {p: getattr(self, p) for p in dict.fromkeys(names)}
 
     def _state(self) -> dict[str, np.ndarray]:
         return {}

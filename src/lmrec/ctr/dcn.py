@@ -9,7 +9,6 @@ training loop, seeds, early stopping and saving are DeepFM's (:mod:`lmrec.ctr.de
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, ClassVar
 
 import torch
@@ -68,11 +67,6 @@ class DCN(DeepFM):
     @staticmethod
     def search_space() -> list[dict[str, Any]]:
         return [{"weight_decay": w} for w in (1e-4, 1e-3, 1e-5)]
-
-    def get_params(self) -> dict[str, Any]:
-        names = [p for p in inspect.signature(DeepFM.__init__).parameters if p != "self"]
-        params = {p: getattr(self, p) for p in names}
-        return {"cross_layers": self.cross_layers, **params, "hidden": list(params["hidden"])}
 
     def _net(self) -> DCNNet:
         return DCNNet(
