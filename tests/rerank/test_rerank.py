@@ -66,6 +66,26 @@ def test_relevance_by_rank_is_the_dcg_discount() -> None:
     np.testing.assert_allclose(_relevance(np.array([0.0, 1.0, 0.5]), "minmax"), [0.0, 1.0, 0.5])
 
 
+def test_zsoftmax_relevance_is_the_softmax_of_standardized_scores() -> None:
+    from lmrec.rerank.greedy import _relevance
+
+    # gaps to the best -4, -2, 0 have standard deviation sqrt(8/3) = 1.633
+    expected = [np.exp(-4 / 1.63299), np.exp(-2 / 1.63299), 1.0]
+    got = _relevance(np.array([0.0, 2.0, 4.0]), "zsoftmax")
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    # the same for any scale or offset of the scores; plain softmax is not
+    np.testing.assert_allclose(_relevance(np.array([7.0, 207.0, 407.0]), "zsoftmax"), got)
+    assert _relevance(np.array([7.0, 207.0, 407.0]), "softmax")[1] < 1e-80
+    np.testing.assert_allclose(
+        _relevance(np.array([0.0, 2.0, 4.0]), "zsoftmax", 0.5), np.sqrt(expected), rtol=1e-5
+    )
+    np.testing.assert_allclose(_relevance(np.array([3.0, 3.0]), "zsoftmax"), [1.0, 1.0])
+    with pytest.raises(UsageError, match="sharpness"):
+        RerankConfig(relevance="zsoftmax", sharpness=0.0)
+    with pytest.raises(UsageError, match="zsoftmax"):
+        RerankConfig(relevance="nope")
+
+
 def test_exposure_spreads_lists_over_the_catalog() -> None:
     from lmrec.rerank import rerank_lists
 

@@ -401,11 +401,18 @@ def test_rerank_per_request(client: TestClient) -> None:
     ).json()  # fmt: skip
     assert len(strong["items"]) == 10
     assert [i["item_id"] for i in strong["items"]] != [i["item_id"] for i in plain["items"]]
-    inverse = {"strength": 0.5, "exposure_kind": "inverse"}
-    r = client.post("/v1/recommendations", json={"user_id": "u6", "k": 10, "rerank": inverse})
-    assert r.status_code == 200
-    assert len(r.json()["items"]) == 10
-    for bad in ({"strength": 2}, {"pinned": ["nope"]}, {"colour": 1}, {"exposure_kind": "log"}):
+    for kinds in (
+        {"strength": 0.5, "exposure_kind": "inverse"},
+        {"strength": 0.6, "relevance": "zsoftmax", "sharpness": 0.6, "diversity_kind": "mean"},
+    ):
+        r = client.post("/v1/recommendations", json={"user_id": "u6", "k": 10, "rerank": kinds})
+        assert r.status_code == 200
+        assert len(r.json()["items"]) == 10
+    bad_bodies = (
+        {"strength": 2}, {"pinned": ["nope"]}, {"colour": 1}, {"exposure_kind": "log"},
+        {"relevance": "loud"}, {"sharpness": 0}, {"diversity_kind": "max"},
+    )  # fmt: skip
+    for bad in bad_bodies:
         r = client.post("/v1/recommendations", json={"user_id": "u6", "rerank": bad})
         assert r.status_code in (404, 422), r.text
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 from lmrec.errors import UsageError
 
-__all__ = ["DEFAULT_STRENGTH", "RerankConfig"]
+__all__ = ["DEFAULT_STRENGTH", "DiversityKind", "ExposureKind", "Relevance", "RerankConfig"]
 
 #: The strength ``lmrec evaluate --rerank-sweep`` marks as default and the service uses when a
 #: request asks for re-ranking without a strength (chosen on MovieLens 100K; RESULTS.md).
 DEFAULT_STRENGTH = 0.25
-EXPOSURE_KINDS = ("share", "inverse")
+Relevance = Literal["rank", "minmax", "softmax", "zsoftmax"]
+DiversityKind = Literal["mmr", "mean"]
+ExposureKind = Literal["share", "inverse"]
+RELEVANCE_KINDS: tuple[str, ...] = get_args(Relevance)
+EXPOSURE_KINDS: tuple[str, ...] = get_args(ExposureKind)
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,9 @@ class RerankConfig:
 
     ``relevance`` is the model's preference on [0, 1]: ``1 / log2(1 + rank)`` among the
     candidates (the DCG discount; ``"minmax"`` scales the scores instead, ``"softmax"`` takes
-    ``exp(score - best)``), ``distance`` is 1
+    ``exp(score - best)``, and ``"zsoftmax"`` takes ``exp(sharpness * (score - best) / std)``
+    with the standard deviation of the candidates' scores, so that it means the same for
+    models whose scores live on different scales), ``distance`` is 1
     minus the largest similarity to an item already chosen (MMR, Carbonell & Goldstein 1998),
     the KL term is Steck's (2018) calibration, and the exposure term favours items shown less
     often so far to other users (aggregate diversity: more of the catalog gets shown):
@@ -39,13 +45,18 @@ class RerankConfig:
 
     strength: float = 0.0
     diversity: float = 1.0
-    diversity_kind: str = "mmr"  # "mmr": distance to the closest chosen item; "mean": mean
+    diversity_kind: DiversityKind = (
+        "mmr"  # "mmr": distance to the closest chosen item; "mean": mean
+    )
     novelty: float = 0.0
     calibration: float = 0.0
     freshness: float = 0.0
     exposure: float = 1.0
-    exposure_kind: str = "share"  # share: 1 - shown / (max shown + 1); inverse: 1 / (1 + shown)
-    relevance: str = "rank"  # rank: 1 / log2(1 + rank); minmax: scores scaled to [0, 1]
+    exposure_kind: ExposureKind = (
+        "share"  # share: 1 - shown / (max shown + 1); inverse: 1 / (1 + shown)
+    )
+    relevance: Relevance = "rank"  # rank: 1 / log2(1 + rank); minmax: scores scaled to [0, 1]
+    sharpness: float = 1.0  # zsoftmax only: how fast relevance falls per standard deviation
     dedupe: float | None = 0.95
     explore: float = 0.0
     candidates: int = 100
@@ -63,8 +74,12 @@ class RerankConfig:
             raise UsageError(
                 f"exposure_kind must be 'share' or 'inverse', not '{self.exposure_kind}'"
             )
-        if self.relevance not in ("minmax", "rank", "softmax"):
-            raise UsageError(f"relevance must be minmax, rank or softmax, not '{self.relevance}'")
+        if self.relevance not in RELEVANCE_KINDS:
+            raise UsageError(
+                f"relevance must be one of {', '.join(RELEVANCE_KINDS)}, not '{self.relevance}'"
+            )
+        if not self.sharpness > 0:
+            raise UsageError(f"relevance sharpness must be > 0, not {self.sharpness}")
         if not 0.0 <= self.explore <= 1.0:
             raise UsageError(f"explore share must be in [0, 1], not {self.explore}")
         if self.dedupe is not None and not 0.0 < self.dedupe <= 1.0:

@@ -80,7 +80,7 @@ def _greedy(
     if n == 0 or m == 0:
         return []
     s = cfg.strength
-    rel = _relevance(scores, cfg.relevance)
+    rel = _relevance(scores, cfg.relevance, cfg.sharpness)
     all_ids = np.concatenate([ids, np.asarray(pre, dtype=np.int64)]).astype(np.int64)
     text = features.text_similarity(all_ids) if cfg.dedupe is not None else None
     if s == 0 and text is None:
@@ -151,15 +151,19 @@ def _greedy(
     return picked
 
 
-def _relevance(scores: np.ndarray, kind: str) -> np.ndarray:
+def _relevance(scores: np.ndarray, kind: str, sharpness: float = 1.0) -> np.ndarray:
     """The model's preference among the candidates on [0, 1] (1 = its first choice)."""
     if kind == "rank":
         order = np.argsort(-scores, kind="stable")
         rank = np.empty(len(scores))
         rank[order] = np.arange(1, len(scores) + 1)
         return 1.0 / np.log2(1.0 + rank)
-    if kind == "softmax":
-        return np.exp(scores.astype(np.float64) - float(scores.max()))
+    if kind in ("softmax", "zsoftmax"):
+        gap = scores.astype(np.float64) - float(scores.max())
+        if kind == "zsoftmax":
+            spread = float(np.std(gap))
+            gap = sharpness * gap / spread if spread > 0 else np.zeros(len(gap))
+        return np.exp(gap)
     lo, hi = float(scores.min()), float(scores.max())
     return (scores - lo) / (hi - lo) if hi > lo else np.ones(len(scores))
 

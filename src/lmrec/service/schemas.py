@@ -6,7 +6,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lmrec.rerank import DEFAULT_STRENGTH
+from lmrec.rerank.config import (
+    DEFAULT_STRENGTH,
+    DiversityKind,
+    ExposureKind,
+    Relevance,
+    RerankConfig,
+)
+
+#: field defaults of a request's re-ranking follow the library's (one place to change them)
+_RR = RerankConfig()
 
 __all__ = [
     "AdsRequest",
@@ -41,14 +50,17 @@ class Rerank(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     strength: float = Field(DEFAULT_STRENGTH, ge=0.0, le=1.0)
-    diversity: float = Field(1.0, ge=0.0, le=10.0)
-    novelty: float = Field(0.0, ge=0.0, le=10.0)
-    exposure: float = Field(1.0, ge=0.0, le=10.0)
-    exposure_kind: Literal["share", "inverse"] = "share"
-    calibration: float = Field(0.0, ge=0.0, le=10.0)
-    freshness: float = Field(0.0, ge=0.0, le=10.0)
-    dedupe: float | None = Field(0.95, gt=0.0, le=1.0)
-    explore: float = Field(0.0, ge=0.0, le=1.0)
+    relevance: Relevance = _RR.relevance
+    sharpness: float = Field(_RR.sharpness, gt=0.0, le=100.0)
+    diversity: float = Field(_RR.diversity, ge=0.0, le=10.0)
+    diversity_kind: DiversityKind = _RR.diversity_kind
+    novelty: float = Field(_RR.novelty, ge=0.0, le=10.0)
+    exposure: float = Field(_RR.exposure, ge=0.0, le=10.0)
+    exposure_kind: ExposureKind = _RR.exposure_kind
+    calibration: float = Field(_RR.calibration, ge=0.0, le=10.0)
+    freshness: float = Field(_RR.freshness, ge=0.0, le=10.0)
+    dedupe: float | None = Field(_RR.dedupe, gt=0.0, le=1.0)
+    explore: float = Field(_RR.explore, ge=0.0, le=1.0)
     pinned: list[str] = Field(default_factory=list, max_length=20)
 
 
