@@ -196,7 +196,8 @@ def frontier(args: argparse.Namespace) -> str:
     ]  # fmt: skip
     lines += [
         "",
-        f"- Chosen on validation (within 5% NDCG lost, closest to both targets): {chosen[0]}, "
+        f"- Chosen on validation (at most 5% NDCG@10 lost by sequential and by each of "
+        f"{', '.join(FRONTIER_OTHERS)}, then closest to both targets for sequential): {chosen[0]}, "
         f"strength {chosen[1]}. On test: NDCG@10 {test[0]:+.1%}, ILD@10 {test[1]:+.1%}, "
         f"Coverage@10 {test[2]:+.1%} (targets ILD +20%, coverage +30%, NDCG at most -5%: "
         f"{'met' if met else 'not met'}).",
