@@ -19,6 +19,7 @@ Relevance = Literal["rank", "minmax", "softmax", "zsoftmax"]
 DiversityKind = Literal["mmr", "mean"]
 ExposureKind = Literal["share", "inverse"]
 RELEVANCE_KINDS: tuple[str, ...] = get_args(Relevance)
+DIVERSITY_KINDS: tuple[str, ...] = get_args(DiversityKind)
 EXPOSURE_KINDS: tuple[str, ...] = get_args(ExposureKind)
 
 
@@ -68,7 +69,7 @@ class RerankConfig:
         for name in ("diversity", "novelty", "calibration", "freshness", "exposure"):
             if getattr(self, name) < 0:
                 raise UsageError(f"re-ranking weight '{name}' must be >= 0")
-        if self.diversity_kind not in ("mean", "mmr"):
+        if self.diversity_kind not in DIVERSITY_KINDS:
             raise UsageError(f"diversity_kind must be 'mean' or 'mmr', not '{self.diversity_kind}'")
         if self.exposure_kind not in EXPOSURE_KINDS:
             raise UsageError(
