@@ -139,6 +139,7 @@ def frontier(args: argparse.Namespace) -> str:
         ids, _ = rerank_lists(cands[0], cands[1], 10, contexts[stage][1], cfg)
         return [g / b - 1 for g, b in zip(measure(ids, stage), cands[2], strict=True)]
 
+    settings = [(setting, st) for setting in FRONTIER for st in FRONTIER_STRENGTHS]
     changes: dict[str, list[list[float]]] = {}
     bases = {}
     seq_cands = {}
@@ -146,11 +147,8 @@ def frontier(args: argparse.Namespace) -> str:
         seq_cands[stage] = cands = lists("sequential", stage)
         bases[stage] = cands[2]
         changes[stage] = [
-            change(cands, stage, RerankConfig(strength=st, **setting))
-            for setting in FRONTIER
-            for st in FRONTIER_STRENGTHS
+            change(cands, stage, RerankConfig(strength=st, **setting)) for setting, st in settings
         ]
-    settings = [(setting, st) for setting in FRONTIER for st in FRONTIER_STRENGTHS]
     others = {name: lists(name, "valid") for name in FRONTIER_OTHERS}
     other_ndcg = [
         min(change(c, "valid", RerankConfig(strength=st, **setting))[0] for c in others.values())
