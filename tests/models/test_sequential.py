@@ -212,6 +212,31 @@ def test_learns_a_deterministic_sequence() -> None:
     assert model.history_[-1]["loss"] < model.history_[0]["loss"]
 
 
+def test_refit_trains_on_the_held_out_last_actions() -> None:
+    # every user ends ... -> a -> z: the last action (z) is held out for early stopping, so only
+    # a refit on every action can learn that z follows a
+    rng = np.random.default_rng(0)
+    a, z = 10, 11
+    rows = [
+        (f"u{u}", f"i{int(i)}", t)
+        for u in range(40)
+        for t, i in enumerate([*rng.integers(0, 10, 5), a, z])
+    ]
+    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
+    data = Interactions.from_frame(
+        frame, Vocabulary([f"u{u}" for u in range(40)]), Vocabulary([f"i{i}" for i in range(12)])
+    )
+    params = {**FAST, "text_encoder": None, "epochs": 30, "patience": 30}
+    cart = [np.array([3, a])]
+    kept = SequentialRecommender(**params, refit=False).fit(data)
+    assert not any(r.get("refit") for r in kept.history_)
+    assert int(np.argmax(kept.score_carts(cart)[0])) != z
+    refit = SequentialRecommender(**params).fit(data)
+    again = [r for r in refit.history_ if r.get("refit")]
+    assert len(again) == refit.best_epoch_
+    assert int(np.argmax(refit.score_carts(cart)[0])) == z
+
+
 def test_an_ensemble_scores_the_mean_of_its_networks_logits(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     rows = [

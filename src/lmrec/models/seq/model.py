@@ -65,6 +65,14 @@ class SequentialRecommender(Recommender):
     100K and judged on the validation split (each user scored at the time of their held-out
     action), NDCG@10 was 0.1194 without and 0.1292 with it.
 
+    ``refit`` (default on): once early stopping has chosen the number of epochs, a network is
+    trained again from the same seed on every action, the held-out ones included, for that many
+    epochs (without a held-out set, there is nothing to refit). The most recent action of every
+    user, the one most like the next, then takes part in training; fitting takes about twice as
+    long. Fitted on the training split of MovieLens 100K and judged on the validation split,
+    NDCG@10 was 0.1292 without, 0.1333 with it, and 0.1316 when the early-stopped network was
+    instead trained 3 more epochs on every action at a third of the learning rate.
+
     ``n_models`` (default 1) trains that many networks, from seeds ``random_state``,
     ``random_state + 1``, ..., on the same data and scores with the mean of their logits
     (:class:`~lmrec.models.seq.net.SeqEnsemble`); training and scoring cost that many times
@@ -98,6 +106,7 @@ class SequentialRecommender(Recommender):
         time_budget_s: float | None = None,
         random_state: int = 0,
         n_models: int = 1,
+        refit: bool = True,
         device: str = "auto",
         num_threads: int | None = None,
         progress: bool = False,
@@ -121,6 +130,7 @@ class SequentialRecommender(Recommender):
         self.time_budget_s = time_budget_s
         self.random_state = random_state
         self.n_models = n_models
+        self.refit = refit
         self.device = device
         self.num_threads = num_threads
         self.progress = progress
@@ -169,6 +179,7 @@ class SequentialRecommender(Recommender):
                 seen=[np.unique(seqs[u][:-1]) for u in held],
             )
         budget = self.time_budget_s
+        refitting = bool(self.refit and held)
         tcfg = TrainConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
@@ -176,15 +187,19 @@ class SequentialRecommender(Recommender):
             patience=self.patience,
             label_smoothing=self.label_smoothing,
             weight_averaging=self.weight_averaging,
-            time_budget_s=None if budget is None else budget / self.n_models,
+            # shared by the networks and, when refitting, by both of each network's fits
+            time_budget_s=None if budget is None else budget / self.n_models / (1 + refitting),
             seed=self.random_state,
             progress=self.progress,
         )
+        full = windows
+        if refitting:
+            full = make_windows(tokens, gaps, self.max_len, contexts)
         # Items that never occurred as a training token keep a random id vector: zero it, so
         # they are scored by their text alone.
         occurred = np.zeros(data.n_items + 1, dtype=bool)
-        occurred[np.unique(windows.inputs.numpy())] = True
-        occurred[np.unique(windows.targets.numpy())] = True
+        occurred[np.unique(full.inputs.numpy())] = True
+        occurred[np.unique(full.targets.numpy())] = True
         never = torch.from_numpy(~occurred)
         start = time.perf_counter()
         members, history, bests = [], [], []
@@ -196,6 +211,11 @@ class SequentialRecommender(Recommender):
             rows, best = train(
                 net, windows, valid, replace(tcfg, seed=seed), device, on_epoch=self.epoch_callback
             )
+            if full is not windows:  # again from the same seed, on every action, as long
+                torch.manual_seed(seed)
+                net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
+                again, _ = train(net, full, None, replace(tcfg, seed=seed, epochs=best), device)
+                rows += [{**r, "refit": True} for r in again]
             history += [{**r, "member": i} for r in rows] if self.n_models > 1 else rows
             bests.append(best)
             with torch.no_grad():
