@@ -250,6 +250,7 @@ def cold_section(cold: dict[str, Any]) -> str:
             "",
             *rows,
             "",
+            "",
         ]
     )
 
