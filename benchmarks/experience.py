@@ -334,6 +334,33 @@ def context(args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+#: the heading each part's text starts with
+HEADINGS = {
+    "sweep": "### Re-ranking sweep",
+    "frontier": "### Re-ranking frontier",
+    "simulate": "### Session simulator",
+    "explain": "### Explanations",
+    "context": "### Context-aware scoring",
+}
+
+
+def _recorded_subsections(results: Path) -> dict[str, str]:
+    """The parts of the experience section already in RESULTS.md, by part name."""
+    text = results.read_text() if results.is_file() else ""
+    start = text.find("## Experience layer")
+    if start < 0:
+        return {}
+    end = text.find("\n## ", start + 5)
+    section = text[start : end + 1 if end >= 0 else len(text)]
+    found = {}
+    for chunk in section.split("\n### ")[1:]:
+        chunk = "### " + chunk.rstrip("\n") + "\n"
+        for name, heading in HEADINGS.items():
+            if chunk.startswith(heading):
+                found[name] = chunk
+    return found
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ml100k", type=Path, default=Path("../shared/data/ml-100k"))
@@ -350,7 +377,14 @@ def main() -> None:
     for name in chosen:
         text = parts[name](args)
         (args.out / f"{name}.md").write_text(text + "\n")
-    texts = [(args.out / f"{n}.md").read_text() for n in parts if (args.out / f"{n}.md").is_file()]
+    kept = _recorded_subsections(args.results)
+    texts = []
+    for n in parts:  # a part not run from this checkout keeps its text in RESULTS.md
+        path = args.out / f"{n}.md"
+        if path.is_file():
+            texts.append(path.read_text())
+        elif n in kept:
+            texts.append(kept[n])
     section = "\n".join(
         ["## Experience layer (MovieLens 100K)", "", _stamp(),
          "Command: `.venv/bin/python benchmarks/experience.py`.", "", *texts]
