@@ -204,19 +204,22 @@ class SequentialRecommender(Recommender):
         occurred[np.unique(full.inputs.numpy())] = True
         occurred[np.unique(full.targets.numpy())] = True
         never = torch.from_numpy(~occurred)
+
+        def fresh(seed: int) -> SeqNet:
+            torch.manual_seed(seed)
+            return SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
+
         start = time.perf_counter()
         members, history, bests = [], [], []
         for i in range(self.n_models):  # each from its own seed, on the same windows
             seed = self.random_state + i
             if i > 0:
-                torch.manual_seed(seed)
-                net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
+                net = fresh(seed)
             rows, best = train(
                 net, windows, valid, replace(tcfg, seed=seed), device, on_epoch=self.epoch_callback
             )
             if full is not windows:  # again from the same seed, on every action, as long
-                torch.manual_seed(seed)
-                net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
+                net = fresh(seed)
                 again, _ = train(net, full, None, replace(tcfg, seed=seed, epochs=best), device)
                 rows += [{**r, "refit": True} for r in again]
             history += [{**r, "member": i} for r in rows] if self.n_models > 1 else rows
