@@ -36,12 +36,11 @@ def main() -> None:
     for spec in args.settings:
         params = json.loads(spec)
         start = time.perf_counter()
-        fit = data.train if args.on == "valid" else data.train_valid
-        model = SequentialRecommender(num_threads=args.threads, **params).fit(fit)
         if args.on == "valid":
-            users, at, truth = data.valid_users, data.valid_at, data.valid_truth
+            fit, users, at, truth = data.train, data.valid_users, data.valid_at, data.valid_truth
         else:
-            users, at, truth = data.test_users, data.test_at, data.test_truth
+            fit, users, at, truth = data.train_valid, data.test_users, data.test_at, data.test_truth
+        model = SequentialRecommender(num_threads=args.threads, **params).fit(fit)
         recs, _ = model.recommend(users, 10, at=at)
         acc = accuracy_per_user(recs, truth, 10)
         stopping = [h for h in model.history_ if not h.get("refit")]
