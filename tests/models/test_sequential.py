@@ -14,6 +14,7 @@ from lmrec.models.seq import SeqConfig, SeqNet, SequentialRecommender
 from lmrec.models.seq.net import SeqEnsemble
 from lmrec.models.seq.train import (
     TrainConfig,
+    event_codes,
     gap_buckets,
     make_windows,
     next_context_codes,
@@ -191,6 +192,79 @@ def test_loss_over_candidates_with_label_smoothing() -> None:
     assert torch.isinf(logits[:, ~cand]).all()
     _, plain = net(seq, tgt, candidates=cand)
     torch.testing.assert_close(plain, -logp[torch.arange(3), cols].mean())
+
+
+def test_loss_can_leave_each_positions_earlier_items_out_of_its_softmax() -> None:
+    torch.manual_seed(0)
+    net = SeqNet(SeqConfig(n_items=7, max_len=4, dim=8, n_layers=1, n_heads=1, dropout=0.0))
+    net.eval()
+    seq = torch.tensor([[0, 1, 2, 1]])  # items 0, 1, 0 (0-based); the last one is a repeat
+    tgt = torch.tensor([[0, 2, 1, 5]])  # items 1, 0, 4
+    z = net.encode(seq)[0, 1:] @ net.item_vectors()[1:].T  # (3, 7)
+    # position 1 has seen items 0 (and 1 is its target); position 2 has seen 0 and 1 but its
+    # target is 0, which stays in; position 3 has seen 0 and 1
+    allowed = torch.ones(3, 7, dtype=torch.bool)
+    allowed[0, 0] = False
+    allowed[1, 1] = False
+    allowed[2, [0, 1]] = False
+    logp = torch.log_softmax(z.masked_fill(~allowed, float("-inf")), dim=1)
+    target = torch.tensor([1, 0, 4])
+    eps = 0.2
+    nll = -logp[torch.arange(3), target]
+    spread = -torch.stack([logp[r, allowed[r]].mean() for r in range(3)])
+    logits, loss = net(seq, tgt, label_smoothing=eps, exclude_seen=True)
+    torch.testing.assert_close(loss, ((1 - eps) * nll + eps * spread).mean())
+    assert torch.equal(torch.isinf(logits), ~allowed)
+    # a seen item's logit no longer takes part: the loss is the same whatever it is
+    _, plain = net(seq, tgt, exclude_seen=True)
+    torch.testing.assert_close(plain, nll.mean())
+
+
+def test_event_codes() -> None:
+    names = ["click", "rating"]
+    codes = event_codes(
+        np.array(["rating", "click", "rating", "buy", None], dtype=object),
+        np.array([4.0, np.nan, 12.0, 1.0, 3.0]),
+        names,
+    )
+    # rating (index 1) valued 4 -> 1 + 12 + 5; click without a value -> 1 + 0 + 0; 12 clips
+    # to 10; an unknown type and a missing type -> 0
+    assert codes.tolist() == [18, 1, 24, 0, 0]
+
+
+def test_event_features_let_the_rating_of_the_last_action_steer_the_next(
+    tmp_path: Path,
+) -> None:
+    # users walk random items, then rate item a; who loved a (5 stars) next watches x, who
+    # hated it (1 star) watches y: only the ratings tell the two apart
+    rng = np.random.default_rng(0)
+    a, x, y, n_items, n_users = 0, 1, 2, 30, 200
+    rows = []
+    for u in range(n_users):
+        loved = u % 2 == 0
+        walk = [int(i) for i in rng.choice(np.arange(3, n_items), 5, replace=False)]
+        seq = [*walk, a] + ([x if loved else y] if u < 180 else [])
+        for t, item in enumerate(seq):
+            stars = 5.0 if item != a or loved else 1.0
+            rows.append((f"u{u}", f"i{item}", t, "rating", stars))
+    frame = pl.DataFrame(
+        rows, schema=["user_id", "item_id", "timestamp", "event", "value"], orient="row"
+    )
+    data = Interactions.from_frame(
+        frame,
+        Vocabulary([f"u{u}" for u in range(n_users)]),
+        Vocabulary([f"i{i}" for i in range(n_items)]),
+    )
+    params = {**FAST, "text_encoder": None, "epochs": 40, "patience": 40, "next_context": False}
+    fresh = np.arange(180, n_users)  # their sequences end in a, rated 5 (even) or 1 (odd)
+    loved = fresh % 2 == 0
+    with_events = SequentialRecommender(event_features=True, **params).fit(data)
+    scores = with_events.score(fresh)
+    assert np.all((scores[:, x] > scores[:, y]) == loved)
+    without = SequentialRecommender(**params).fit(data).score(fresh)
+    assert not np.all((without[:, x] > without[:, y]) == loved)
+    loaded = SequentialRecommender.load(with_events.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.score(fresh), scores, rtol=1e-5)
 
 
 def test_learns_a_deterministic_sequence() -> None:

@@ -17,9 +17,11 @@ from lmrec.models.seq.net import SeqNet
 
 __all__ = [
     "N_CONTEXT_CODES",
+    "VALUE_CODES",
     "SeqBatch",
     "TrainConfig",
     "Validation",
+    "event_codes",
     "gap_buckets",
     "make_windows",
     "next_context_codes",
@@ -30,6 +32,8 @@ __all__ = [
 _GAP_CODES = 32  # log2 buckets of the seconds since the previous action
 #: codes of :func:`next_context_codes`: 4 parts of the day x weekday/weekend x 32 gap buckets
 N_CONTEXT_CODES = 4 * 2 * _GAP_CODES
+#: codes of an action's value in :func:`event_codes`: unknown, or rounded and clipped to 0..10
+VALUE_CODES = 12
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
+    #: leave each position's earlier items out of its softmax, as scoring leaves them out
+    exclude_seen: bool = False
     #: share of training positions whose next-action context is hidden (code 0), so the
     #: network also ranks well for requests that come without a time
     context_dropout: float = 0.1
@@ -53,25 +59,28 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class SeqBatch:
-    """Right-aligned token windows (W, T): inputs, next-token targets, time-gap buckets and
-    the codes of the next action's context (zeros where not used)."""
+    """Right-aligned token windows (W, T): inputs, next-token targets, time-gap buckets, the
+    codes of the next action's context and the inputs' event codes (zeros where not used)."""
 
     inputs: torch.Tensor
     targets: torch.Tensor
     gaps: torch.Tensor
     contexts: torch.Tensor
+    events: torch.Tensor
 
 
 @dataclass(frozen=True)
 class Validation:
-    """Held-out next actions: right-aligned prefixes, their gaps and next-action contexts
-    (None where the network does not use them), target item indices, items to exclude."""
+    """Held-out next actions: right-aligned prefixes, their gaps, next-action contexts and
+    event codes (None where the network does not use them), target item indices, items to
+    exclude."""
 
     prefixes: torch.Tensor
     gaps: torch.Tensor | None
     contexts: torch.Tensor | None
     targets: torch.Tensor
     seen: list[np.ndarray]
+    events: torch.Tensor | None = None
 
 
 def gap_buckets(timestamps: np.ndarray, n_buckets: int) -> np.ndarray:
@@ -102,6 +111,18 @@ def next_context_codes(timestamps: np.ndarray, request: int | None = None) -> np
     return codes.astype(np.int64)
 
 
+def event_codes(events: np.ndarray, values: np.ndarray, names: list[str]) -> np.ndarray:
+    """Per action, a code (1..len(names) x VALUE_CODES) of its event type (its index in
+    ``names``) and its value (a star rating, say): 0 where the value is missing, else 1 +
+    the value rounded and clipped to 0..10. An event type not in ``names`` gets 0 (unknown)."""
+    index = {name: i for i, name in enumerate(names)}
+    kind = np.array([index.get(e, -1) if e is not None else -1 for e in events], dtype=np.int64)
+    v = np.asarray(values, dtype=np.float64)
+    known = np.isfinite(v)
+    value = np.where(known, 1 + np.clip(np.round(np.where(known, v, 0.0)), 0, 10), 0)
+    return np.where(kind >= 0, 1 + kind * VALUE_CODES + value.astype(np.int64), 0)
+
+
 def right_align(rows: list[np.ndarray], length: int) -> np.ndarray:
     """Stack sequences into (len(rows), length), keeping the last ``length`` and left-padding 0."""
     out = np.zeros((len(rows), length), dtype=np.int64)
@@ -117,23 +138,28 @@ def make_windows(
     gaps: list[np.ndarray],
     max_len: int,
     contexts: list[np.ndarray] | None = None,
+    events: list[np.ndarray] | None = None,
 ) -> SeqBatch:
     """Next-token training windows: a sequence of length L gives inputs s[:-1] and targets s[1:],
     cut from the end into windows of ``max_len`` so every action is a target exactly once.
-    ``gaps`` and ``contexts`` (per action, as long as its sequence) follow the inputs."""
+    ``gaps``, ``contexts`` and ``events`` (per action, as long as its sequence) follow the
+    inputs."""
     ctx = contexts if contexts is not None else [np.zeros(len(s), np.int64) for s in tokens]
-    inp, tgt, gp, cx = [], [], [], []
-    for s, g, c in zip(tokens, gaps, ctx, strict=True):
+    ev = events if events is not None else [np.zeros(len(s), np.int64) for s in tokens]
+    inp, tgt, gp, cx, evs = [], [], [], [], []
+    for s, g, c, e in zip(tokens, gaps, ctx, ev, strict=True):
         if len(s) < 2:
             continue
-        x, y, z, w = s[:-1], s[1:], g[:-1], c[:-1]
-        for end in range(len(x), 0, -max_len):
+        for end in range(len(s) - 1, 0, -max_len):
             start = max(0, end - max_len)
-            inp.append(x[start:end])
-            tgt.append(y[start:end])
-            gp.append(z[start:end])
-            cx.append(w[start:end])
-    return SeqBatch(*(torch.from_numpy(right_align(rows, max_len)) for rows in (inp, tgt, gp, cx)))
+            inp.append(s[start:end])
+            tgt.append(s[start + 1 : end + 1])
+            gp.append(g[start:end])
+            cx.append(c[start:end])
+            evs.append(e[start:end])
+    return SeqBatch(
+        *(torch.from_numpy(right_align(rows, max_len)) for rows in (inp, tgt, gp, cx, evs))
+    )
 
 
 @torch.no_grad()
@@ -144,6 +170,7 @@ def last_position_scores(
     device: torch.device,
     batch_size: int = 256,
     contexts: torch.Tensor | None = None,
+    events: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Scores (B, N_items) of the next item after each right-aligned sequence."""
     net.eval()
@@ -153,7 +180,8 @@ def last_position_scores(
         s = seqs[start : start + batch_size].to(device)
         g = None if gaps is None else gaps[start : start + batch_size].to(device)
         c = None if contexts is None else contexts[start : start + batch_size].to(device)
-        h = net.encode_last(s, g, None, items, c)  # (B, C)
+        e = None if events is None else events[start : start + batch_size].to(device)
+        h = net.encode_last(s, g, e, items, c)  # (B, C)
         out.append((h @ items[1:].T).float().cpu())
     return torch.cat(out) if out else torch.zeros(0, net.cfg.n_items)
 
@@ -189,7 +217,7 @@ def train(
     present = torch.zeros(net.cfg.n_items + 1, dtype=torch.bool)
     present[windows.inputs.flatten()] = True
     present[windows.targets.flatten()] = True
-    candidates = present[1:].to(device)
+    candidates = None if bool(present[1:].all()) else present[1:].to(device)
     avg = _averager(net, cfg.weight_averaging)
     judged: SeqNet = net if avg is None else cast(SeqNet, avg.module)
     history: list[dict[str, Any]] = []
@@ -206,6 +234,7 @@ def train(
             seq = windows.inputs[idx].to(device)
             tgt = windows.targets[idx].to(device)
             gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
+            events = windows.events[idx].to(device) if net.cfg.n_event_types else None
             ctx = None
             if net.cfg.n_context:
                 ctx = windows.contexts[idx]
@@ -214,17 +243,18 @@ def train(
                     ctx = ctx.masked_fill(hide, 0)
                 ctx = ctx.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                _, loss = net(
+                loss = net.loss(
                     seq,
                     tgt,
                     gaps,
+                    events,
                     candidates=candidates,
                     label_smoothing=cfg.label_smoothing,
                     contexts=ctx,
+                    exclude_seen=cfg.exclude_seen,
                 )
-            assert loss is not None
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            torch.autograd.backward(loss)
             opt.step()
             if avg is not None:
                 avg.update_parameters(net)
@@ -239,7 +269,12 @@ def train(
         }
         if valid is not None:
             scores = last_position_scores(
-                judged, valid.prefixes, valid.gaps, device, contexts=valid.contexts
+                judged,
+                valid.prefixes,
+                valid.gaps,
+                device,
+                contexts=valid.contexts,
+                events=valid.events,
             )
             row["valid_ndcg@10"] = ndcg_at_10(scores, valid.targets, valid.seen)
             if row["valid_ndcg@10"] > best:
