@@ -60,6 +60,11 @@ class SequentialRecommender(Recommender):
     was 0.1292 without and 0.1345 with it; on the test split (with the refit) 0.1102 and
     0.1165.
 
+    ``patience`` (default 20): epochs without a better held-out NDCG@10 before training stops.
+    That curve rises slowly for 100 epochs and more under noise of a few thousandths, so 10
+    stopped some fits early: on the validation split (as above, no refit) 0.1264 after 43
+    epochs with 10, 0.1365 after 123 with 20.
+
     ``weight_averaging`` (default 0.9) is the decay of a moving average of the weights over
     training steps; validation and the kept model use the average, which is less noisy than the
     last step's weights. Fitted on the training split and judged on the validation split of
@@ -107,7 +112,7 @@ class SequentialRecommender(Recommender):
         epochs: int = 200,
         batch_size: int = 128,
         learning_rate: float = 3e-3,
-        patience: int = 10,
+        patience: int = 20,
         text_encoder: str | None = "all-MiniLM-L6-v2",
         use_ids: bool = True,
         time_gaps: bool = False,
