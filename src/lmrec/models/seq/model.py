@@ -65,6 +65,12 @@ class SequentialRecommender(Recommender):
     stopped some fits early: on the validation split (as above, no refit) 0.1264 after 43
     epochs with 10, 0.1365 after 123 with 20.
 
+    ``event_features`` (default off) gives each action its event type and value (a star rating,
+    say; see :func:`~lmrec.models.seq.train.event_codes`) as input. Actions that reach the model
+    without them (a cart, events sent to the service) are unknown (code 0). On the validation
+    split of MovieLens 100K (as above, no refit, patience 20) the ratings did not help: NDCG@10
+    0.1336 with them, 0.1365 without.
+
     ``weight_averaging`` (default 0.9) is the decay of a moving average of the weights over
     training steps; validation and the kept model use the average, which is less noisy than the
     last step's weights. Fitted on the training split and judged on the validation split of
