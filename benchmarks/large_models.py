@@ -107,7 +107,9 @@ def main() -> None:
             50,
         )
     )
-    _, codes = SequentialRecommender(event_features=True)._user_event_codes(prepared.train_valid)
+    _, codes = SequentialRecommender(event_features=True)._user_event_codes(
+        prepared.train_valid, seqs
+    )
     events = torch.from_numpy(right_align([codes[u] for u in users], 50))
     targets = torch.from_numpy(prepared.test_truth.indices.astype(np.int64))
     seen = [np.unique(seqs[u]) for u in users]

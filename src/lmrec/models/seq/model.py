@@ -173,7 +173,7 @@ class SequentialRecommender(Recommender):
         text = self._text_embeddings(data)
         use_context = self.next_context and not data.time_is_order
         seqs, stamps = self._user_sequences(data)
-        names, codes = self._user_event_codes(data)
+        names, codes = self._user_event_codes(data, seqs)
         cfg = self._net_config(
             data.n_items,
             0 if text is None else text.shape[1],
@@ -306,13 +306,15 @@ class SequentialRecommender(Recommender):
             [stamps[bounds[u] : bounds[u + 1]] for u in range(data.n_users)],
         )
 
-    def _user_event_codes(self, data: Interactions) -> tuple[list[str], list[np.ndarray]]:
+    def _user_event_codes(
+        self, data: Interactions, seqs: list[np.ndarray]
+    ) -> tuple[list[str], list[np.ndarray]]:
         """With ``event_features``, the event types of ``data`` and each user's actions' codes
-        (:func:`~lmrec.models.seq.train.event_codes`), aligned with :meth:`_user_sequences`;
-        else no types and zeros."""
+        (:func:`~lmrec.models.seq.train.event_codes`), aligned with the sequences ``seqs`` of
+        :meth:`_user_sequences`; else no types and zeros."""
         frame = data.frame
         if not self.event_features or "event" not in frame.columns:
-            return [], [np.zeros(len(s), np.int64) for s in data.sequences()]
+            return [], [np.zeros(len(s), np.int64) for s in seqs]
         names = sorted(str(e) for e in frame["event"].drop_nulls().unique().to_list())
         values = (
             frame["value"].cast(float).fill_null(float("nan")).to_numpy()
