@@ -48,6 +48,8 @@ def test_query_search_and_blend(
     res = json.loads(out)
     assert res["fallback"] is None
     assert len(res["items"]) == 5
+    # every item says why: the request (no user, so no history)
+    assert {i["reason"] for i in res["items"]} == {"matches your request 'haunted cabin curse'"}
     # semantic search: the top results are horror titles
     items = pl.read_parquet(tmp_path / "art" / "items.parquet")
     top = items.filter(pl.col("item_id") == res["items"][0]["item_id"])
@@ -66,6 +68,8 @@ def test_query_search_and_blend(
         ]
     )
     assert code == 0, err
+    reasons = {i["reason"] for i in json.loads(out)["items"]}
+    assert reasons == {"matches your request 'space robots' and your history"}
     code, _, err = cli(*["recommend", str(tmp_path / "art")])
     assert code == 2
     assert "give --user, --query, --cart" in err

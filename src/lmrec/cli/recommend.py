@@ -114,12 +114,15 @@ def recommend(
     if cart is not None:
         ids, scores, reasons = _complete(art, rec, cart, idx, k, text_encoder, allow_substitutes)
     elif query is not None:
+        from lmrec.explain import query_reason
         from lmrec.logic import blend_query
         from lmrec.text import encode_items
 
         emb = encode_items(art.items["text"].fill_null("").to_list(), text_encoder)
         q = encode_items([query], text_encoder, use_cache=False)[0]
         ids, scores = blend_query(rec, idx, emb, q, k, weight=query_weight if idx >= 0 else 1.0)
+        reason = query_reason(query, with_history=idx >= 0 and query_weight < 1.0).text
+        reasons = {int(i): reason for i in ids}
     else:
         from lmrec.ctr.ads import parse_context
 

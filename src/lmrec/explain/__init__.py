@@ -6,7 +6,7 @@ from lmrec.explain.occlusion import (
     history_effects,
     user_history,
 )
-from lmrec.explain.reasons import Reason, explain
+from lmrec.explain.reasons import Reason, explain, query_reason
 
 __all__ = [
     "MAX_HISTORY",
@@ -14,5 +14,6 @@ __all__ = [
     "can_cite_history",
     "explain",
     "history_effects",
+    "query_reason",
     "user_history",
 ]

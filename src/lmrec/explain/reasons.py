@@ -12,7 +12,7 @@ from lmrec._types import IntArray
 from lmrec.explain.occlusion import can_cite_history, history_effects
 from lmrec.models.base import Recommender
 
-__all__ = ["Reason", "explain"]
+__all__ = ["Reason", "explain", "query_reason"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,13 @@ class Reason:
         if item_ids is not None and self.item is not None:
             d["item"] = item_ids(self.item)
         return d
+
+
+def query_reason(query: str, with_history: bool) -> Reason:
+    """The reason of an item ranked for a plain-language request: the request's relevance,
+    blended with the user's own ranking where ``with_history``."""
+    text = f"matches your request '{query}'" + (" and your history" if with_history else "")
+    return Reason("query", text)
 
 
 def explain(

@@ -19,7 +19,7 @@ from lmrec.artifacts import Artifacts
 from lmrec.context.features import request_time
 from lmrec.errors import UsageError
 from lmrec.explain import explain as explain_items
-from lmrec.explain import user_history
+from lmrec.explain import query_reason, user_history
 from lmrec.explain.rewrite import ReasonRewriter
 from lmrec.index import VectorIndex
 from lmrec.models.base import Recommender, top_n
@@ -412,8 +412,7 @@ class Engine:
         n = len(v.artifacts.item_vocab)
         name = v.model.name
         if query is not None:
-            text = f"matches your request '{query}'" + ("" if cold else " and your history")
-            return [{"kind": "query", "text": text} for _ in ids]
+            return [query_reason(query, with_history=not cold).to_dict() for _ in ids]
         if cold:
             return [{"kind": "popular", "text": "popular with everyone"} for _ in ids]
         out: list[dict[str, Any]] = [
