@@ -58,6 +58,24 @@ def test_windows_cover_every_target_once() -> None:
     assert right_align([np.array([1, 2, 3])], 2).tolist() == [[2, 3]]
 
 
+def test_overlapping_windows_count_each_target_once_with_the_most_context() -> None:
+    tokens, gaps = [np.arange(1, 10)], [np.arange(11, 20)]  # 1..9: targets 2..9
+    w = make_windows(tokens, gaps, max_len=4, stride=2)
+    assert (w.gaps == w.inputs + 10).all()  # side inputs follow their windows
+    # windows end every 2 actions: inputs [5..8], [3..6], [1..4]; each keeps its last 2
+    # targets, the first window all of them
+    assert w.inputs.tolist() == [[5, 6, 7, 8], [3, 4, 5, 6], [1, 2, 3, 4]]
+    assert w.targets.tolist() == [[0, 0, 8, 9], [0, 0, 6, 7], [2, 3, 4, 5]]
+    counted = w.targets[w.targets > 0]
+    assert sorted(counted.tolist()) == list(range(2, 10))
+    plain = make_windows(tokens, gaps, max_len=4)
+    assert make_windows(tokens, gaps, max_len=4, stride=4).targets.tolist() == (
+        plain.targets.tolist()
+    )
+    with pytest.raises(ValueError, match="stride"):
+        make_windows(tokens, gaps, max_len=4, stride=5)
+
+
 def test_gap_buckets() -> None:
     assert gap_buckets(np.array([0, 0, 1, 4, 1000]), 8).tolist() == [1, 1, 2, 3, 8]
     assert gap_buckets(np.array([5, 9]), 0).tolist() == [0, 0]

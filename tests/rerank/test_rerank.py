@@ -57,6 +57,50 @@ def test_calibration_follows_the_users_category_mix() -> None:
     assert ids.tolist() == [0, 2]
 
 
+def test_list_objective_takes_each_slots_exact_gain_in_the_list_objective() -> None:
+    """Each slot's pick is the best one-item extension of the documented list objective,
+    (1 - s) * sum(rel * w_slot) / sum(w) + s * (ILD + novelty averaged over the list) / 2,
+    computed here from its definition: relevance 1 / log2(1 + rank), w_slot = 1 / log2(slot + 2),
+    ILD = mean over pairs of 1 - category Jaccard."""
+    rng = np.random.default_rng(7)
+    n_items, k, s = 12, 5, 0.6
+    cats = (rng.random((n_items, 4)) < 0.4).astype(np.float32)
+    cats[cats.sum(axis=1) == 0, 0] = 1.0
+    counts = rng.integers(1, 30, n_items).astype(np.float64)
+    f = ItemFeatures.build(counts, 30, categories=sp.csr_matrix(cats))
+    ids = rng.permutation(n_items)
+    scores = np.sort(rng.random(n_items))[::-1].astype(np.float32)
+    rel = {int(i): 1 / np.log2(2 + r) for r, i in enumerate(ids)}
+    inter = cats @ cats.T
+    union = cats.sum(1)[:, None] + cats.sum(1)[None, :] - inter
+    dist = 1 - inter / union
+    w = 1 / np.log2(np.arange(k) + 2)
+
+    def objective(items: list[int]) -> float:
+        gain = sum(rel[i] * w[j] for j, i in enumerate(items)) / w.sum()
+        ild = sum(dist[a, b] for x, a in enumerate(items) for b in items[x + 1 :])
+        spread = ild / (k * (k - 1) / 2) + sum(float(f.novelty[i]) for i in items) / k
+        return (1 - s) * gain + s * spread / 2
+
+    cfg = RerankConfig(
+        strength=s, novelty=1.0, exposure=0.0, objective="list", dedupe=None, candidates=n_items
+    )
+    got, _ = rerank(ids, scores, k, f, cfg)
+    for j in range(k):
+        head = got[:j].tolist()
+        best = max((i for i in ids.tolist() if i not in head), key=lambda i: objective([*head, i]))
+        assert got[j] == best, j
+    # the list objective differs from the per-item one here
+    item, _ = rerank(
+        ids,
+        scores,
+        k,
+        f,
+        RerankConfig(strength=s, novelty=1.0, exposure=0.0, dedupe=None, candidates=n_items),
+    )
+    assert item.tolist() != got.tolist()
+
+
 def test_relevance_by_rank_is_the_dcg_discount() -> None:
     from lmrec.rerank.greedy import _relevance
 
@@ -160,7 +204,7 @@ def test_padding_when_too_few_candidates() -> None:
 
 @pytest.mark.parametrize(
     "kw", [{"strength": 1.5}, {"explore": -0.1}, {"dedupe": 0.0}, {"novelty": -1.0},
-           {"candidates": 0}, {"diversity_kind": "max"}],
+           {"candidates": 0}, {"diversity_kind": "max"}, {"objective": "page"}],
 )  # fmt: skip
 def test_bad_settings_are_refused(kw: dict[str, object]) -> None:
     with pytest.raises(UsageError):

@@ -404,6 +404,7 @@ def test_rerank_per_request(client: TestClient) -> None:
     for kinds in (
         {"strength": 0.5, "exposure_kind": "inverse"},
         {"strength": 0.6, "relevance": "zsoftmax", "sharpness": 0.6, "diversity_kind": "mean"},
+        {"strength": 0.3, "objective": "list"},
     ):
         r = client.post("/v1/recommendations", json={"user_id": "u6", "k": 10, "rerank": kinds})
         assert r.status_code == 200
@@ -411,6 +412,7 @@ def test_rerank_per_request(client: TestClient) -> None:
     bad_bodies = (
         {"strength": 2}, {"pinned": ["nope"]}, {"colour": 1}, {"exposure_kind": "log"},
         {"relevance": "loud"}, {"sharpness": 0}, {"diversity_kind": "max"},
+        {"objective": "page"},
     )  # fmt: skip
     for bad in bad_bodies:
         r = client.post("/v1/recommendations", json={"user_id": "u6", "rerank": bad})

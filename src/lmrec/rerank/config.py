@@ -7,7 +7,14 @@ from typing import Any, Literal, get_args
 
 from lmrec.errors import UsageError
 
-__all__ = ["DEFAULT_STRENGTH", "DiversityKind", "ExposureKind", "Relevance", "RerankConfig"]
+__all__ = [
+    "DEFAULT_STRENGTH",
+    "DiversityKind",
+    "ExposureKind",
+    "Objective",
+    "Relevance",
+    "RerankConfig",
+]
 
 #: The strength ``lmrec evaluate --rerank-sweep`` marks as default and the service uses when a
 #: request asks for re-ranking without a strength. It and the defaults of :class:`RerankConfig`
@@ -18,9 +25,11 @@ DEFAULT_STRENGTH = 0.3
 Relevance = Literal["rank", "minmax", "softmax", "zsoftmax"]
 DiversityKind = Literal["mmr", "mean"]
 ExposureKind = Literal["share", "inverse"]
+Objective = Literal["item", "list"]
 RELEVANCE_KINDS: tuple[str, ...] = get_args(Relevance)
 DIVERSITY_KINDS: tuple[str, ...] = get_args(DiversityKind)
 EXPOSURE_KINDS: tuple[str, ...] = get_args(ExposureKind)
+OBJECTIVES: tuple[str, ...] = get_args(Objective)
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,13 @@ class RerankConfig:
     shown items; ``"inverse"`` gives ``1 / (1 + shown_i)``, a bonus for items shown rarely or
     never, which on MovieLens 100K bought the same coverage for far less NDCG (RESULTS.md).
     ``strength = 0`` keeps the model's order.
+
+    ``objective="list"`` makes each slot's value its gain in one objective over the whole list
+    of ``k``: ``(1 - strength) * sum_slots(relevance * w_slot) / sum_slots(w_slot) + strength *
+    (diversity * ILD + the other terms averaged over the list) / weights``, with the DCG weight
+    ``w_slot = 1 / log2(slot + 2)``. The first slots then weigh relevance most, as NDCG does,
+    and a later item's distances count once per pair it forms, as intra-list diversity counts
+    them; ``"item"`` values every slot alike.
     ``dedupe`` drops candidates whose text cosine to a chosen item is at least that value;
     ``explore`` gives that share of the slots (the last ones) to Thompson sampling on observed
     click rates; ``pinned`` items come first, in the order given.
@@ -61,6 +77,7 @@ class RerankConfig:
     dedupe: float | None = 0.95
     explore: float = 0.0
     candidates: int = 100
+    objective: Objective = "item"
     pinned: tuple[int, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
@@ -75,6 +92,8 @@ class RerankConfig:
             raise UsageError(
                 f"exposure_kind must be 'share' or 'inverse', not '{self.exposure_kind}'"
             )
+        if self.objective not in OBJECTIVES:
+            raise UsageError(f"objective must be 'item' or 'list', not '{self.objective}'")
         if self.relevance not in RELEVANCE_KINDS:
             raise UsageError(
                 f"relevance must be one of {', '.join(RELEVANCE_KINDS)}, not '{self.relevance}'"

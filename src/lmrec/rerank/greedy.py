@@ -124,22 +124,32 @@ def _greedy(
         choose(m + p)
     picked: list[int] = []
     taken = np.zeros(m, dtype=bool)
-    for step in range(n):
-        value = (1.0 - s) * rel
+    whole = cfg.objective == "list"
+    size = n + len(pre)  # the list's length, for the list objective's shares
+    slot_weights = 1.0 / np.log2(np.arange(size) + 2.0)
+    pairs = max(size * (size - 1) / 2, 1.0)
+    for _ in range(n):
+        n_prev = len(picked) + len(pre)
+        if whole:  # the slot's gain in the list objective: DCG-weighted relevance, ILD pairs
+            value = (1.0 - s) * rel * slot_weights[n_prev] / slot_weights.sum()
+        else:
+            value = (1.0 - s) * rel
         if s > 0 and weight > 0:
             extra = bonus.copy()
-            if sim is not None:
-                n_prev = len(picked) + len(pre)
-                if n_prev == 0:
-                    extra += cfg.diversity
-                elif cfg.diversity_kind == "mmr":
-                    extra += cfg.diversity * (1.0 - closest)
-                else:
-                    extra += cfg.diversity * (1.0 - total_sim / n_prev)
             if dist_c is not None and user_mix is not None:
-                extra -= cfg.calibration * _kl_if_added(
-                    user_mix, mix_sum, dist_c[:m], step + len(pre)
-                )
+                extra -= cfg.calibration * _kl_if_added(user_mix, mix_sum, dist_c[:m], n_prev)
+            if whole:
+                extra /= size
+            if sim is None:
+                pass
+            elif whole:
+                extra += cfg.diversity * (n_prev - total_sim) / pairs
+            elif n_prev == 0:
+                extra += cfg.diversity
+            elif cfg.diversity_kind == "mmr":
+                extra += cfg.diversity * (1.0 - closest)
+            else:
+                extra += cfg.diversity * (1.0 - total_sim / n_prev)
             value = value + s * extra / weight
         value = np.where(taken | blocked, -np.inf, value)
         best = int(np.argmax(value))

@@ -10,6 +10,7 @@ from lmrec.rerank.config import (
     DEFAULT_STRENGTH,
     DiversityKind,
     ExposureKind,
+    Objective,
     Relevance,
     RerankConfig,
 )
@@ -61,6 +62,7 @@ class Rerank(BaseModel):
     freshness: float = Field(_RR.freshness, ge=0.0, le=10.0)
     dedupe: float | None = Field(_RR.dedupe, gt=0.0, le=1.0)
     explore: float = Field(_RR.explore, ge=0.0, le=1.0)
+    objective: Objective = _RR.objective
     pinned: list[str] = Field(default_factory=list, max_length=20)
 
 

@@ -111,6 +111,7 @@ class SequentialRecommender(Recommender):
     def __init__(
         self,
         max_len: int = 50,
+        window_stride: int | None = None,
         embedding_size: int = 64,
         n_layers: int = 2,
         n_heads: int = 2,
@@ -137,6 +138,7 @@ class SequentialRecommender(Recommender):
         progress: bool = False,
     ) -> None:
         self.max_len = max_len
+        self.window_stride = window_stride
         self.embedding_size = embedding_size
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -166,6 +168,10 @@ class SequentialRecommender(Recommender):
     def _fit(self, data: Interactions) -> None:
         if self.n_models < 1:
             raise UsageError(f"n_models must be at least 1, not {self.n_models}")
+        if self.window_stride is not None and not 0 < self.window_stride <= self.max_len:
+            raise UsageError(
+                f"window_stride must be in [1, max_len={self.max_len}], not {self.window_stride}"
+            )
         if self.num_threads:
             torch.set_num_threads(self.num_threads)
         torch.manual_seed(self.random_state)
@@ -193,7 +199,12 @@ class SequentialRecommender(Recommender):
             return [r[:-1] if h else r for r, h in zip(rows, is_held, strict=True)]
 
         windows = make_windows(
-            drop_held(tokens), drop_held(gaps), self.max_len, drop_held(contexts), drop_held(codes)
+            drop_held(tokens),
+            drop_held(gaps),
+            self.max_len,
+            drop_held(contexts),
+            drop_held(codes),
+            stride=self.window_stride,
         )
         valid = None
         if held:
@@ -227,7 +238,9 @@ class SequentialRecommender(Recommender):
         )
         full = windows
         if refitting:
-            full = make_windows(tokens, gaps, self.max_len, contexts, codes)
+            full = make_windows(
+                tokens, gaps, self.max_len, contexts, codes, stride=self.window_stride
+            )
         # Items that never occurred as a training token keep a random id vector: zero it, so
         # they are scored by their text alone.
         occurred = np.zeros(data.n_items + 1, dtype=bool)

@@ -139,24 +139,39 @@ def make_windows(
     max_len: int,
     contexts: list[np.ndarray] | None = None,
     events: list[np.ndarray] | None = None,
+    stride: int | None = None,
 ) -> SeqBatch:
     """Next-token training windows: a sequence of length L gives inputs s[:-1] and targets s[1:],
     cut from the end into windows of ``max_len`` so every action is a target exactly once.
     ``gaps``, ``contexts`` and ``events`` (per action, as long as its sequence) follow the
-    inputs."""
+    inputs.
+
+    With ``stride`` below ``max_len``, a window ends every ``stride`` actions and they overlap:
+    each window's targets are its last ``stride`` (all of them in a sequence's first window),
+    the others are padding (0) there, context only. Every action is still a target once, in
+    the window where it has the most actions before it: at least ``max_len - stride`` (but
+    those of a sequence's first window)."""
+    step = max_len if stride is None else stride
+    if not 0 < step <= max_len:
+        raise ValueError(f"stride must be in [1, max_len={max_len}], not {stride}")
     ctx = contexts if contexts is not None else [np.zeros(len(s), np.int64) for s in tokens]
     ev = events if events is not None else [np.zeros(len(s), np.int64) for s in tokens]
     inp, tgt, gp, cx, evs = [], [], [], [], []
     for s, g, c, e in zip(tokens, gaps, ctx, ev, strict=True):
         if len(s) < 2:
             continue
-        for end in range(len(s) - 1, 0, -max_len):
+        for end in range(len(s) - 1, 0, -step):
             start = max(0, end - max_len)
             inp.append(s[start:end])
-            tgt.append(s[start + 1 : end + 1])
+            target = s[start + 1 : end + 1]
+            if start > 0:  # the targets before its last ``step`` belong to an earlier window
+                target = np.where(np.arange(start + 1, end + 1) > end - step, target, 0)
+            tgt.append(target)
             gp.append(g[start:end])
             cx.append(c[start:end])
             evs.append(e[start:end])
+            if start == 0:  # an earlier window would hold only actions already in this one
+                break
     return SeqBatch(
         *(torch.from_numpy(right_align(rows, max_len)) for rows in (inp, tgt, gp, cx, evs))
     )
