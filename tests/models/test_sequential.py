@@ -369,6 +369,8 @@ def test_an_ensemble_scores_the_mean_of_its_networks_logits(tmp_path: Path) -> N
     np.testing.assert_allclose(loaded.score(users, at=at), model.score(users, at=at), rtol=1e-5)
     with pytest.raises(UsageError, match="n_models must be at least 1"):
         SequentialRecommender(**params, n_models=0).fit(data)
+    with pytest.raises(UsageError, match="window_stride must be in"):
+        SequentialRecommender(**params, window_stride=0).fit(data)
 
 
 def test_weight_averaging_keeps_a_moving_average_of_the_steps() -> None:
