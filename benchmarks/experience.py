@@ -83,17 +83,10 @@ FRONTIER: list[dict[str, Any]] = [
      "exposure_kind": "inverse"}
     for sh in (0.6, 1.0)
     for e in (0.1, 0.25)
-] + [
-    {"objective": "list", "relevance": r, "diversity_kind": "mean", "exposure": e,
-     "exposure_kind": "inverse"}
-    for r in ("rank", "softmax")
-    for e in (0.1, 0.25, 0.5)
 ]  # fmt: skip
 #: models the chosen setting is checked on besides sequential (a default serves every model)
 FRONTIER_OTHERS = ["ease", "als", "itemknn"]
 FRONTIER_STRENGTHS = (0.2, 0.3, 0.4, 0.5, 0.6)
-#: the list objective weighs diversity by its pairs: the same change takes less strength
-LIST_STRENGTHS = (0.1, 0.15, 0.2, 0.25, 0.3)
 #: the issue's targets: ILD and coverage gains, NDCG loss
 TARGETS = (0.2, 0.3, -0.05)
 
@@ -146,11 +139,7 @@ def frontier(args: argparse.Namespace) -> str:
         ids, _ = rerank_lists(cands[0], cands[1], 10, contexts[stage][1], cfg)
         return [g / b - 1 for g, b in zip(measure(ids, stage), cands[2], strict=True)]
 
-    settings = [
-        (setting, st)
-        for setting in FRONTIER
-        for st in (LIST_STRENGTHS if setting.get("objective") == "list" else FRONTIER_STRENGTHS)
-    ]
+    settings = [(setting, st) for setting in FRONTIER for st in FRONTIER_STRENGTHS]
     changes: dict[str, list[list[float]]] = {}
     bases = {}
     seq_cands = {}
@@ -181,9 +170,7 @@ def frontier(args: argparse.Namespace) -> str:
         "",
         "Command: `.venv/bin/python benchmarks/experience.py --only frontier`. Each row is "
         "`RerankConfig(strength, relevance, diversity_kind, exposure, exposure_kind)` "
-        '(diversity 1, novelty 0); rows whose diversity is `list` take `objective="list"` '
-        "(each slot's gain in one list objective: DCG-weighted relevance plus ILD over pairs). "
-        "Validation: a model fitted on train, scored on the "
+        "(diversity 1, novelty 0). Validation: a model fitted on train, scored on the "
         "validation split; test: fitted on train + validation. Without re-ranking: validation "
         f"NDCG@10 {bv[0]:.4f}, ILD@10 {bv[1]:.4f}, Coverage@10 {bv[2]:.4f}; test "
         f"{bt[0]:.4f}, {bt[1]:.4f}, {bt[2]:.4f}. Changes are relative (valid / test).",
@@ -197,8 +184,7 @@ def frontier(args: argparse.Namespace) -> str:
         mark = " **(chosen)**" if i == pick else ""
         rel = setting["relevance"] + (f" {setting['sharpness']}" if "sharpness" in setting else "")
         lines.append(
-            f"| {rel} | {'list' if setting.get('objective') == 'list' else setting['diversity_kind']}"
-            f" | {expo} | {st}{mark} | "
+            f"| {rel} | {setting['diversity_kind']} | {expo} | {st}{mark} | "
             + " | ".join(f"{v[j]:+.1%} / {t[j]:+.1%}" for j in range(3))
             + " |"
         )
