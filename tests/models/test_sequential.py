@@ -273,7 +273,10 @@ def test_event_features_let_the_rating_of_the_last_action_steer_the_next(
         Vocabulary([f"u{u}" for u in range(n_users)]),
         Vocabulary([f"i{i}" for i in range(n_items)]),
     )
-    params = {**FAST, "text_encoder": None, "epochs": 40, "patience": 40, "next_context": False}
+    # the pattern is only in each user's last action, held out for early stopping: the refit
+    # on every action is what trains on it
+    params = {**FAST, "text_encoder": None, "epochs": 40, "patience": 40, "next_context": False,
+              "refit": True}  # fmt: skip
     fresh = np.arange(180, n_users)  # their sequences end in a, rated 5 (even) or 1 (odd)
     loved = fresh % 2 == 0
     with_events = SequentialRecommender(event_features=True, **params).fit(data)
@@ -323,7 +326,7 @@ def test_refit_trains_on_the_held_out_last_actions() -> None:
     kept = SequentialRecommender(**params, refit=False).fit(data)
     assert not any(r.get("refit") for r in kept.history_)
     assert int(np.argmax(kept.score_carts(cart)[0])) != z
-    refit = SequentialRecommender(**params).fit(data)
+    refit = SequentialRecommender(**params, refit=True).fit(data)
     again = [r for r in refit.history_ if r.get("refit")]
     assert len(again) == refit.best_epoch_
     assert int(np.argmax(refit.score_carts(cart)[0])) == z
@@ -371,6 +374,10 @@ def test_an_ensemble_scores_the_mean_of_its_networks_logits(tmp_path: Path) -> N
         SequentialRecommender(**params, n_models=0).fit(data)
     with pytest.raises(UsageError, match="window_stride must be in"):
         SequentialRecommender(**params, window_stride=0).fit(data)
+    # windows overlap by half unless told otherwise
+    assert SequentialRecommender(max_len=50).stride == 25
+    assert SequentialRecommender(max_len=50, window_stride=50).stride == 50
+    assert SequentialRecommender(max_len=1).stride == 1
 
 
 def test_weight_averaging_keeps_a_moving_average_of_the_steps() -> None:
