@@ -140,16 +140,8 @@ def _greedy(
                 extra -= cfg.calibration * _kl_if_added(user_mix, mix_sum, dist_c[:m], n_prev)
             if whole:
                 extra /= size
-            if sim is None:
-                pass
-            elif whole:
-                extra += cfg.diversity * (n_prev - total_sim) / pairs
-            elif n_prev == 0:
-                extra += cfg.diversity
-            elif cfg.diversity_kind == "mmr":
-                extra += cfg.diversity * (1.0 - closest)
-            else:
-                extra += cfg.diversity * (1.0 - total_sim / n_prev)
+            if sim is not None:
+                extra += cfg.diversity * _distance(whole, cfg, n_prev, closest, total_sim, pairs)
             value = value + s * extra / weight
         value = np.where(taken | blocked, -np.inf, value)
         best = int(np.argmax(value))
@@ -159,6 +151,25 @@ def _greedy(
         taken[best] = True
         choose(best)
     return picked
+
+
+def _distance(
+    whole: bool,
+    cfg: RerankConfig,
+    n_prev: int,
+    closest: np.ndarray,
+    total_sim: np.ndarray,
+    pairs: float,
+) -> np.ndarray | float:
+    """Each candidate's diversity term, given the ``n_prev`` items chosen so far: its share of
+    the list's ILD (list objective), or 1 minus its largest (mmr) or mean similarity to them."""
+    if whole:
+        return (n_prev - total_sim) / pairs
+    if n_prev == 0:
+        return 1.0
+    if cfg.diversity_kind == "mmr":
+        return 1.0 - closest
+    return 1.0 - total_sim / n_prev
 
 
 def _relevance(scores: np.ndarray, kind: str, sharpness: float = 1.0) -> np.ndarray:
