@@ -236,8 +236,8 @@ def write_results(
                 if reach
                 else "not reached during training"
             )
-            + f" (the early-stopping fit; the refit on every action for the best epoch count "
-            f"follows, and the whole fit, text encoding included, took "
+            + f" (the early-stopping fit, which is the whole training at the default "
+            f"`refit=False`; the whole fit, text encoding included, took "
             f"{report['models']['sequential']['fit_seconds']:.0f} s).",
             f"- best test NDCG@10 seen during training: "
             f"{max((c['test_ndcg@10'] for c in curve), default=0):.4f} (not used for selection).",
