@@ -14,6 +14,7 @@ from lmrec.models.seq import SeqConfig, SeqNet, SequentialRecommender
 from lmrec.models.seq.net import SeqEnsemble
 from lmrec.models.seq.train import (
     TrainConfig,
+    Validation,
     event_codes,
     gap_buckets,
     make_windows,
@@ -409,6 +410,30 @@ def test_weight_averaging_keeps_a_moving_average_of_the_steps() -> None:
     assert not torch.equal(net.state_dict()["item_emb.weight"], steps[1]["item_emb.weight"])
     with pytest.raises(ValueError, match="weight_averaging"):
         train(SeqNet(cfg), windows, None, TrainConfig(weight_averaging=1.5), torch.device("cpu"))
+
+
+def test_lr_plateau_halves_the_learning_rate_after_that_many_epochs_without_progress() -> None:
+    # the held-out scores are scripted: best at epochs 2 and 5, no progress in between
+    scripted = iter([0.1, 0.2, 0.2, 0.15, 0.3, 0.3, 0.2, 0.3, 0.1])
+    cfg = SeqConfig(n_items=6, max_len=4, dim=8, n_layers=1, n_heads=1, dropout=0.0)
+    windows = make_windows([np.array([1, 2, 3, 4])], [np.zeros(4, np.int64)], 4)
+    valid = Validation(
+        prefixes=torch.tensor([[0, 1, 2, 3]]),
+        gaps=None,
+        contexts=None,
+        targets=torch.tensor([4]),
+        seen=[np.array([1, 2, 3])],
+    )
+    tcfg = TrainConfig(epochs=9, patience=9, learning_rate=0.008, lr_plateau=2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("lmrec.models.seq.train.ndcg_at_10", lambda *_: next(scripted))
+        history, best = train(SeqNet(cfg), windows, valid, tcfg, torch.device("cpu"))
+    rates = [row["learning_rate"] for row in history]
+    assert rates == [0.008, 0.008, 0.008, 0.004, 0.004, 0.004, 0.002, 0.002, 0.001]
+    assert best == 5
+    without = TrainConfig(epochs=3, patience=9)
+    history, _ = train(SeqNet(cfg), windows, valid, without, torch.device("cpu"))
+    assert all("learning_rate" not in row for row in history)
 
 
 def test_text_pathway_scores_unseen_items() -> None:

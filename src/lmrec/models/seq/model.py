@@ -73,6 +73,11 @@ class SequentialRecommender(Recommender):
     stopped some fits early: on the validation split (as above, no refit) 0.1264 after 43
     epochs with 10, 0.1365 after 123 with 20.
 
+    ``lr_plateau`` (default 0: off) halves the learning rate after that many epochs without a
+    better held-out NDCG@10, and again after as many more. On the validation split (as above,
+    overlapping windows) 5 stopped after 79 epochs at 0.1351, against 0.1449 without: the
+    smaller steps did not find a better held-out score before ``patience`` ran out.
+
     ``event_features`` (default off) gives each action its event type and value (a star rating,
     say; see :func:`~lmrec.models.seq.train.event_codes`) as input. Actions that reach the model
     without them (a cart, events sent to the service) are unknown (code 0). On the validation
@@ -132,6 +137,7 @@ class SequentialRecommender(Recommender):
         batch_size: int = 128,
         learning_rate: float = 3e-3,
         patience: int = 20,
+        lr_plateau: int = 0,
         text_encoder: str | None = "all-MiniLM-L6-v2",
         use_ids: bool = True,
         time_gaps: bool = False,
@@ -159,6 +165,7 @@ class SequentialRecommender(Recommender):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.patience = patience
+        self.lr_plateau = lr_plateau
         self.text_encoder = text_encoder
         self.use_ids = use_ids
         self.time_gaps = time_gaps
@@ -245,6 +252,7 @@ class SequentialRecommender(Recommender):
             batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             patience=self.patience,
+            lr_plateau=self.lr_plateau,
             label_smoothing=self.label_smoothing,
             exclude_seen=self.exclude_seen,
             weight_averaging=self.weight_averaging,

@@ -52,6 +52,9 @@ class TrainConfig:
     #: validation and the kept state are those of the average
     weight_averaging: float = 0.0
     patience: int = 10  # epochs without a better validation NDCG@10 before stopping
+    #: halve the learning rate after this many epochs without a better validation NDCG@10
+    #: (0: never); the count starts again after each halving
+    lr_plateau: int = 0
     time_budget_s: float | None = None  # stop after this much training time
     seed: int = 0
     progress: bool = False
@@ -227,6 +230,11 @@ def train(
     """
     gen = torch.Generator().manual_seed(cfg.seed)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    plateau = None
+    if cfg.lr_plateau and valid is not None:
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            opt, mode="max", factor=0.5, patience=cfg.lr_plateau - 1
+        )
     use_amp = device.type == "cuda"
     # only items that occur in training take part in the softmax
     present = torch.zeros(net.cfg.n_items + 1, dtype=torch.bool)
@@ -297,6 +305,9 @@ def train(
                 best_state = copy.deepcopy(judged.state_dict())
             else:
                 stale += 1
+            if plateau is not None:
+                plateau.step(row["valid_ndcg@10"])
+                row["learning_rate"] = opt.param_groups[0]["lr"]
         history.append(row)
         if on_epoch is not None:
             on_epoch(net, row)
