@@ -33,6 +33,7 @@ COLD_SEQ = {"id_dropout": 0.3}
 #: the sequential model without one of its choices, each its own row (fitted once more)
 ABLATIONS = {
     "window_stride=50 (disjoint training windows)": {"window_stride": 50},
+    "dropout=0.5 (the former default)": {"dropout": 0.5},
 }
 
 
