@@ -233,7 +233,12 @@ def train(
     plateau = None
     if cfg.lr_plateau and valid is not None:
         plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="max", factor=0.5, patience=cfg.lr_plateau - 1
+            # threshold 0: "better" means what early stopping means, strictly higher
+            opt,
+            mode="max",
+            factor=0.5,
+            patience=cfg.lr_plateau - 1,
+            threshold=0.0,
         )
     use_amp = device.type == "cuda"
     # only items that occur in training take part in the softmax
