@@ -40,6 +40,10 @@ def main() -> None:
     ap.add_argument("--ml100k", type=Path, default=Path("../shared/data/ml-100k"))
     ap.add_argument("--models", default="sequential,ease")
     ap.add_argument("--cache", type=Path, default=HERE / "out" / "rerank_candidates")
+    ap.add_argument(
+        "--settings", type=json.loads, default=SETTINGS,
+        help="JSON list of RerankConfig keyword dicts to compare (default: the objectives)",
+    )  # fmt: skip
     args = ap.parse_args()
     torch.set_num_threads(1)
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -72,7 +76,7 @@ def main() -> None:
             base = measure(cands["ids"][:, :10])
             print(f"{name} {stage} without: NDCG@10 {base[0]:.4f} ILD@10 {base[1]:.4f} "
                   f"Coverage@10 {base[2]:.4f}", flush=True)  # fmt: skip
-            for setting in SETTINGS:
+            for setting in args.settings:
                 out, _ = rerank_lists(
                     cands["ids"], cands["scores"], 10, features, RerankConfig(**setting)
                 )

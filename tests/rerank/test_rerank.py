@@ -130,6 +130,37 @@ def test_zsoftmax_relevance_is_the_softmax_of_standardized_scores() -> None:
         RerankConfig(relevance="nope")
 
 
+def test_probability_relevance_is_the_softmax_over_the_candidates() -> None:
+    from lmrec.rerank.greedy import _relevance
+
+    e = np.exp([-2.0, 0.0, -1.0])
+    np.testing.assert_allclose(_relevance(np.array([1.0, 3.0, 2.0]), "probability"), e / e.sum())
+    np.testing.assert_allclose(  # offsets do not matter, sharpness is an inverse temperature
+        _relevance(np.array([101.0, 103.0, 102.0]), "probability", 2.0),
+        e**2 / (e**2).sum(),
+    )
+
+
+def test_probability_relevance_diversifies_unsure_users_and_not_confident_ones() -> None:
+    # candidates 0, 1 share category X, 2 is Y; the model ranks 0, 1, 2 for both users but is
+    # sure that 2 is a poor match for user A (p = .498, .498, .003) and unsure for B (.378,
+    # .342, .280). Second slot (DCG weight share 0.631 / 1.631 = .387), strength 0.05, distance
+    # to item 0: 0 for item 1, 1 for item 2.
+    cfg = RerankConfig(strength=0.05, relevance="probability", objective="list", exposure=0.0,
+                       dedupe=None)  # fmt: skip
+    ids = np.array([0, 1, 2])
+    sure, _ = rerank(ids, np.array([5.0, 5.0, 0.0]), 2, features(), cfg)
+    unsure, _ = rerank(ids, np.array([0.3, 0.2, 0.0]), 2, features(), cfg)
+    assert sure.tolist() == [0, 1]  # .95 * .498 * .387 = .183 beats .95 * .003 * .387 + .05
+    assert unsure.tolist() == [0, 2]  # .95 * .280 * .387 + .05 = .153 beats .95 * .342 * .387
+    # rank relevance sees the same ranks for both users, so it cannot tell them apart
+    by_rank = RerankConfig(strength=0.05, objective="list", exposure=0.0, dedupe=None)
+    assert (
+        rerank(ids, np.array([5.0, 5.0, 0.0]), 2, features(), by_rank)[0].tolist()
+        == rerank(ids, np.array([0.3, 0.2, 0.0]), 2, features(), by_rank)[0].tolist()
+    )
+
+
 def test_exposure_spreads_lists_over_the_catalog() -> None:
     from lmrec.rerank import rerank_lists
 

@@ -173,12 +173,16 @@ def _distance(
 
 
 def _relevance(scores: np.ndarray, kind: str, sharpness: float = 1.0) -> np.ndarray:
-    """The model's preference among the candidates on [0, 1] (1 = its first choice)."""
+    """The model's preference among the candidates on [0, 1] (1 = its first choice; for
+    ``"probability"``, the candidates' shares of the model's belief, summing to 1)."""
     if kind == "rank":
         order = np.argsort(-scores, kind="stable")
         rank = np.empty(len(scores))
         rank[order] = np.arange(1, len(scores) + 1)
         return 1.0 / np.log2(1.0 + rank)
+    if kind == "probability":  # the model's softmax over the candidates: sums to 1 per user
+        e = np.exp(sharpness * (scores.astype(np.float64) - float(scores.max())))
+        return e / e.sum()
     if kind in ("softmax", "zsoftmax"):
         gap = scores.astype(np.float64) - float(scores.max())
         if kind == "zsoftmax":
