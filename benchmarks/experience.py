@@ -21,6 +21,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from candidates import top100  # noqa: E402
 from ml100k import machine, write_section  # noqa: E402
 
 SWEEP_MODELS = ["ease", "sequential"]
@@ -70,23 +71,31 @@ def sweep(args: argparse.Namespace) -> str:
     return "\n".join([*lines, "", *summary])
 
 
-#: re-ranking settings searched for the accuracy / diversity / coverage frontier: relevance,
-#: diversity kind and the exposure term (none, "share" at weight 1, "inverse" at 0.1 and 0.25);
-#: then the scale-free "zsoftmax" relevance at two sharpnesses with mean diversity
-FRONTIER: list[dict[str, Any]] = [
-    {"relevance": r, "diversity_kind": d, "exposure": e, "exposure_kind": ek}
+#: re-ranking settings searched for the accuracy / diversity / coverage frontier, each with its
+#: strengths: per-item objective with relevance, diversity kind and the exposure term (none,
+#: "share" at weight 1, "inverse" at 0.1 and 0.25), the scale-free "zsoftmax" relevance at two
+#: sharpnesses; then one objective over the whole list, with rank relevance and with the model's
+#: probability (whose strengths are smaller: a probability is far below a rank's 1 / log2(1 + r))
+STRENGTHS = (0.2, 0.3, 0.4, 0.5, 0.6)
+FRONTIER: list[tuple[dict[str, Any], tuple[float, ...]]] = [
+    ({"relevance": r, "diversity_kind": d, "exposure": e, "exposure_kind": ek}, STRENGTHS)
     for r in ("rank", "softmax")
     for d in ("mmr", "mean")
     for e, ek in ((0.0, "share"), (1.0, "share"), (0.1, "inverse"), (0.25, "inverse"))
 ] + [
-    {"relevance": "zsoftmax", "sharpness": sh, "diversity_kind": "mean", "exposure": e,
-     "exposure_kind": "inverse"}
+    ({"relevance": "zsoftmax", "sharpness": sh, "diversity_kind": "mean", "exposure": e,
+      "exposure_kind": "inverse"}, STRENGTHS)
     for sh in (0.6, 1.0)
     for e in (0.1, 0.25)
+] + [
+    ({"objective": "list", "exposure": e}, (0.1, 0.15, 0.2, 0.25, 0.3)) for e in (0.1, 0.25)
+] + [
+    ({"objective": "list", "relevance": "probability", "sharpness": sh},
+     (0.02, 0.03, 0.04, 0.05, 0.07))
+    for sh in (1.0, 2.0)
 ]  # fmt: skip
 #: models the chosen setting is checked on besides sequential (a default serves every model)
 FRONTIER_OTHERS = ["ease", "als", "itemknn"]
-FRONTIER_STRENGTHS = (0.2, 0.3, 0.4, 0.5, 0.6)
 #: the issue's targets: ILD and coverage gains, NDCG loss
 TARGETS = (0.2, 0.3, -0.05)
 
@@ -104,7 +113,6 @@ def frontier(args: argparse.Namespace) -> str:
     from lmrec.evaluation import prepare
     from lmrec.evaluation.collect import ListContext
     from lmrec.evaluation.sweep import item_features
-    from lmrec.models import create_model
     from lmrec.rerank import DEFAULT_STRENGTH, RerankConfig, rerank_lists
 
     data = prepare(split_loo(read_movielens_100k(args.ml100k)))
@@ -127,7 +135,7 @@ def frontier(args: argparse.Namespace) -> str:
     def lists(name: str, stage: str) -> tuple[np.ndarray, np.ndarray, list[float]]:
         """Model ``name`` fitted for ``stage``: its top-100 candidates and its plain metrics."""
         train, users, _truth, at = stages[stage]
-        ids, scores = create_model(name).fit(train).recommend(users, 100, at=at)
+        ids, scores = top100(name, stage, train, users, at)
         return ids, scores, measure(ids[:, :10], stage)
 
     def measure(ids: np.ndarray, stage: str) -> list[float]:
@@ -139,7 +147,7 @@ def frontier(args: argparse.Namespace) -> str:
         ids, _ = rerank_lists(cands[0], cands[1], 10, contexts[stage][1], cfg)
         return [g / b - 1 for g, b in zip(measure(ids, stage), cands[2], strict=True)]
 
-    settings = [(setting, st) for setting in FRONTIER for st in FRONTIER_STRENGTHS]
+    settings = [(setting, st) for setting, strengths in FRONTIER for st in strengths]
     changes: dict[str, list[list[float]]] = {}
     bases = {}
     seq_cands = {}
@@ -161,7 +169,24 @@ def frontier(args: argparse.Namespace) -> str:
             return -1.0
         return min(rel[1] / TARGETS[0], rel[2] / TARGETS[1])
 
+    def ndcg_ci(stage: str, i: int) -> tuple[float, float]:
+        """95% paired-bootstrap interval of sequential's relative NDCG@10 change at setting i."""
+        from lmrec.evaluation.collect import accuracy_per_user
+
+        (ids, scores, _), truth = seq_cands[stage], stages[stage][2]
+        setting, st = settings[i]
+        new, _ = rerank_lists(
+            ids, scores, 10, contexts[stage][1], RerankConfig(strength=st, **setting)
+        )
+        after = accuracy_per_user(new, truth, 10)["NDCG@10"]
+        before = accuracy_per_user(ids[:, :10], truth, 10)["NDCG@10"]
+        draws = np.random.default_rng(0).integers(0, len(after), (1000, len(after)))
+        rel = after[draws].mean(axis=1) / before[draws].mean(axis=1) - 1
+        lo, hi = np.quantile(rel, [0.025, 0.975])
+        return float(lo), float(hi)
+
     pick = max(range(len(settings)), key=closeness)
+    pick_ci = ndcg_ci("test", pick)
     chosen, test = settings[pick], changes["test"][pick]
     met = test[0] >= TARGETS[2] and test[1] >= TARGETS[0] and test[2] >= TARGETS[1]
     bt, bv = bases["test"], bases["valid"]
@@ -169,22 +194,27 @@ def frontier(args: argparse.Namespace) -> str:
         "### Re-ranking frontier (sequential, leave-one-out, top 100 re-ranked, genres)",
         "",
         "Command: `.venv/bin/python benchmarks/experience.py --only frontier`. Each row is "
-        "`RerankConfig(strength, relevance, diversity_kind, exposure, exposure_kind)` "
-        "(diversity 1, novelty 0). Validation: a model fitted on train, scored on the "
-        "validation split; test: fitted on train + validation. Without re-ranking: validation "
+        "`RerankConfig(strength, objective, relevance, sharpness, diversity_kind, exposure, "
+        "exposure_kind)` (diversity 1, novelty 0); the list objective has no diversity kind "
+        "(its diversity term is the list's ILD). Validation: a model fitted on train, scored on "
+        "the validation split; test: fitted on train + validation. Without re-ranking: validation "
         f"NDCG@10 {bv[0]:.4f}, ILD@10 {bv[1]:.4f}, Coverage@10 {bv[2]:.4f}; test "
         f"{bt[0]:.4f}, {bt[1]:.4f}, {bt[2]:.4f}. Changes are relative (valid / test).",
         "",
-        "| relevance | diversity | exposure | strength | NDCG@10 | ILD@10 | Coverage@10 |",
-        "|---|---|---|---|---|---|---|",
+        "| objective | relevance | diversity | exposure | strength | NDCG@10 | ILD@10 | Coverage@10 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for i, (setting, st) in enumerate(settings):
         v, t = changes["valid"][i], changes["test"][i]
-        expo = f"{setting['exposure']} {setting['exposure_kind']}" if setting["exposure"] else "0"
+        c = RerankConfig(strength=st, **setting)
+        expo = f"{c.exposure} {c.exposure_kind}" if c.exposure else "0"
         mark = " **(chosen)**" if i == pick else ""
-        rel = setting["relevance"] + (f" {setting['sharpness']}" if "sharpness" in setting else "")
+        rel = c.relevance + (
+            f" {c.sharpness}" if c.relevance in ("zsoftmax", "probability") else ""
+        )
+        div = "ILD" if c.objective == "list" else c.diversity_kind
         lines.append(
-            f"| {rel} | {setting['diversity_kind']} | {expo} | {st}{mark} | "
+            f"| {c.objective} | {rel} | {div} | {expo} | {st}{mark} | "
             + " | ".join(f"{v[j]:+.1%} / {t[j]:+.1%}" for j in range(3))
             + " |"
         )
@@ -198,9 +228,12 @@ def frontier(args: argparse.Namespace) -> str:
         f"{', '.join(FRONTIER_OTHERS)}, then closest to both targets for sequential): {chosen[0]}, "
         f"strength {chosen[1]}. On test: NDCG@10 {test[0]:+.1%}, ILD@10 {test[1]:+.1%}, "
         f"Coverage@10 {test[2]:+.1%} (targets ILD +20%, coverage +30%, NDCG at most -5%: "
-        f"{'met' if met else 'not met'}).",
+        f"{'met' if met else 'not met'}). The NDCG@10 change has a 95% paired-bootstrap "
+        f"interval of [{pick_ci[0]:+.1%}, {pick_ci[1]:+.1%}] on test (one held-out item per "
+        "user).",
         f"- Settings meeting all three on test (for reference, not for choosing): {len(both)} "
         f"of {len(settings)}.",
+        *(_most_diverse(settings, changes[stage], stage, ndcg_ci) for stage in ("valid", "test")),
         "",
         "The chosen setting against the current default (`RerankConfig(strength="
         f"{DEFAULT_STRENGTH})`) for each model (fitted on train + validation, test split):",
@@ -218,6 +251,22 @@ def frontier(args: argparse.Namespace) -> str:
             r = change(cands, "test", cfg)
             lines.append(f"| {name} | {label} | " + " | ".join(f"{x:+.1%}" for x in r) + " |")
     return "\n".join(lines)
+
+
+def _most_diverse(settings: list[Any], changes: list[list[float]], stage: str, ci: Any) -> str:
+    """The largest ILD gain of sequential on ``stage`` among settings losing at most 5% NDCG,
+    and the paired-bootstrap interval ``ci(stage, i)`` of that setting's NDCG change."""
+    within = [i for i, r in enumerate(changes) if r[0] >= TARGETS[2]]
+    if not within:
+        return f"- On {stage}, every setting costs sequential more than 5% NDCG@10."
+    i = max(within, key=lambda i: changes[i][1])
+    r = changes[i]
+    lo, hi = ci(stage, i)
+    return (
+        f"- Largest ILD@10 gain of sequential on {stage} among settings losing at most 5% "
+        f"NDCG@10: {r[1]:+.1%} ({settings[i][0]}, strength {settings[i][1]}; NDCG@10 "
+        f"{r[0]:+.1%} [95% CI {lo:+.1%}, {hi:+.1%}], Coverage@10 {r[2]:+.1%})."
+    )
 
 
 def _list_metrics(ids: np.ndarray, truth: Any, ctx: Any, n_items: int) -> list[float]:

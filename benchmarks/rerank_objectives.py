@@ -4,8 +4,8 @@ objective (the default) against ``objective="list"``, for the sequential model a
     .venv/bin/python benchmarks/rerank_objectives.py
 
 Each model is fitted with its defaults on train (validation split) and on train + validation
-(test split); their top-100 lists are cached under benchmarks/out/rerank_candidates/ (delete
-them to refit). Prints, per model and split, the change of NDCG@10, ILD@10 (genres) and
+(test split); their top-100 lists are cached under benchmarks/out/rerank_candidates/ until
+lmrec's source changes. Prints, per model and split, the change of NDCG@10, ILD@10 (genres) and
 Coverage@10 against the model's own order; for reporting only, nothing is chosen here.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from candidates import CACHE, top100  # noqa: E402
 
 SETTINGS: list[dict[str, Any]] = [
     {"strength": 0.3},  # the default
@@ -33,20 +36,18 @@ def main() -> None:
     from lmrec.evaluation import prepare
     from lmrec.evaluation.collect import ListContext, accuracy_per_user, beyond_per_user
     from lmrec.evaluation.sweep import item_features
-    from lmrec.models import create_model
     from lmrec.rerank import RerankConfig, rerank_lists
 
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--ml100k", type=Path, default=Path("../shared/data/ml-100k"))
     ap.add_argument("--models", default="sequential,ease")
-    ap.add_argument("--cache", type=Path, default=HERE / "out" / "rerank_candidates")
+    ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument(
         "--settings", type=json.loads, default=SETTINGS,
         help="JSON list of RerankConfig keyword dicts to compare (default: the objectives)",
     )  # fmt: skip
     args = ap.parse_args()
     torch.set_num_threads(1)
-    args.cache.mkdir(parents=True, exist_ok=True)
     data = prepare(split_loo(read_movielens_100k(args.ml100k)))
     stages = {
         "valid": (data.train, data.valid_users, data.valid_truth, data.valid_at),
@@ -54,11 +55,7 @@ def main() -> None:
     }
     for name in args.models.split(","):
         for stage, (train, users, truth, at) in stages.items():
-            path = args.cache / f"{name}_{stage}.npz"
-            if not path.is_file():
-                ids, scores = create_model(name).fit(train).recommend(users, 100, at=at)
-                np.savez(path, ids=ids, scores=scores)
-            cands = np.load(path)
+            ids, scores = top100(name, stage, train, users, at, args.cache)
             ctx = ListContext(
                 item_counts=train.item_counts,
                 n_train_users=int((np.diff(train.matrix.indptr) > 0).sum()),
@@ -73,13 +70,11 @@ def main() -> None:
                     M.coverage(ids, data.train.n_items),
                 ]
 
-            base = measure(cands["ids"][:, :10])
+            base = measure(ids[:, :10])
             print(f"{name} {stage} without: NDCG@10 {base[0]:.4f} ILD@10 {base[1]:.4f} "
                   f"Coverage@10 {base[2]:.4f}", flush=True)  # fmt: skip
             for setting in args.settings:
-                out, _ = rerank_lists(
-                    cands["ids"], cands["scores"], 10, features, RerankConfig(**setting)
-                )
+                out, _ = rerank_lists(ids, scores, 10, features, RerankConfig(**setting))
                 change = [g / b - 1 for g, b in zip(measure(out), base, strict=True)]
                 print(f"  {json.dumps(setting)}: " + " ".join(f"{c:+.1%}" for c in change))
 
