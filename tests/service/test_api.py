@@ -405,6 +405,7 @@ def test_rerank_per_request(client: TestClient) -> None:
         {"strength": 0.5, "exposure_kind": "inverse"},
         {"strength": 0.6, "relevance": "zsoftmax", "sharpness": 0.6, "diversity_kind": "mean"},
         {"strength": 0.3, "objective": "list"},
+        {"strength": 0.05, "objective": "list", "relevance": "probability", "sharpness": 2},
     ):
         r = client.post("/v1/recommendations", json={"user_id": "u6", "k": 10, "rerank": kinds})
         assert r.status_code == 200
