@@ -48,16 +48,19 @@ def sweep(args: argparse.Namespace) -> str:
         "Command: `lmrec evaluate --dataset DS -m ease,sequential --no-tune --rerank-sweep "
         "--no-rerank-text` (diversity over genres; ILD = mean pairwise 1 - Jaccard of genres).",
         "",
-        "| model | strength | NDCG@10 | ILD@10 | Coverage@10 | Novelty@10 |",
-        "|---|---|---|---|---|---|",
+        "| model | strength | NDCG@10 | NDCG@10 change [95% CI] | ILD@10 | Coverage@10 | "
+        "Novelty@10 |",
+        "|---|---|---|---|---|---|---|",
     ]
     summary = []
     for name, rows in report["rerank_sweep"].items():
         base = rows[0]
         for r in rows:
             mark = " (default)" if r.get("default") else ""
+            lo, hi = r["NDCG@10 change ci95"]
             lines.append(
-                f"| {name} | {r['strength']}{mark} | {r['NDCG@10']:.4f} | {r['ILD@10']:.4f} | "
+                f"| {name} | {r['strength']}{mark} | {r['NDCG@10']:.4f} | "
+                f"{r['NDCG@10 change']:+.1%} [{lo:+.1%}, {hi:+.1%}] | {r['ILD@10']:.4f} | "
                 f"{r['Coverage@10']:.4f} | {r['Novelty@10']:.3f} |"
             )
             if r.get("default"):

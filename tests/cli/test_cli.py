@@ -124,6 +124,16 @@ def test_evaluate_on_a_dataset_with_protocol(run, events_csv: Path, tmp_path: Pa
     assert (
         json.loads((tmp_path / "r" / "report.json").read_text())["split"]["protocol"] == "temporal"
     )
+    code, out, err = run(
+        "evaluate", "--dataset", tmp_path / "ds", "--models", "itemknn", "--no-tune",
+        "--rerank-sweep", "--out", tmp_path / "s", "--no-progress",
+    )  # fmt: skip
+    assert code == 0, err
+    sweep = json.loads((tmp_path / "s" / "report.json").read_text())["rerank_sweep"]["itemknn"]
+    assert "[95% CI]" in out  # the console table has the change column, and its values
+    assert f"{sweep[-1]['NDCG@10 change']:+.1%}" in out
+    assert sweep[0]["NDCG@10 change"] == 0.0
+    assert all(len(r["NDCG@10 change ci95"]) == 2 for r in sweep)
 
 
 @pytest.mark.parametrize(

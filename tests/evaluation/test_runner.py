@@ -143,6 +143,14 @@ def test_rerank_sweep_trades_accuracy_for_diversity(split: Split) -> None:
     # (coverage is not asserted: on 100 items the novelty boost sends everyone to the same
     # rare items; on MovieLens it rises, see RESULTS.md)
     assert strongest["ILD@10"] > plain["ILD@10"]
+    # each row's NDCG change is relative to strength 0, inside its own paired interval
+    assert plain["NDCG@10 change"] == 0.0
+    assert plain["NDCG@10 change ci95"] == pytest.approx([0.0, 0.0])
+    for r in rows:
+        assert r["NDCG@10 change"] == pytest.approx(r["NDCG@10"] / plain["NDCG@10"] - 1)
+        lo, hi = r["NDCG@10 change ci95"]
+        assert lo <= r["NDCG@10 change"] <= hi
+    assert strongest["NDCG@10 change ci95"][0] < strongest["NDCG@10 change ci95"][1]
 
 
 def test_each_user_is_scored_at_the_time_of_their_held_out_action(split: Split) -> None:

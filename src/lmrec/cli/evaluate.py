@@ -202,13 +202,16 @@ def _print_context(ctx: dict[str, Any], k: int) -> None:
 def _sweep_table(sweep: dict[str, list[dict[str, Any]]], k: int) -> Table:
     table = Table(title="re-ranking strength: accuracy against diversity, coverage, novelty")
     cols = [f"NDCG@{k}", f"ILD@{k}", f"Coverage@{k}", f"Novelty@{k}"]
-    for col in ["model", "strength", *cols]:
+    change = f"NDCG@{k} change"
+    for col in ["model", "strength", *cols, f"{change} [95% CI]"]:
         table.add_column(col, justify="right")
     for name, rows in sweep.items():
         for row in rows:
             mark = " (default)" if row.get("default") else ""
             values = ["-" if row[c] is None else f"{row[c]:.4f}" for c in cols]
-            table.add_row(name, f"{row['strength']:.1f}{mark}", *values)
+            ci = row.get(f"{change} ci95")
+            rel = "-" if ci is None else f"{row[change]:+.1%} [{ci[0]:+.1%}, {ci[1]:+.1%}]"
+            table.add_row(name, f"{row['strength']:.1f}{mark}", *values, rel)
     return table
 
 

@@ -353,7 +353,16 @@ def _sweep(
     features = item_features(data.train_valid, emb)
     base = RerankConfig(calibration=cfg.rerank_calibration)
     return {
-        name: rerank_sweep(r.model, data, ctx, features, cfg.k, base=base)
+        name: rerank_sweep(
+            r.model,
+            data,
+            ctx,
+            features,
+            cfg.k,
+            base=base,
+            n_boot=max(200, cfg.n_boot // 5),
+            seed=cfg.seed,
+        )
         for name, r in tqdm(results.items(), desc="re-rank sweep", disable=not cfg.progress)
     }
 

@@ -45,9 +45,15 @@ def rerank_sweep(
     base: RerankConfig | None = None,
     strengths: tuple[float, ...] = STRENGTHS,
     default: float = DEFAULT_STRENGTH,
+    n_boot: int = 200,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
     """NDCG@k, ILD@k, Coverage@k and Novelty@k of the test lists at each strength (0 = the
-    model's own order), re-ranking the model's top ``base.candidates`` for every test user."""
+    model's own order), re-ranking the model's top ``base.candidates`` for every test user.
+
+    Each row also has ``NDCG@k change``, NDCG@k relative to strength 0, with a 95% paired
+    bootstrap interval over users (``NDCG@k change ci95``): whether a loss is more than noise.
+    """
     base = base or RerankConfig()
     users = data.test_users
     cand_ids, cand_scores = model.recommend(users, base.candidates, at=data.test_at)
@@ -55,7 +61,8 @@ def rerank_sweep(
     if base.calibration > 0 and features.categories is not None:
         mix = category_mix(data.train_valid.matrix[users], features.categories)
     rows = []
-    for s in sorted(set(strengths) | {default}):
+    plain: np.ndarray | None = None
+    for s in sorted(set(strengths) | {0.0, default}):
         ids, _ = rerank_lists(
             cand_ids, cand_scores, k, features, base.with_strength(s), user_mix=mix
         )
@@ -69,7 +76,28 @@ def rerank_sweep(
             f"Coverage@{k}": M.coverage(ids, data.train.n_items),
             f"Novelty@{k}": float(beyond[f"Novelty@{k}"].mean()),
         }
+        ndcg = np.asarray(acc[f"NDCG@{k}"], dtype=np.float64)
+        plain = ndcg if plain is None else plain  # strength 0 comes first
+        row[f"NDCG@{k} change"], row[f"NDCG@{k} change ci95"] = _change(
+            ndcg, plain, n_boot=n_boot, seed=seed
+        )
         if s == default:
             row["default"] = True
         rows.append(row)
     return rows
+
+
+def _change(
+    after: np.ndarray, before: np.ndarray, *, n_boot: int, seed: int
+) -> tuple[float | None, list[float] | None]:
+    """Relative change of the mean of ``after`` over ``before`` (the same users), with its
+    paired bootstrap interval; None where ``before`` is all zero."""
+    if not before.sum() > 0:
+        return None, None
+
+    def rel(idx: np.ndarray) -> float:
+        b = before[idx].sum()
+        return float(after[idx].sum() / b - 1) if b > 0 else 0.0
+
+    lo, hi = M.bootstrap_statistic_ci(len(after), rel, n_boot=n_boot, seed=seed)
+    return rel(np.arange(len(after))), [lo, hi]
