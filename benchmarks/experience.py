@@ -183,10 +183,8 @@ def frontier(args: argparse.Namespace) -> str:
         )
         after = accuracy_per_user(new, truth, 10)["NDCG@10"]
         before = accuracy_per_user(ids[:, :10], truth, 10)["NDCG@10"]
-        draws = np.random.default_rng(0).integers(0, len(after), (1000, len(after)))
-        rel = after[draws].mean(axis=1) / before[draws].mean(axis=1) - 1
-        lo, hi = np.quantile(rel, [0.025, 0.975])
-        return float(lo), float(hi)
+        got = M.relative_change_ci(after, before, n_boot=1000)
+        return (float("nan"), float("nan")) if got is None else (got[1], got[2])
 
     pick = max(range(len(settings)), key=closeness)
     pick_ci = ndcg_ci("test", pick)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lmrec import metrics as M
 
@@ -45,3 +46,20 @@ def test_paired_test() -> None:
     assert res["t_test_p"] < 0.01
     lo, hi = res["ci95"]
     assert lo <= res["diff"] <= hi
+
+
+def test_relative_change_ci_pairs_users() -> None:
+    before = np.array([1.0, 1.0, 0.5, 0.5])
+    after = np.array([1.0, 0.0, 0.5, 0.5])  # one user loses a hit: 2 / 3 - 1
+    change, lo, hi = M.relative_change_ci(after, before, seed=0) or (0.0, 0.0, 0.0)
+    assert change == pytest.approx(-1 / 3)
+    assert lo < change < hi <= 0.0  # no resample can gain
+    # a common shift of every user is not noise: the interval of a uniform 10% loss is a point
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.5, 1.0, 500)
+    same = M.relative_change_ci(0.9 * base, base, seed=0)
+    assert same is not None
+    np.testing.assert_allclose(same, [-0.1, -0.1, -0.1], atol=1e-12)
+    assert M.relative_change_ci(after, np.zeros(4)) is None
+    with pytest.raises(ValueError, match="same users"):
+        M.relative_change_ci(after, before[:3])

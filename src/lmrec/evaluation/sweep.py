@@ -78,26 +78,10 @@ def rerank_sweep(
         }
         ndcg = np.asarray(acc[f"NDCG@{k}"], dtype=np.float64)
         plain = ndcg if plain is None else plain  # strength 0 comes first
-        row[f"NDCG@{k} change"], row[f"NDCG@{k} change ci95"] = _change(
-            ndcg, plain, n_boot=n_boot, seed=seed
-        )
+        change = M.relative_change_ci(ndcg, plain, n_boot=n_boot, seed=seed)
+        row[f"NDCG@{k} change"] = None if change is None else change[0]
+        row[f"NDCG@{k} change ci95"] = None if change is None else list(change[1:])
         if s == default:
             row["default"] = True
         rows.append(row)
     return rows
-
-
-def _change(
-    after: np.ndarray, before: np.ndarray, *, n_boot: int, seed: int
-) -> tuple[float | None, list[float] | None]:
-    """Relative change of the mean of ``after`` over ``before`` (the same users), with its
-    paired bootstrap interval; None where ``before`` is all zero."""
-    if not before.sum() > 0:
-        return None, None
-
-    def rel(idx: np.ndarray) -> float:
-        b = before[idx].sum()
-        return float(after[idx].sum() / b - 1) if b > 0 else 0.0
-
-    lo, hi = M.bootstrap_statistic_ci(len(after), rel, n_boot=n_boot, seed=seed)
-    return rel(np.arange(len(after))), [lo, hi]

@@ -19,7 +19,12 @@ from lmrec.metrics.ranking import (
     recall,
     reciprocal_rank,
 )
-from lmrec.metrics.stats import bootstrap_ci, bootstrap_statistic_ci, paired_test
+from lmrec.metrics.stats import (
+    bootstrap_ci,
+    bootstrap_statistic_ci,
+    paired_test,
+    relative_change_ci,
+)
 
 __all__ = [
     "auc",
@@ -42,5 +47,6 @@ __all__ = [
     "precision",
     "recall",
     "reciprocal_rank",
+    "relative_change_ci",
     "reliability",
 ]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats
 
-__all__ = ["bootstrap_ci", "bootstrap_statistic_ci", "paired_test"]
+__all__ = ["bootstrap_ci", "bootstrap_statistic_ci", "paired_test", "relative_change_ci"]
 
 
 def bootstrap_ci(
@@ -51,6 +51,27 @@ def bootstrap_statistic_ci(
     alpha = (1 - level) / 2
     lo, hi = np.quantile(vals, [alpha, 1 - alpha]) + shift
     return float(lo), float(hi)
+
+
+def relative_change_ci(
+    after: np.ndarray, before: np.ndarray, *, n_boot: int = 200, seed: int = 0
+) -> tuple[float, float, float] | None:
+    """``mean(after) / mean(before) - 1`` over the same users (e.g. NDCG with and without
+    re-ranking), with its paired bootstrap 95% interval: ``(change, low, high)``; None when
+    ``before`` is all zero."""
+    a = np.asarray(after, dtype=np.float64)
+    b = np.asarray(before, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError("relative_change_ci needs per-user values for the same users")
+    if not b.sum() > 0:
+        return None
+
+    def change(idx: np.ndarray) -> float:
+        base = b[idx].sum()
+        return float(a[idx].sum() / base - 1) if base > 0 else 0.0
+
+    lo, hi = bootstrap_statistic_ci(len(a), change, n_boot=n_boot, seed=seed)
+    return change(np.arange(len(a))), lo, hi
 
 
 def paired_test(
