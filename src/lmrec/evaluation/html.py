@@ -104,11 +104,14 @@ def _sweep_plot(sweep: dict[str, list[dict[str, Any]]], k: int) -> str:
 
     others = [f"ILD@{k}", f"Coverage@{k}", f"Novelty@{k}"]
     fig, axes = plt.subplots(1, len(others), figsize=(4.5 * len(others), 3.6))
+    fig.subplots_adjust(wspace=0.35)  # room for each panel's NDCG label
     for ax, label in zip(axes, others, strict=True):
         for name, rows in sweep.items():
-            xs = [r[label] for r in rows if r[label] is not None]
-            ys = [r[f"NDCG@{k}"] for r in rows if r[label] is not None]
-            ax.plot(xs, ys, marker="o", ms=3, label=name)
+            kept = [r for r in rows if r[label] is not None]
+            xs = [r[label] for r in kept]
+            ys = [r[f"NDCG@{k}"] for r in kept]
+            ax.errorbar(xs, ys, yerr=_ndcg_error(kept, k), marker="o", ms=3, capsize=2,
+                        label=name)  # fmt: skip
             for r in rows:
                 if r.get("default") and r[label] is not None:
                     ax.scatter([r[label]], [r[f"NDCG@{k}"]], s=90, facecolors="none",
@@ -117,10 +120,27 @@ def _sweep_plot(sweep: dict[str, list[dict[str, Any]]], k: int) -> str:
         ax.set_ylabel(f"NDCG@{k}")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle("Re-ranking strength 0 (model order) to 0.9; ring = default", y=1.03)
+    fig.suptitle(
+        "Re-ranking strength 0 (model order) to 0.9; ring = default; bars = 95% paired "
+        "interval of the NDCG change",
+        y=1.03,
+    )
     png = _png(fig)
     plt.close(fig)
     return png
+
+
+def _ndcg_error(rows: list[dict[str, Any]], k: int) -> list[list[float]]:
+    """Below and above each row's NDCG@k: its paired interval of the change from strength 0
+    (rows before intervals were reported, or with none, get no bar)."""
+    plain = rows[0][f"NDCG@{k}"] if rows else 0.0
+    below, above = [], []
+    for r in rows:
+        ci = r.get(f"NDCG@{k} change ci95")
+        y = r[f"NDCG@{k}"]
+        below.append(0.0 if ci is None else max(0.0, y - plain * (1 + ci[0])))
+        above.append(0.0 if ci is None else max(0.0, plain * (1 + ci[1]) - y))
+    return [below, above]
 
 
 def _table(report: dict[str, Any]) -> str:
