@@ -21,7 +21,8 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from candidates import top100  # noqa: E402
+from candidates import list_context, list_metrics, top100  # noqa: E402
+from candidates import stages as split_stages  # noqa: E402
 from ml100k import machine, write_section  # noqa: E402
 
 SWEEP_MODELS = ["ease", "sequential"]
@@ -114,25 +115,13 @@ def frontier(args: argparse.Namespace) -> str:
     from lmrec import metrics as M
     from lmrec.data import read_movielens_100k, split_loo
     from lmrec.evaluation import prepare
-    from lmrec.evaluation.collect import ListContext
     from lmrec.evaluation.sweep import item_features
     from lmrec.rerank import DEFAULT_STRENGTH, RerankConfig, rerank_lists
 
     data = prepare(split_loo(read_movielens_100k(args.ml100k)))
-    stages = {
-        "valid": (data.train, data.valid_users, data.valid_truth, data.valid_at),
-        "test": (data.train_valid, data.test_users, data.test_truth, data.test_at),
-    }
+    stages = split_stages(data)
     contexts = {
-        stage: (
-            ListContext(
-                item_counts=train.item_counts,
-                n_train_users=int((np.diff(train.matrix.indptr) > 0).sum()),
-                categories=M.category_matrix(train.item_categories()),
-            ),
-            item_features(train),
-        )
-        for stage, (train, *_) in stages.items()
+        stage: (list_context(train), item_features(train)) for stage, (train, *_) in stages.items()
     }
 
     def lists(name: str, stage: str) -> tuple[np.ndarray, np.ndarray, list[float]]:
@@ -142,7 +131,7 @@ def frontier(args: argparse.Namespace) -> str:
         return ids, scores, measure(ids[:, :10], stage)
 
     def measure(ids: np.ndarray, stage: str) -> list[float]:
-        return _list_metrics(ids, stages[stage][2], contexts[stage][0], data.train.n_items)
+        return list_metrics(ids, stages[stage][2], contexts[stage][0], data.train.n_items)
 
     def change(
         cands: tuple[np.ndarray, np.ndarray, list[float]], stage: str, cfg: Any
@@ -268,16 +257,6 @@ def _most_diverse(settings: list[Any], changes: list[list[float]], stage: str, c
         f"NDCG@10: {r[1]:+.1%} ({settings[i][0]}, strength {settings[i][1]}; NDCG@10 "
         f"{r[0]:+.1%} [95% CI {lo:+.1%}, {hi:+.1%}], Coverage@10 {r[2]:+.1%})."
     )
-
-
-def _list_metrics(ids: np.ndarray, truth: Any, ctx: Any, n_items: int) -> list[float]:
-    """NDCG@10, ILD@10 and Coverage@10 of the lists ``ids``."""
-    from lmrec import metrics as M
-    from lmrec.evaluation.collect import accuracy_per_user, beyond_per_user
-
-    ndcg = float(accuracy_per_user(ids, truth, 10)["NDCG@10"].mean())
-    ild = float(beyond_per_user(ids, ctx, 10)["ILD@10"].mean())
-    return [ndcg, ild, M.coverage(ids, n_items)]
 
 
 def _rel(a: float, b: float) -> str:

@@ -22,7 +22,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from candidates import CACHE, top100  # noqa: E402
+from candidates import CACHE, list_context, list_metrics, stages, top100  # noqa: E402
 
 SETTINGS: list[dict[str, Any]] = [
     {"strength": 0.3},  # the default
@@ -31,10 +31,8 @@ SETTINGS: list[dict[str, Any]] = [
 
 
 def main() -> None:
-    from lmrec import metrics as M
     from lmrec.data import read_movielens_100k, split_loo
     from lmrec.evaluation import prepare
-    from lmrec.evaluation.collect import ListContext, accuracy_per_user, beyond_per_user
     from lmrec.evaluation.sweep import item_features
     from lmrec.rerank import RerankConfig, rerank_lists
 
@@ -49,26 +47,14 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     data = prepare(split_loo(read_movielens_100k(args.ml100k)))
-    stages = {
-        "valid": (data.train, data.valid_users, data.valid_truth, data.valid_at),
-        "test": (data.train_valid, data.test_users, data.test_truth, data.test_at),
-    }
     for name in args.models.split(","):
-        for stage, (train, users, truth, at) in stages.items():
+        for stage, (train, users, truth, at) in stages(data).items():
             ids, scores = top100(name, stage, train, users, at, args.cache)
-            ctx = ListContext(
-                item_counts=train.item_counts,
-                n_train_users=int((np.diff(train.matrix.indptr) > 0).sum()),
-                categories=M.category_matrix(train.item_categories()),
-            )
+            ctx = list_context(train)
             features = item_features(train)
 
-            def measure(ids: np.ndarray, truth: Any = truth, ctx: ListContext = ctx) -> list[float]:
-                return [
-                    float(accuracy_per_user(ids, truth, 10)["NDCG@10"].mean()),
-                    float(beyond_per_user(ids, ctx, 10)["ILD@10"].mean()),
-                    M.coverage(ids, data.train.n_items),
-                ]
+            def measure(ids: np.ndarray, truth: Any = truth, ctx: Any = ctx) -> list[float]:
+                return list_metrics(ids, truth, ctx, data.train.n_items)
 
             base = measure(ids[:, :10])
             print(f"{name} {stage} without: NDCG@10 {base[0]:.4f} ILD@10 {base[1]:.4f} "
