@@ -4,6 +4,7 @@ Heavy libraries (implicit, torch) load only inside the models that use them, so 
 and ``lmrec --help`` stay fast.
 """
 
+from lmrec._version import __version__
 from lmrec.data import (
     ColumnMapping,
     Dataset,
@@ -17,8 +18,7 @@ from lmrec.data.interactions import Interactions
 from lmrec.errors import DataError, LmrecError, UsageError
 from lmrec.evaluation import EvalConfig, evaluate
 from lmrec.models import Recommender, create_model
-
-__version__ = "0.1.0"
+from lmrec.registry import register_model
 
 __all__ = [
     "ColumnMapping",
@@ -31,9 +31,11 @@ __all__ = [
     "Split",
     "UsageError",
     "Vocabulary",
+    "__version__",
     "create_model",
     "evaluate",
     "import_dataset",
+    "register_model",
     "split_dataset",
     "synthetic_dataset",
 ]

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from lmrec._version import __version__
 from lmrec.data.interactions import Interactions
 from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
@@ -51,6 +52,7 @@ def save_artifacts(
         prior.save(root / "context")
     manifest = {
         "format": "lmrec-artifacts",
+        "lmrec_version": __version__,
         "models": list(models),
         "source": source,
         "version": time.strftime("%Y%m%d-%H%M%S", time.gmtime()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,11 @@ def test_movielens_latest_folder_end_to_end(run, tmp_path: Path) -> None:  # typ
     assert code == 0, err
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["counts"]["test_users"] == 40
+
+
+def test_version(cli: Callable[..., tuple[int, str, str]]) -> None:
+    import lmrec
+
+    code, out, _ = cli("--version")
+    assert code == 0
+    assert out.strip() == f"lmrec {lmrec.__version__}"

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
 from lmrec import metrics as M
+from lmrec._version import __version__
 from lmrec.cart.complete import complete_carts
 from lmrec.cart.split import BasketSplit, CartCases, split_baskets
 from lmrec.cart.substitutes import substitute_matrix
@@ -22,6 +22,7 @@ from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
 from lmrec.evaluation.runner import ModelResult, compare_to_best, grid_search, recs_frame
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
+from lmrec.progress import track
 
 __all__ = ["BasketConfig", "evaluate_baskets"]
 
@@ -122,7 +123,7 @@ def evaluate_baskets(
     """
     cfg = cfg or BasketConfig()
     for name in model_names:
-        if not get_model_class(name).can_score_carts():
+        if not get_model_class(name).uses_history:
             raise UsageError(
                 f"model '{name}' cannot complete a cart (it learns one vector per training "
                 "basket); basket models: pop, rules, itemknn, ease, content, sequential"
@@ -149,7 +150,7 @@ def evaluate_baskets(
         categories=None,
     )
     results: dict[str, ModelResult] = {}
-    for name in tqdm(model_names, desc="models", disable=not cfg.progress):
+    for name in track(model_names, "models", enabled=cfg.progress):
         fixed = (params or {}).get(name)
         chosen, trials = (fixed, []) if fixed is not None else _tune(name, split, cfg, subs)
         model = create_model(name, **chosen)
@@ -177,6 +178,7 @@ def evaluate_baskets(
         results[name] = ModelResult(name, model, recs, scores, per_case, entry)
     report: dict[str, Any] = {
         "format": "lmrec-report",
+        "lmrec_version": __version__,
         "task": "basket",
         "k": cfg.k,
         "config": asdict(cfg),

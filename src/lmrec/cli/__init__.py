@@ -20,8 +20,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from lmrec._version import __version__
+
+        typer.echo(f"lmrec {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
     verbose: int = typer.Option(
         0, "--verbose", "-v", count=True, help="More log output (-vv: debug)."
     ),
@@ -61,6 +76,13 @@ def main() -> None:
     except LmrecError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(exc.exit_code) from None
+    except ModuleNotFoundError as exc:
+        from lmrec.registry import extra_for_module, missing_extra_error
+
+        if extra_for_module(exc.name) is None:
+            raise
+        typer.echo(f"error: {missing_extra_error('this command', exc)}", err=True)
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise SystemExit(130) from None

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from lmrec._version import __version__
 from lmrec.ctr.base import CTRModel, create_ctr_model
 from lmrec.ctr.features import FeatureEncoder, dataset_events, join_events
 from lmrec.ctr.history import UserState, with_user_history
@@ -200,6 +201,7 @@ class CTRArtifacts:
         history.table.write_parquet(out / "user_history.parquet")
         manifest = {
             "format": "lmrec-ctr-artifacts",
+            "lmrec_version": __version__,
             "models": list(models),
             "history_prior": history.prior,
         }

@@ -6,7 +6,6 @@ person to click this item here and now", one probability per row, and must be ca
 
 from __future__ import annotations
 
-import inspect
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -16,13 +15,17 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from lmrec._types import FloatArray
+from lmrec._version import __version__
 from lmrec.ctr.features import FeatureEncoder, FeatureTable
 from lmrec.errors import UsageError
+from lmrec.fileformat import check_format
+from lmrec.params import get_params
+from lmrec.registry import registry
 
 __all__ = ["CTR_MODELS", "CTRModel", "create_ctr_model", "get_ctr_class"]
 
-_NAMED = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-CTR_MODELS = ("logreg", "lightgbm", "deepfm", "dcn")
+CTR_MODELS = registry.names("ctr")
+FORMAT_VERSION = 1
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -127,16 +130,8 @@ class CTRModel(ABC):
         return self.get_params()
 
     def get_params(self) -> dict[str, Any]:
-        """The constructor's named parameters, following ``**params`` up to the parent's."""
-        names: list[str] = []
-        for klass in type(self).__mro__:
-            if "__init__" not in klass.__dict__:
-                continue
-            params = inspect.signature(klass.__dict__["__init__"]).parameters.values()
-            names += [p.name for p in params if p.name != "self" and p.kind in _NAMED]
-            if not any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params):
-                break
-        return {p: getattr(self, p) for p in dict.fromkeys(names)}
+        """The constructor's named parameters (see :func:`lmrec.params.get_params`)."""
+        return get_params(self)
 
     def _state(self) -> dict[str, np.ndarray]:
         return {}
@@ -159,6 +154,8 @@ class CTRModel(ABC):
         self._save_files(out)
         config = {
             "format": "lmrec-ctr-model",
+            "version": FORMAT_VERSION,
+            "lmrec_version": __version__,
             "model": self.name,
             "params": self.get_params(),
             "cardinalities": self.cardinalities_,
@@ -175,6 +172,7 @@ class CTRModel(ABC):
         if not (src / "config.json").is_file():
             raise UsageError(f"{src}: not a saved CTR model (no config.json)")
         config = json.loads((src / "config.json").read_text())
+        check_format(config, "lmrec-ctr-model", FORMAT_VERSION, src / "config.json")
         model = create_ctr_model(config["model"], **config["params"])
         model.cardinalities_ = list(config["cardinalities"])
         model.fields_ = list(config["fields"])
@@ -187,29 +185,10 @@ class CTRModel(ABC):
 
 
 def get_ctr_class(name: str) -> type[CTRModel]:
-    key = name.lower()
-    if key in ("logreg", "logistic"):
-        from lmrec.ctr.logreg import LogisticCTR
-
-        return LogisticCTR
-    if key in ("lightgbm", "gbdt", "lgbm"):
-        from lmrec.ctr.gbdt import LightGBMCTR
-
-        return LightGBMCTR
-    if key in ("deepfm", "neural"):
-        from lmrec.ctr.deepfm import DeepFM
-
-        return DeepFM
-    if key in ("dcn", "dcnv2", "dcn-v2"):
-        from lmrec.ctr.dcn import DCN
-
-        return DCN
-    raise UsageError(f"unknown CTR model '{name}'; known: {', '.join(CTR_MODELS)}")
+    klass: type[CTRModel] = registry.get(name, "ctr")
+    return klass
 
 
 def create_ctr_model(name: str, **params: Any) -> CTRModel:
-    klass = get_ctr_class(name)
-    try:
-        return klass(**params)
-    except TypeError as exc:
-        raise UsageError(f"bad parameters for CTR model '{name}': {exc}") from None
+    model: CTRModel = registry.create(name, "ctr", **params)
+    return model

@@ -15,15 +15,16 @@ from typing import Any, Literal
 
 import numpy as np
 import polars as pl
-from tqdm.auto import tqdm
 
 from lmrec import metrics as M
+from lmrec._version import __version__
 from lmrec.ctr.base import CTRModel, create_ctr_model, get_ctr_class
 from lmrec.ctr.calibration import fit_calibration
 from lmrec.ctr.features import ORACLE_COLUMN, FeatureEncoder, FeatureTable, dataset_events
 from lmrec.ctr.history import with_user_history
 from lmrec.data.dataset import Dataset
 from lmrec.errors import DataError, UsageError
+from lmrec.progress import track
 
 __all__ = ["CTRConfig", "evaluate_ctr", "labels"]
 
@@ -110,7 +111,7 @@ def _tune(
     x, y = parts["fit"]
     best: tuple[float, CTRModel] | None = None
     trials = []
-    for params in tqdm(space, desc=f"tune {name}", disable=not cfg.progress, leave=False):
+    for params in track(space, f"tune {name}", enabled=cfg.progress):
         start = time.perf_counter()
         model = create_ctr_model(name, **params).fit(x, y, enc, valid=parts["valid"])
         value = M.auc(parts["valid"][1], model.predict_proba(parts["valid"][0], calibrated=False))
@@ -160,7 +161,7 @@ def evaluate_ctr(
         x_all, x_test = enc_all.transform(events[:cut]), enc_all.transform(frames["test"])
     results: dict[str, Any] = {}
     predictions: dict[str, np.ndarray] = {}
-    for name in tqdm(model_names, desc="models", disable=not cfg.progress):
+    for name in track(model_names, "models", enabled=cfg.progress):
         start = time.perf_counter()
         model, trials = _tune(name, parts, enc, cfg, (params or {}).get(name))
         fit_seconds = time.perf_counter() - start
@@ -212,6 +213,7 @@ def evaluate_ctr(
         }
     report: dict[str, Any] = {
         "format": "lmrec-report",
+        "lmrec_version": __version__,
         "task": "ctr",
         "config": asdict(cfg),
         "label": f"value >= {threshold:g}",

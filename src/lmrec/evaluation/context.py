@@ -16,7 +16,6 @@ from lmrec.data.vocab import Vocabulary
 from lmrec.evaluation.collect import accuracy_per_user
 from lmrec.evaluation.protocol import EvalData
 from lmrec.models.base import Recommender, top_n
-from lmrec.models.registry import create_model
 
 __all__ = ["WEIGHTS", "context_effect", "request_contexts"]
 
@@ -76,7 +75,7 @@ def context_effect(
     valid_lift = prior_train.lift_rows(valid_ctx, n)
     test_lift = prior_full.lift_rows(test_ctx, n)
     for name, (final, params) in models.items():
-        tuned = create_model(name, **params).fit(data.train)
+        tuned = type(final)(**params).fit(data.train)
         trials = [
             float(
                 _ndcg(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
 from lmrec import metrics as M
+from lmrec._version import __version__
 from lmrec.data.interactions import Interactions
 from lmrec.data.split import Split
 from lmrec.data.vocab import Vocabulary
@@ -28,6 +28,7 @@ from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
 from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
+from lmrec.progress import track
 
 __all__ = [
     "EvalConfig",
@@ -103,8 +104,8 @@ def grid_search(
     top-``k`` lists for the validation cases whose relevant items are ``truth``. Returns the
     setting with the best NDCG@k (the earliest on ties) and every trial."""
     label = f"NDCG@{k}"
-    trials = []
-    for params in tqdm(space, desc=f"tune {name}", disable=not progress, leave=False):
+    trials: list[dict[str, Any]] = []
+    for params in track(space, f"tune {name}", enabled=progress):
         start = time.perf_counter()
         model = create_model(name, **params).fit(fit_data)
         value = float(accuracy_per_user(rank(model), truth, k)[label].mean())
@@ -173,13 +174,17 @@ def evaluate_model(
     cfg: EvalConfig,
     *,
     params: dict[str, Any] | None = None,
+    model: Recommender | None = None,
 ) -> ModelResult:
-    """Tune (unless ``params`` are given), refit on train + validation, rank for test users."""
-    if params is None:
-        params, trials = tune(name, data, cfg)
+    """Tune (unless ``params`` or a ``model`` object are given), refit on train + validation,
+    rank for test users. A ``model`` is used with its own settings, on a fresh copy."""
+    trials: list[dict[str, Any]] = []
+    if model is not None:
+        model = clone(model)
     else:
-        trials = []
-    model = create_model(name, **params)
+        if params is None:
+            params, trials = tune(name, data, cfg)
+        model = create_model(name, **params)
     tracemalloc.start()
     start = time.perf_counter()
     model.fit(data.train_valid)
@@ -212,17 +217,18 @@ def evaluate_model(
 
 def evaluate(
     split: Split,
-    model_names: list[str],
+    models: Sequence[str | Recommender],
     cfg: EvalConfig | None = None,
     *,
     out: str | Path | None = None,
     params: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate ``model_names`` on ``split``; with ``out``, write report.json, report.html and
-    recs/<model>.parquet there. Returns the report."""
+    """Evaluate ``models`` on ``split``: registered names (tuned on validation unless
+    ``params`` fix their settings) or model objects (used with their own settings); with
+    ``out``, write report.json, report.html and recs/<model>.parquet there. Returns the
+    report."""
     cfg = cfg or EvalConfig()
-    for name in model_names:
-        get_model_class(name)  # unknown names fail before any work
+    chosen = _by_name(models)  # unknown names fail before any work
     cold_ids: list[str] = []
     if cfg.cold_items > 0:
         split, cold_ids = hold_out_items(split, cfg.cold_items, seed=cfg.seed)
@@ -234,10 +240,13 @@ def evaluate(
         categories=M.category_matrix(cats) if any(cats) else None,
     )
     results: dict[str, ModelResult] = {}
-    for name in tqdm(model_names, desc="models", disable=not cfg.progress):
-        results[name] = evaluate_model(name, data, ctx, cfg, params=(params or {}).get(name))
+    for name, given in track(chosen.items(), "models", enabled=cfg.progress):
+        results[name] = evaluate_model(
+            name, data, ctx, cfg, params=(params or {}).get(name), model=given
+        )
     report: dict[str, Any] = {
         "format": "lmrec-report",
+        "lmrec_version": __version__,
         "k": cfg.k,
         "config": asdict(cfg),
         "split": {key: v for key, v in split.meta.items() if key != "format"},
@@ -263,6 +272,31 @@ def evaluate(
     if out is not None:
         write_outputs(Path(out), report, results, data)
     return report
+
+
+def clone(model: Recommender) -> Recommender:
+    """An unfitted model of the same class with the same settings."""
+    return type(model)(**model.get_params())
+
+
+def _by_name(models: Sequence[str | Recommender]) -> dict[str, Recommender | None]:
+    """Each model by the name its report entry gets (objects: their registered name, else
+    their class name; repeats get ``-2``, ``-3``); names map to None."""
+    out: dict[str, Recommender | None] = {}
+    for m in models:
+        if isinstance(m, str):
+            get_model_class(m)
+            name, obj = m, None
+        elif isinstance(m, Recommender):
+            name, obj = m.name or type(m).__name__.lower(), m
+        else:
+            raise UsageError(f"a model is a name or a Recommender, not {type(m).__name__}")
+        key, n = name, 1
+        while key in out:
+            n += 1
+            key = f"{name}-{n}"
+        out[key] = obj
+    return out
 
 
 def restrict_columns(truth: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
@@ -363,7 +397,7 @@ def _sweep(
             n_boot=max(200, cfg.n_boot // 5),
             seed=cfg.seed,
         )
-        for name, r in tqdm(results.items(), desc="re-rank sweep", disable=not cfg.progress)
+        for name, r in track(results.items(), "re-rank sweep", enabled=cfg.progress)
     }
 
 

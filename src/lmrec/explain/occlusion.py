@@ -13,6 +13,7 @@ import numpy as np
 from lmrec._types import FloatArray, IntArray
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
+from lmrec.models.capabilities import LinearInHistory, OrderedHistory, TwoTower
 
 __all__ = ["MAX_HISTORY", "can_cite_history", "history_effects", "user_history"]
 
@@ -25,7 +26,7 @@ MAX_RESCORED = 5
 
 def can_cite_history(model: Recommender) -> bool:
     """Whether the model scores from a history it is given (so removing an item is defined)."""
-    return model.can_score_carts() and model.name != "pop"
+    return model.uses_history and model.personal
 
 
 def history_effects(
@@ -43,24 +44,23 @@ def history_effects(
         raise UsageError(f"model '{model.name}' does not score from a history; nothing to cite")
     history = np.asarray(history, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
-    linear = getattr(model, "item_weights", None)
+    linear = isinstance(model, LinearInHistory)
     if max_history is None:
-        max_history = MAX_HISTORY if callable(linear) else MAX_RESCORED
+        max_history = MAX_HISTORY if linear else MAX_RESCORED
     start = max(0, len(history) - max_history)
     recent = history[start:]
     if len(recent) == 0 or len(targets) == 0:
         return recent, np.zeros((len(recent), len(targets)), dtype=np.float32)
-    if callable(linear):
+    if isinstance(model, LinearInHistory):
         # score = sum over the (distinct) history items of W[j, target]
-        weights = np.asarray(linear(recent, targets), dtype=np.float32)
+        weights = np.asarray(model.item_weights(recent, targets), dtype=np.float32)
         counts = np.bincount(recent, minlength=int(recent.max()) + 1)[recent]
         weights[counts > 1] = 0.0  # removing one copy leaves the other
         return recent, weights
     carts = [history] + [np.delete(history, start + j) for j in range(len(recent))]
-    towers = getattr(model, "query_vectors", None)
-    if callable(towers):  # score only the targets: the same numbers, without the catalog
+    if isinstance(model, TwoTower):  # score only the targets: the same numbers, no catalog
         empty = np.array([len(c) == 0 for c in carts])
-        scores = towers(carts) @ model.item_matrix()[targets].T  # type: ignore[attr-defined]
+        scores = model.query_vectors(carts) @ model.item_matrix()[targets].T
         scores[empty] = model.popularity_[targets]
     else:
         scores = model.score_carts(carts)[:, targets]
@@ -72,7 +72,6 @@ def user_history(model: Recommender, user: int) -> IntArray:
     (the sequence model), else in item order. Unknown users have none."""
     if not 0 <= user < model.n_users_:
         return np.zeros(0, dtype=np.int64)
-    tokens = getattr(model, "user_tokens", None)
-    if callable(tokens):
-        return np.asarray(tokens(user)[0], dtype=np.int64) - 1
+    if isinstance(model, OrderedHistory):
+        return np.asarray(model.user_tokens(user)[0], dtype=np.int64) - 1
     return np.asarray(model.seen_[user].indices, dtype=np.int64)

@@ -54,7 +54,7 @@ def explain(
     models with learned user vectors say so; without history the reason is popularity."""
     targets = np.asarray(targets, dtype=np.int64)
     history = np.asarray(history, dtype=np.int64)
-    if len(history) == 0 or model.name == "pop":
+    if len(history) == 0 or not model.personal:
         return [Reason("popular", "popular with everyone") for _ in targets]
     if not can_cite_history(model):
         text = "liked by people whose tastes are like yours"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -14,10 +13,13 @@ import scipy.sparse as sp
 from safetensors.numpy import load_file, save_file
 
 from lmrec._types import FloatArray, IntArray
+from lmrec._version import __version__
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
+from lmrec.fileformat import check_format
+from lmrec.params import get_params
 
-__all__ = ["Recommender", "cart_matrix", "cart_times", "request_times", "top_n"]
+__all__ = ["FORMAT_VERSION", "Recommender", "cart_matrix", "cart_times", "request_times", "top_n"]
 
 FORMAT_VERSION = 1
 
@@ -31,10 +33,15 @@ class Recommender(ABC):
     exclusion, candidate restriction and storage the same way for every model.
     """
 
-    name: ClassVar[str]
+    #: The registered name (see :func:`lmrec.register_model`); reports and artifacts use it.
+    name: ClassVar[str] = ""
     #: Whether ``_score`` computes from the ``history`` rows passed to it (so fresh history
     #: changes the scores without refitting) rather than from state learned per user.
+    #: Such a model can score carts and sessions it never saw (:meth:`score_carts`).
     uses_history: ClassVar[bool] = False
+    #: Whether scores differ between users or histories (not so for popularity), so a
+    #: recommendation can be explained by the user's own actions.
+    personal: ClassVar[bool] = True
 
     # -- learning -----------------------------------------------------------------------------
     def fit(self, data: Interactions) -> Self:
@@ -99,11 +106,6 @@ class Recommender(ABC):
             out[known] = scores
         return out[0] if single else out
 
-    @classmethod
-    def can_score_carts(cls) -> bool:
-        """Whether :meth:`score_carts` works (the model needs no state per training user)."""
-        return cls.uses_history
-
     def score_carts(
         self,
         carts: Sequence[IntArray],
@@ -126,7 +128,7 @@ class Recommender(ABC):
         self._check_fitted()
         request_times(at, len(carts))
         cart_times(times, carts)
-        if not self.can_score_carts():
+        if not self.uses_history:
             raise UsageError(
                 f"model '{self.name}' learns state per training user and cannot score a cart; "
                 "use pop, rules, itemknn, ease, content or sequential"
@@ -214,11 +216,14 @@ class Recommender(ABC):
         return ids, vals
 
     # -- parameters and storage ----------------------------------------------------------------
+    @staticmethod
+    def search_space() -> list[dict[str, Any]]:
+        """The settings tried on validation, the first being the default (override)."""
+        return [{}]
+
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments, in JSON's form (tuples as lists), as saved in config.json."""
-        sig = inspect.signature(type(self).__init__)
-        params = {p: getattr(self, p) for p in sig.parameters if p != "self"}
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+        return get_params(self)
 
     def _state(self) -> dict[str, np.ndarray]:
         """Learned arrays beyond what the base class stores (override in models)."""
@@ -249,7 +254,9 @@ class Recommender(ABC):
         config = {
             "format": "lmrec-model",
             "version": FORMAT_VERSION,
+            "lmrec_version": __version__,
             "model": self.name,
+            "class": f"{type(self).__module__}:{type(self).__qualname__}",
             "params": self.get_params(),
             "n_users": self.n_users_,
             "n_items": self.n_items_,
@@ -260,14 +267,13 @@ class Recommender(ABC):
     @classmethod
     def load(cls, path: str | Path) -> Recommender:
         """Load any saved model (the class is read from ``config.json``)."""
-        from lmrec.models.registry import get_model_class
-
         src = Path(path)
         cfg_path = src / "config.json"
         if not cfg_path.is_file():
             raise UsageError(f"{src}: not a saved lmrec model (no config.json)")
         config = json.loads(cfg_path.read_text())
-        klass = get_model_class(config["model"])
+        check_format(config, "lmrec-model", FORMAT_VERSION, cfg_path)
+        klass = _saved_class(config)
         if cls is not Recommender and not issubclass(klass, cls):
             raise UsageError(f"{src} holds a '{config['model']}' model, not {cls.__name__}")
         model = klass(**config["params"])
@@ -288,6 +294,18 @@ class Recommender(ABC):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+def _saved_class(config: dict[str, Any]) -> type[Recommender]:
+    """The class of a saved model: by its registered name, else by its import path."""
+    from lmrec.models.registry import get_model_class
+
+    try:
+        return get_model_class(config["model"])
+    except UsageError:
+        if ":" not in str(config.get("class", "")):
+            raise
+        return get_model_class(config["class"])
 
 
 def request_times(at: int | IntArray | None, n: int) -> IntArray | None:

@@ -24,6 +24,7 @@ class Popularity(Recommender):
     name: ClassVar[str] = "pop"
     #: no state per user, so any history (a cart, a new session) gets the same ranking
     uses_history: ClassVar[bool] = True
+    personal: ClassVar[bool] = False
 
     def __init__(self, half_life_days: float | None = None) -> None:
         self.half_life_days = half_life_days

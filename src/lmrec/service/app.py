@@ -206,7 +206,7 @@ def create_app(
         unknown = [i for i in body.items if i not in vocab]
         if unknown:
             raise HTTPException(404, f"unknown item id(s) in the cart: {', '.join(unknown[:5])}")
-        if not eng.active.model.can_score_carts():
+        if not eng.active.model.uses_history:
             raise HTTPException(
                 409, f"the active model '{eng.active.model.name}' cannot score a cart"
             )

@@ -23,6 +23,7 @@ from lmrec.explain import query_reason, user_history
 from lmrec.explain.rewrite import ReasonRewriter
 from lmrec.index import VectorIndex
 from lmrec.models.base import Recommender, top_n
+from lmrec.models.capabilities import OrderedHistory, ScoresNewItems, SimilarItems, TwoTower
 from lmrec.profiles import HistoryEntry, ProfileEdits, build_profile
 from lmrec.rerank import ItemFeatures, RerankConfig, ThompsonExplorer
 from lmrec.service.store import Store
@@ -225,7 +226,7 @@ class Engine:
         pool: np.ndarray | None = None  # with ANN retrieval: the only items that can rank
         if cold:
             scores = model.popularity_.astype(np.float32).copy()
-        elif model.can_score_carts() and removed:
+        elif model.uses_history and removed:
             history = self._history(v, user, fresh, removed)
             scores = (
                 model.score_carts([history], at=at)[0]
@@ -234,7 +235,7 @@ class Engine:
             )
         elif (ann := self._ann(v)) is not None:
             scores, pool = self._retrieve(v, ann, user, fresh, k + len(blocked), at, added)
-        elif model.can_score_carts():
+        elif model.uses_history:
             cart = np.array(fresh, dtype=np.int64)
             users = np.array([user]) if user >= 0 else None
             scores = model.score_carts([cart], users, at=at, times=added)[0]
@@ -261,15 +262,15 @@ class Engine:
             scores[self._in_categories(v, set(edits.muted_categories))] = -np.inf
         n = len(vocab)
         new_ids, new_titles, new_emb = self._new_items(v)
-        scorer = getattr(model, "score_new_items", None)
         reranking = rerank is not None and rerank.active
         if (
-            new_ids and callable(scorer) and not cold and query is None and categories is None
-            and not reranking
+            new_ids and isinstance(model, ScoresNewItems) and not cold and query is None
+            and categories is None and not reranking
         ):  # fmt: skip
             # items added through the catalog API after training: scored through their text
             users = np.array([user]) if user >= 0 else None
-            extra = np.asarray(scorer([np.array(fresh, dtype=np.int64)], users, new_emb)[0])
+            carts = [np.array(fresh, dtype=np.int64)]
+            extra = np.asarray(model.score_new_items(carts, users, new_emb)[0])
             extra[[j for j, i in enumerate(new_ids) if i in blocked]] = -np.inf
             scores = np.concatenate([scores, extra.astype(np.float32)])
             if pool is not None:
@@ -332,10 +333,9 @@ class Engine:
         if v.version in self._anns:
             return self._anns[v.version]
         model = v.model
-        towers = callable(getattr(model, "query_vectors", None))
         wanted = self.ann == "on" or (self.ann == "auto" and model.n_items_ >= ANN_MIN_ITEMS)
         index = None
-        if towers and wanted:
+        if isinstance(model, TwoTower) and wanted:
             from lmrec.index import VectorIndex
 
             path = v.artifacts.root / model.name / "ann.faiss"
@@ -343,7 +343,7 @@ class Engine:
                 index = VectorIndex.load(path)
             else:
                 index = VectorIndex("ivf")
-                index.build(model.item_matrix())  # type: ignore[attr-defined]
+                index.build(model.item_matrix())
                 with contextlib.suppress(OSError):
                     index.save(path)
             index.set_ef_search(self.ann_ef)
@@ -364,15 +364,17 @@ class Engine:
         """Scores of the ANN index's candidates (exact, from the model's two towers); every
         other item -inf. Enough candidates are fetched to survive the exclusions."""
         model = v.model
+        if not isinstance(model, TwoTower):
+            raise TypeError(f"model '{model.name}' has no two towers to retrieve with")
         users = np.array([user]) if user >= 0 else None
         cart = [np.array(fresh, dtype=np.int64)]
-        q = model.query_vectors(cart, users, at=at, times=added)  # type: ignore[attr-defined]
+        q = model.query_vectors(cart, users, at=at, times=added)
         n_seen = len(model.seen_[user].indices) if user >= 0 else 0
         depth = int(min(model.n_items_, max(ANN_CANDIDATES, 2 * (k + n_seen))))
         cand, _ = ann.search(q, depth)
         cand = cand[0][cand[0] >= 0]
         scores = np.full(model.n_items_, -np.inf, dtype=np.float32)
-        items = model.item_matrix()  # type: ignore[attr-defined]
+        items = model.item_matrix()
         scores[cand] = items[cand] @ q[0]
         return scores, cand
 
@@ -382,7 +384,7 @@ class Engine:
         """What the user did, oldest first: the training history (in time order where the
         artifacts kept it), then the fresh events; without the items they removed."""
         base = user_history(v.model, user)
-        if user >= 0 and not hasattr(v.model, "user_tokens"):
+        if user >= 0 and not isinstance(v.model, OrderedHistory):
             ordered = v.artifacts.user_history(user)["item"].to_numpy().astype(np.int64)
             if len(ordered):
                 base = ordered
@@ -552,7 +554,7 @@ class Engine:
         added = [
             i for i in self.store.items().values() if i["item_id"] not in v.artifacts.item_vocab
         ]
-        encoder = getattr(v.model, "text_encoder", None)
+        encoder = v.model.text_encoder if isinstance(v.model, ScoresNewItems) else None
         result: tuple[list[str], list[str], np.ndarray] = ([], [], np.zeros((0, 0), np.float32))
         if added and encoder:
             from lmrec.text import encode_items
@@ -612,9 +614,8 @@ class Engine:
         v = self.current()
         vocab = v.artifacts.item_vocab
         item = vocab.index(item_id)
-        own = getattr(v.model, "similar_items", None)
-        if callable(own):
-            ids, sims = own(item, k)
+        if isinstance(v.model, SimilarItems):
+            ids, sims = v.model.similar_items(item, k)
         else:
             x = v.model.seen_.tocsc()
             col = x[:, item]

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from tqdm.auto import tqdm
 
 from lmrec import metrics as M
 from lmrec.models.base import Recommender, top_n
+from lmrec.progress import track
 from lmrec.rerank import ItemFeatures, RerankConfig, rerank
 
 __all__ = ["SimConfig", "simulate_sessions"]
@@ -55,7 +55,7 @@ def simulate_sessions(
         "users": len(users),
         "rounds": cfg.rounds,
         "k": cfg.k,
-        "realtime_capable": model.can_score_carts(),
+        "realtime_capable": model.uses_history,
     }
     for name, shown in policies.items():
         out[name] = _summary(shown, liked, cfg)
@@ -88,8 +88,8 @@ def _realtime(
     liked_sets = [set(liked[u].indices.tolist()) for u in range(len(users))]
     seen = model.seen_
     exposure = np.zeros(n_items)
-    for r in tqdm(range(cfg.rounds), desc="rounds", disable=not cfg.progress, leave=False):
-        if model.can_score_carts():
+    for r in track(range(cfg.rounds), "rounds", enabled=cfg.progress):
+        if model.uses_history:
             carts = [np.array(c, dtype=np.int64) for c in clicks]
             scores = model.score_carts(carts, users)
         else:  # a model with learned user vectors cannot take in the clicks

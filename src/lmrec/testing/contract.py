@@ -132,7 +132,7 @@ class RecommenderContract:
         from lmrec.cart import complete_carts
 
         carts = [np.array([0, 2, 4]), np.array([1, 3]), np.array([], dtype=np.int64)]
-        if not fitted.can_score_carts():
+        if not fitted.uses_history:
             with pytest.raises(UsageError, match="cannot score a cart"):
                 fitted.score_carts(carts)
             return

@@ -126,6 +126,7 @@ class SequentialRecommender(Recommender):
     """
 
     name: ClassVar[str] = "sequential"
+    uses_history: ClassVar[bool] = True
     #: Called after every epoch with (network, history row); for benchmarks, not a parameter.
     epoch_callback: Callable[[SeqNet, dict[str, Any]], None] | None = None
 
@@ -531,10 +532,6 @@ class SequentialRecommender(Recommender):
         if empty.any():
             out[empty] = self.popularity_
         return out
-
-    @classmethod
-    def can_score_carts(cls) -> bool:
-        return True
 
     def score_carts(
         self,
