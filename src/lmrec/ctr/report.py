@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lmrec.evaluation.html import _png
+from lmrec.evaluation.html import NO_PLOTS, _png
 
 __all__ = ["write_ctr_html"]
 
@@ -35,6 +35,16 @@ def _reliability_plot(report: dict[str, Any]) -> str:
     img = _png(fig)
     plt.close(fig)
     return img
+
+
+def _reliability(report: dict[str, Any]) -> str:
+    try:
+        png = _reliability_plot(report)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "matplotlib":
+            raise
+        return NO_PLOTS
+    return f'<img alt="reliability diagram" src="data:image/png;base64,{png}">'
 
 
 def _methods(report: dict[str, Any]) -> str:
@@ -74,7 +84,7 @@ img {{ max-width: 100%; }}</style></head><body>
 Probabilities are calibrated on the validation slice ({html.escape(_methods(report))});
 ECE over 10 equal-width bins.</p>
 <table><tr><th>model</th>{head}<th>fit s</th></tr>{"".join(rows)}</table>
-<h2>Reliability</h2><img alt="reliability diagram" src="data:image/png;base64,{_reliability_plot(report)}">
+<h2>Reliability</h2>{_reliability(report)}
 <h2>Features</h2><p>{html.escape(str(report["features"]))}</p>
 </body></html>
 """

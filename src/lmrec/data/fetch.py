@@ -12,9 +12,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from lmrec.errors import DataError, UsageError
+from lmrec.progress import task
 
 __all__ = ["SOURCES", "Source", "fetch"]
 
@@ -70,10 +69,10 @@ def fetch(
         try:
             with urllib.request.urlopen(address, timeout=timeout) as resp, archive.open("wb") as fh:
                 total = int(resp.headers.get("Content-Length") or 0) or None
-                with tqdm(total=total, unit="B", unit_scale=True, desc=f"fetch {name}") as bar:
+                with task(f"fetch {name} (bytes)", total) as row:
                     for chunk in iter(lambda: resp.read(1 << 16), b""):
                         fh.write(chunk)
-                        bar.update(len(chunk))
+                        row.advance(len(chunk))
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise DataError(f"download failed ({reason})", path=address) from None

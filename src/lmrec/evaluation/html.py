@@ -13,7 +13,10 @@ import numpy as np
 if TYPE_CHECKING:
     from lmrec.evaluation.runner import ModelResult
 
-__all__ = ["write_html"]
+__all__ = ["NO_PLOTS", "write_html"]
+
+#: What a report shows in place of its plots when matplotlib is not installed.
+NO_PLOTS = "<p>The plots need matplotlib: <code>pip install 'lmrec[plots]'</code>.</p>"
 
 
 def _png(fig: Any) -> str:
@@ -221,10 +224,15 @@ def write_html(
 ) -> None:
     """``item_counts``: training popularity per item; ``held_items``: the held-out item of every
     test case (for the popularity plot); ``protocol``: one sentence on how lists were ranked."""
-    plots = "".join(
-        f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='data:image/png;base64,{img}'>"
-        for t, img in _plots(report, results, item_counts, held_items)
-    )
+    try:
+        plots = "".join(
+            f"<h3>{html.escape(t)}</h3><img alt='{html.escape(t)}' src='data:image/png;base64,{img}'>"
+            for t, img in _plots(report, results, item_counts, held_items)
+        )
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "matplotlib":
+            raise
+        plots = NO_PLOTS
     protocol = protocol or (
         f"Full ranking over all {report['counts']['items']} items, each user's earlier items "
         "excluded"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from lmrec._types import FloatArray, IntArray
+from lmrec.progress import track
 from lmrec.rerank.config import RerankConfig
 from lmrec.rerank.explore import ThompsonExplorer
 from lmrec.rerank.features import ItemFeatures
@@ -217,7 +217,7 @@ def rerank_lists(
     out_ids = np.full((len(cand_ids), k), -1, dtype=np.int64)
     out_scores = np.full((len(cand_ids), k), np.nan, dtype=np.float32)
     shown = np.zeros(features.n_items)
-    for u in tqdm(range(len(cand_ids)), desc="re-rank", disable=not progress, leave=False):
+    for u in track(range(len(cand_ids)), "re-rank", enabled=progress):
         mix = None if user_mix is None else np.asarray(user_mix[u]).ravel()
         out_ids[u], out_scores[u] = rerank(
             cand_ids[u], cand_scores[u], k, features, cfg, user_mix=mix, shown=shown

@@ -21,6 +21,7 @@ from safetensors.numpy import load_file, save_file
 
 from lmrec._types import FloatArray
 from lmrec.errors import UsageError
+from lmrec.progress import track
 
 __all__ = ["DEFAULT_ENCODER", "TextEncoder", "cache_dir", "encode_items", "get_encoder"]
 
@@ -77,14 +78,24 @@ class SentenceTransformerEncoder:
         self.dim = int(self._model.get_embedding_dimension() or 0)
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> FloatArray:
-        emb = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-        )
-        return np.asarray(emb, dtype=np.float32)
+        texts = list(texts)
+        step = 16 * self.batch_size  # the display advances once per chunk of batches
+        parts = [
+            np.asarray(
+                self._model.encode(
+                    texts[start : start + step],
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                ),
+                dtype=np.float32,
+            ).reshape(-1, self.dim)
+            for start in track(
+                range(0, len(texts), step), "encode item texts (chunks)", enabled=progress
+            )
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, self.dim), dtype=np.float32)
 
 
 def _default_device() -> str:

@@ -11,9 +11,9 @@ from typing import Any, cast
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from lmrec.models.seq.net import SeqNet
+from lmrec.progress import task
 
 __all__ = [
     "N_CONTEXT_CODES",
@@ -251,76 +251,80 @@ def train(
     history: list[dict[str, Any]] = []
     best, best_epoch, best_state, stale = -1.0, 0, None, 0
     trained = 0.0
-    bar = tqdm(range(1, cfg.epochs + 1), desc="train sequential", disable=not cfg.progress)
-    for epoch in bar:
-        net.train()
-        start = time.perf_counter()
-        order = torch.randperm(len(windows.inputs), generator=gen)
-        total, count = 0.0, 0
-        for i in range(0, len(order), cfg.batch_size):
-            idx = order[i : i + cfg.batch_size]
-            seq = windows.inputs[idx].to(device)
-            tgt = windows.targets[idx].to(device)
-            gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
-            events = windows.events[idx].to(device) if net.cfg.n_event_types else None
-            ctx = None
-            if net.cfg.n_context:
-                ctx = windows.contexts[idx]
-                if cfg.context_dropout > 0:
-                    hide = torch.rand(ctx.shape, generator=gen) < cfg.context_dropout
-                    ctx = ctx.masked_fill(hide, 0)
-                ctx = ctx.to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss = net.loss(
-                    seq,
-                    tgt,
-                    gaps,
-                    events,
-                    candidates=candidates,
-                    label_smoothing=cfg.label_smoothing,
-                    contexts=ctx,
-                    exclude_seen=cfg.exclude_seen,
+    with task("train sequential (epochs)", cfg.epochs, enabled=cfg.progress) as bar:
+        for epoch in range(1, cfg.epochs + 1):
+            net.train()
+            start = time.perf_counter()
+            order = torch.randperm(len(windows.inputs), generator=gen)
+            total, count = 0.0, 0
+            for i in range(0, len(order), cfg.batch_size):
+                idx = order[i : i + cfg.batch_size]
+                seq = windows.inputs[idx].to(device)
+                tgt = windows.targets[idx].to(device)
+                gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
+                events = windows.events[idx].to(device) if net.cfg.n_event_types else None
+                ctx = None
+                if net.cfg.n_context:
+                    ctx = windows.contexts[idx]
+                    if cfg.context_dropout > 0:
+                        hide = torch.rand(ctx.shape, generator=gen) < cfg.context_dropout
+                        ctx = ctx.masked_fill(hide, 0)
+                    ctx = ctx.to(device)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    loss = net.loss(
+                        seq,
+                        tgt,
+                        gaps,
+                        events,
+                        candidates=candidates,
+                        label_smoothing=cfg.label_smoothing,
+                        contexts=ctx,
+                        exclude_seen=cfg.exclude_seen,
+                    )
+                opt.zero_grad(set_to_none=True)
+                torch.autograd.backward(loss)
+                opt.step()
+                if avg is not None:
+                    avg.update_parameters(net)
+                n = int((tgt > 0).sum())
+                total += loss.item() * n
+                count += n
+            trained += time.perf_counter() - start
+            row: dict[str, Any] = {
+                "epoch": epoch,
+                "loss": total / max(count, 1),
+                "train_seconds": round(trained, 2),
+            }
+            if valid is not None:
+                scores = last_position_scores(
+                    judged,
+                    valid.prefixes,
+                    valid.gaps,
+                    device,
+                    contexts=valid.contexts,
+                    events=valid.events,
                 )
-            opt.zero_grad(set_to_none=True)
-            torch.autograd.backward(loss)
-            opt.step()
-            if avg is not None:
-                avg.update_parameters(net)
-            n = int((tgt > 0).sum())
-            total += loss.item() * n
-            count += n
-        trained += time.perf_counter() - start
-        row: dict[str, Any] = {
-            "epoch": epoch,
-            "loss": total / max(count, 1),
-            "train_seconds": round(trained, 2),
-        }
-        if valid is not None:
-            scores = last_position_scores(
-                judged,
-                valid.prefixes,
-                valid.gaps,
-                device,
-                contexts=valid.contexts,
-                events=valid.events,
+                row["valid_ndcg@10"] = ndcg_at_10(scores, valid.targets, valid.seen)
+                if row["valid_ndcg@10"] > best:
+                    best, best_epoch, stale = row["valid_ndcg@10"], epoch, 0
+                    best_state = copy.deepcopy(judged.state_dict())
+                else:
+                    stale += 1
+                if plateau is not None:
+                    plateau.step(row["valid_ndcg@10"])
+                    row["learning_rate"] = opt.param_groups[0]["lr"]
+            history.append(row)
+            if on_epoch is not None:
+                on_epoch(net, row)
+            bar.advance()
+            valid_note = (
+                f"  valid NDCG@10 {row['valid_ndcg@10']:.4f}" if "valid_ndcg@10" in row else ""
             )
-            row["valid_ndcg@10"] = ndcg_at_10(scores, valid.targets, valid.seen)
-            if row["valid_ndcg@10"] > best:
-                best, best_epoch, stale = row["valid_ndcg@10"], epoch, 0
-                best_state = copy.deepcopy(judged.state_dict())
-            else:
-                stale += 1
-            if plateau is not None:
-                plateau.step(row["valid_ndcg@10"])
-                row["learning_rate"] = opt.param_groups[0]["lr"]
-        history.append(row)
-        if on_epoch is not None:
-            on_epoch(net, row)
-        bar.set_postfix(loss=f"{row['loss']:.3f}", valid=f"{row.get('valid_ndcg@10', 0):.4f}")
-        if valid is not None and stale >= cfg.patience:
-            break
-        if cfg.time_budget_s is not None and trained >= cfg.time_budget_s:
-            break
+            bar.note(f"loss {row['loss']:.3f}{valid_note}")
+            if valid is not None and stale >= cfg.patience:
+                break
+            if cfg.time_budget_s is not None and trained >= cfg.time_budget_s:
+                break
     if best_state is not None:
         net.load_state_dict(best_state)
     elif avg is not None:
