@@ -440,13 +440,14 @@ def test_context_shifts_the_ranking(client: TestClient) -> None:
 def test_ann_retrieval_serves_the_exact_lists(versions: Path, tmp_path: Path) -> None:
     """Through an HNSW index (ann="on") the lists equal full scoring on a small catalog; the
     index is saved next to the model and reused."""
+    from lmrec.online import ServingOptions
     from lmrec.service.engine import Engine
     from lmrec.service.store import open_store
 
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
-    exact = Engine(versions, store, ann="off")
+    exact = Engine(versions, store, options=ServingOptions(ann="off"))
     exact.activate("v1")
-    served = Engine(versions, store, ann="on")
+    served = Engine(versions, store, options=ServingOptions(ann="on"))
     served.activate("v1")
     for user in ("u1", "u8", "u30", "stranger"):
         a = [i["item_id"] for i in exact.recommend(user, 10)["items"]]

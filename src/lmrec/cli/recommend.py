@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import numpy as np
 import typer
 from rich.table import Table
 
 from lmrec.cli._common import console
-
-if TYPE_CHECKING:
-    from lmrec.artifacts import Artifacts
-    from lmrec.models.base import Recommender
 
 
 def recommend(
@@ -107,56 +101,58 @@ def recommend(
         raise UsageError("give --cart or --query, not both")
     if not 0.0 <= query_weight <= 1.0:
         raise UsageError(f"--query-weight must be between 0 and 1, not {query_weight}")
-    art = Artifacts.open(artifacts)
-    rec = art.model(model)
-    idx = -1 if user is None else art.user_vocab.index(user)
-    reasons: dict[int, str] = {}
-    if cart is not None:
-        ids, scores, reasons = _complete(art, rec, cart, idx, k, text_encoder, allow_substitutes)
-    elif query is not None:
-        from lmrec.explain import query_reason
-        from lmrec.logic import blend_query
-        from lmrec.text import encode_items
+    from lmrec.ctr.ads import parse_context
+    from lmrec.online import Request, ServingOptions
+    from lmrec.rerank import RerankConfig
+    from lmrec.service.engine import Engine
+    from lmrec.service.store import open_store
 
-        emb = encode_items(art.items["text"].fill_null("").to_list(), text_encoder)
-        q = encode_items([query], text_encoder, use_cache=False)[0]
-        ids, scores = blend_query(rec, idx, emb, q, k, weight=query_weight if idx >= 0 else 1.0)
-        reason = query_reason(query, with_history=idx >= 0 and query_weight < 1.0).text
-        reasons = {int(i): reason for i in ids}
-    else:
-        from lmrec.ctr.ads import parse_context
-
-        ctx = parse_context(context)
-        _for_user(artifacts, user or "", model, store, k, rerank, text_encoder, as_json, ctx)
-        return
-    keep = ids >= 0
-    titles = art.items["title"].to_list()
-    rows = [
-        {
-            "rank": r + 1,
-            "item_id": art.item_vocab.raw(int(i)),
-            "title": titles[int(i)],
-            "score": float(s),
-            **({"reason": reasons[int(i)]} if int(i) in reasons else {}),
-        }
-        for r, (i, s) in enumerate(zip(ids[keep], scores[keep], strict=True))
-    ]
-    fallback = idx < 0 and query is None and cart is None
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "user_id": user,
-                    **({"cart": _split_cart(cart)} if cart is not None else {}),
-                    "fallback": "popularity" if fallback else None,
-                    "items": rows,
-                },
-                indent=2,
+    Artifacts.open(artifacts)  # a clear error for a folder that is not one
+    names = _split_cart(cart) if cart is not None else None
+    if names is not None and not names:
+        raise UsageError("--cart is empty: give item ids separated by commas")
+    db = open_store(store)
+    try:
+        engine = Engine(artifacts, db, model, options=ServingOptions(text_encoder=text_encoder))
+        vocab = engine.active.artifacts.item_vocab
+        if names is not None:
+            unknown = [n for n in names if n not in vocab]
+            if unknown:
+                shown = ", ".join(repr(u) for u in unknown[:5])
+                raise UsageError(f"--cart: {len(unknown)} unknown item id(s): {shown}")
+            result = engine.complete_cart(
+                names, k, user_id=user, allow_substitutes=allow_substitutes
             )
-        )
+            result["cold_start"] = False
+        else:
+            request = Request(
+                user,
+                k,
+                query=query,
+                query_weight=query_weight,
+                rerank=None if rerank is None else RerankConfig(strength=rerank),
+                context=dict(parse_context(context)) or None,
+            )
+            result = engine.run(request)
+    finally:
+        db.close()
+    fallback = bool(result["cold_start"]) and query is None and names is None
+    rows = [{"rank": r + 1, **item} for r, item in enumerate(result["items"])]
+    if as_json:
+        out = {
+            "user_id": user,
+            **({"cart": names} if names is not None else {}),
+            "fallback": "popularity" if fallback else None,
+            "items": rows,
+        }
+        if names is None:
+            out |= {"reranked": result["reranked"], "context_used": result["context_used"]}
+        typer.echo(json.dumps(out, indent=2))
         return
     who = f"cart {cart}" if cart is not None and user is None else f"user {user}"
-    table = Table(title=f"{rec.name} for {who}" + (" (unknown: popular items)" if fallback else ""))
+    note = " (unknown: popular items)" if fallback else ""
+    table = Table(title=f"{result['model']} for {who}{note}")
+    reasons = any("reason" in r for r in rows)
     for col in ("rank", "item_id", "title", "score", *(["reason"] if reasons else [])):
         table.add_column(col)
     for r in rows:
@@ -165,93 +161,5 @@ def recommend(
     console.print(table)
 
 
-def _for_user(
-    artifacts: Path,
-    user: str,
-    model: str | None,
-    store_url: str,
-    k: int,
-    strength: float | None,
-    text_encoder: str,
-    as_json: bool,
-    context: dict[str, str],
-) -> None:
-    """The service's path for one user: fresh events and profile edits from the store,
-    optional re-ranking, and a reason from the model's own signals for every item."""
-    from lmrec.rerank import RerankConfig
-    from lmrec.service.engine import Engine
-    from lmrec.service.store import open_store
-
-    store = open_store(store_url)
-    try:
-        engine = Engine(artifacts, store, model, text_encoder=text_encoder)
-        cfg = None if strength is None else RerankConfig(strength=strength)
-        ctx: dict[str, str | None] = dict(context)
-        result = engine.recommend(user, k, rerank=cfg, context=ctx or None)
-    finally:
-        store.close()
-    if as_json:
-        out = {
-            "user_id": user,
-            "fallback": "popularity" if result["cold_start"] else None,
-            "items": [{"rank": r + 1, **i} for r, i in enumerate(result["items"])],
-            "reranked": result["reranked"],
-            "context_used": result["context_used"],
-        }
-        typer.echo(json.dumps(out, indent=2))
-        return
-    note = " (unknown: popular items)" if result["cold_start"] else ""
-    table = Table(title=f"{result['model']} for user {user}{note}")
-    for col in ("rank", "item_id", "title", "score", "reason"):
-        table.add_column(col)
-    for r, i in enumerate(result["items"]):
-        table.add_row(str(r + 1), i["item_id"], str(i["title"]), f"{i['score']:.4f}", i["reason"])
-    console.print(table)
-
-
 def _split_cart(cart: str) -> list[str]:
     return [c.strip() for c in cart.split(",") if c.strip()]
-
-
-def _complete(
-    art: Artifacts,
-    rec: Recommender,
-    cart: str,
-    user_idx: int,
-    k: int,
-    text_encoder: str,
-    allow_substitutes: bool,
-) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Complements for ``cart`` (comma-separated raw ids), with a rule as reason for ``rules``."""
-    from lmrec.cart import complete_carts, substitute_matrix
-    from lmrec.errors import UsageError
-    from lmrec.models.rules import AssociationRules
-    from lmrec.text import encode_items
-
-    names = _split_cart(cart)
-    if not names:
-        raise UsageError("--cart is empty: give item ids separated by commas")
-    unknown = [n for n in names if n not in art.item_vocab]
-    if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:5])
-        raise UsageError(f"--cart: {len(unknown)} unknown item id(s): {shown}")
-    items = art.item_vocab.indices(names).astype(np.int64)
-    subs = None
-    if not allow_substitutes:
-        emb = encode_items(art.items["text"].fill_null("").to_list(), text_encoder)
-        cats = (
-            [c or [] for c in art.items["categories"].to_list()]
-            if "categories" in art.items.columns
-            else [[] for _ in range(len(emb))]
-        )
-        subs = substitute_matrix(emb, cats)
-    users = np.array([user_idx]) if user_idx >= 0 else None
-    ids, scores = complete_carts(rec, [items], k, users=users, substitutes=subs)
-    reasons: dict[int, str] = {}
-    if isinstance(rec, AssociationRules):
-        titles = art.items["title"].to_list()
-        for i in ids[0][ids[0] >= 0]:
-            rule = rec.strongest_rule(items, int(i))
-            if rule is not None:
-                reasons[int(i)] = f"with {titles[rule[0]]} (confidence {rule[1]:.2f})"
-    return ids[0], scores[0], reasons

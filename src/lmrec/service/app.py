@@ -21,6 +21,8 @@ from prometheus_client import (
 
 from lmrec.errors import UsageError
 from lmrec.explain.rewrite import ReasonRewriter
+from lmrec.online import Request as RecRequest
+from lmrec.online import ServingOptions
 from lmrec.rerank import RerankConfig
 from lmrec.service.auth import KeyRing
 from lmrec.service.engine import Engine
@@ -120,10 +122,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(store_url)
         app.state.ctr = _ctr(Path(artifacts))
-        app.state.engine = Engine(
-            Path(artifacts), store, model, text_encoder=text_encoder, reason_verb=reason_verb,
-            rewriter=rewriter, ann=ann,
-        )  # fmt: skip
+        options = ServingOptions(text_encoder=text_encoder, reason_verb=reason_verb, ann=ann)
+        app.state.engine = Engine(Path(artifacts), store, model, options=options, rewriter=rewriter)
         try:
             yield
         finally:
@@ -158,17 +158,21 @@ def create_app(
     async def recommendations(body: RecommendationRequest, eng: Eng) -> Response:
         # the hot path: computed on the event loop (one short CPU burst, no thread hop) and
         # serialised once, without FastAPI re-validating the response
-        result = eng.recommend(
-            body.user_id,
-            body.k,
-            exclude=body.exclude,
-            query=body.query,
-            query_weight=body.query_weight,
-            categories=body.filters.categories if body.filters else None,
-            rerank=_rerank_config(body.rerank, eng),
-            explain=body.explain,
-            context=body.context.model_dump() if body.context else None,
-            context_weight=body.context_weight,
+        result = eng.run(
+            RecRequest(
+                body.user_id,
+                body.k,
+                exclude=tuple(body.exclude or ()),
+                query=body.query,
+                query_weight=body.query_weight,
+                categories=tuple(body.filters.categories)
+                if body.filters and body.filters.categories is not None
+                else None,
+                rerank=_rerank_config(body.rerank, eng),
+                explain=body.explain,
+                context=body.context.model_dump() if body.context else None,
+                context_weight=body.context_weight,
+            )
         )
         return Response(json.dumps(result), media_type="application/json")
 

@@ -1,0 +1,216 @@
+"""A loaded model version and everything computed once per version (its caches).
+
+All per-version state hangs off one :class:`ModelVersion`, so swapping versions drops the old
+object and frees what it held: the ANN index, re-ranking features, the exploration counts,
+the catalog's text embeddings, the near-substitute pairs and the reason cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lmrec.artifacts import Artifacts
+from lmrec.errors import UsageError
+from lmrec.index import VectorIndex
+from lmrec.models.base import Recommender
+from lmrec.models.capabilities import TwoTower
+from lmrec.rerank import ItemFeatures, ThompsonExplorer
+
+__all__ = [
+    "ANN_MIN_ITEMS",
+    "ModelVersion",
+    "ReasonCache",
+    "ServingOptions",
+    "discover_versions",
+    "load_version",
+]
+
+#: With ``ann="auto"``, catalogs this large are served through an ANN index.
+ANN_MIN_ITEMS = 100_000
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    """How versions are served: the text encoder of queries, diversity and substitutes, the
+    verb of reasons, and ANN retrieval (``auto``: from :data:`ANN_MIN_ITEMS` items)."""
+
+    text_encoder: str | None = "all-MiniLM-L6-v2"
+    reason_verb: str = "liked"
+    ann: str = "auto"
+    ann_ef: int = 128
+    ann_probe: int = 32
+
+    def __post_init__(self) -> None:
+        if self.ann not in ("auto", "on", "off"):
+            raise UsageError(f"ann must be auto, on or off, not '{self.ann}'")
+
+
+class ReasonCache:
+    """Reasons by history (an LRU of ``max_histories`` entries, each item -> reason); a
+    history changes with every event or edit, so a stale reason is never served."""
+
+    def __init__(self, max_histories: int = 20_000) -> None:
+        self.max = max_histories
+        self._data: OrderedDict[Any, dict[int, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> dict[int, dict[str, Any]] | None:
+        with self._lock:
+            found = self._data.get(key)
+            if found is not None:
+                self._data.move_to_end(key)
+            return found
+
+    def put(self, key: Any, reasons: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        with self._lock:
+            merged = {**self._data.get(key, {}), **reasons}
+            self._data[key] = merged
+            self._data.move_to_end(key)
+            while len(self._data) > self.max:
+                self._data.popitem(last=False)
+            return merged
+
+
+def discover_versions(root: Path) -> dict[str, Path]:
+    """Artifact folders under ``root`` by version name: ``root`` itself when it is one (named
+    by its folder), else each sub-folder that is one."""
+    if (root / "manifest.json").is_file():
+        return {root.name: root}
+    found = {
+        p.name: p for p in sorted(root.iterdir()) if p.is_dir() and (p / "manifest.json").is_file()
+    } if root.is_dir() else {}  # fmt: skip
+    if not found:
+        raise UsageError(f"{root}: no lmrec artifacts here (no manifest.json); run 'lmrec train'")
+    return found
+
+
+@dataclass(eq=False)
+class ModelVersion:
+    """One served version: its artifacts, its model, and its caches."""
+
+    version: str
+    artifacts: Artifacts
+    model: Recommender
+    options: ServingOptions = field(default_factory=ServingOptions)
+    loaded_at: float = field(default_factory=time.time)
+    reasons: ReasonCache = field(default_factory=ReasonCache)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _features: dict[bool, ItemFeatures] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.artifacts.item_vocab)
+
+    @cached_property
+    def titles(self) -> list[str | None]:
+        """Item titles by index."""
+        return list(self.artifacts.items["title"].to_list())
+
+    @cached_property
+    def categories(self) -> list[list[str]]:
+        """Item categories by index (empty lists when the catalog has none)."""
+        items = self.artifacts.items
+        if "categories" not in items.columns:
+            return [[] for _ in range(items.height)]
+        return [list(c or []) for c in items["categories"].to_list()]
+
+    @cached_property
+    def catalog(self) -> dict[str, tuple[str | None, list[str]]]:
+        """Raw item id -> (title, categories)."""
+        ids = self.artifacts.item_vocab.raws(np.arange(self.n_items))
+        return dict(zip(ids, zip(self.titles, self.categories, strict=True), strict=True))
+
+    @cached_property
+    def context_prior(self) -> Any:
+        """The :class:`~lmrec.context.ContextPrior` saved with the version, or None."""
+        return self.artifacts.context_prior()
+
+    @cached_property
+    def explorer(self) -> ThompsonExplorer:
+        """Click and show counts for exploration."""
+        return ThompsonExplorer(self.n_items)
+
+    @cached_property
+    def text_embeddings(self) -> np.ndarray:
+        """The catalog's text embeddings by :attr:`ServingOptions.text_encoder`."""
+        from lmrec.text import encode_items
+
+        if not self.options.text_encoder:
+            raise UsageError("no text encoder is configured for this service")
+        texts = self.artifacts.items["text"].fill_null("").to_list()
+        return encode_items(texts, self.options.text_encoder)
+
+    @cached_property
+    def substitutes(self) -> Any:
+        """Near-substitute pairs of the catalog (same category, very similar text)."""
+        from lmrec.cart import substitute_matrix
+
+        return substitute_matrix(self.text_embeddings, self.categories)
+
+    @cached_property
+    def ann(self) -> VectorIndex | None:
+        """An ANN index over the item vectors of a two-tower model, when this version is served
+        through one (``ann="on"``, or ``"auto"`` for large catalogs). Built on first use and
+        saved as ``MODEL/ann.faiss`` for the next start; a saved index is used as it is."""
+        model, opts = self.model, self.options
+        wanted = opts.ann == "on" or (opts.ann == "auto" and model.n_items_ >= ANN_MIN_ITEMS)
+        if not (wanted and isinstance(model, TwoTower)):
+            return None
+        path = self.artifacts.root / model.name / "ann.faiss"
+        if path.is_file():
+            index = VectorIndex.load(path)
+        else:
+            index = VectorIndex("ivf")
+            index.build(model.item_matrix())
+            with contextlib.suppress(OSError):
+                index.save(path)
+        index.set_ef_search(opts.ann_ef)
+        index.set_n_probe(opts.ann_probe)
+        return index
+
+    def features(self, *, text: bool) -> ItemFeatures:
+        """Re-ranking signals of the catalog (popularity, categories; text embeddings when
+        ``text`` and an encoder is configured)."""
+        with self._lock:
+            cached = self._features.get(text)
+            if cached is None:
+                from lmrec import metrics as M
+
+                seen = self.model.seen_
+                emb = self.text_embeddings if text and self.options.text_encoder else None
+                cats = self.categories
+                cached = self._features[text] = ItemFeatures.build(
+                    np.asarray(seen.sum(axis=0)).ravel(),
+                    int((np.diff(seen.indptr) > 0).sum()),
+                    categories=M.category_matrix(cats) if any(cats) else None,
+                    embeddings=emb,
+                )
+            return cached
+
+    def describe(self) -> dict[str, Any]:
+        m = self.artifacts.manifest
+        return {
+            "version": self.version,
+            "model": self.model.name,
+            "trained_at": m.get("trained_at"),
+            "lmrec_version": m.get("lmrec_version"),
+            "users": m.get("n_users"),
+            "items": m.get("n_items"),
+        }
+
+
+def load_version(
+    name: str, path: Path, model: str | None = None, options: ServingOptions | None = None
+) -> ModelVersion:
+    """Open the artifacts at ``path`` and load ``model`` (default: the first saved)."""
+    art = Artifacts.open(path)
+    return ModelVersion(name, art, art.model(model), options or ServingOptions())
