@@ -25,9 +25,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     root = tmp_path_factory.mktemp("st")
     data = prepare(split_loo(synthetic_dataset(n_users=30, n_items=25, seed=7))).train_valid
     art = save_artifacts(root / "v1", {"itemknn": ItemKNN(k=10).fit(data)}, data)
-    application = create_app(
-        art, store_url=f"sqlite:///{root / 'store.db'}", text_encoder="hashing"
-    )
+    application = create_app(art, store=f"sqlite:///{root / 'store.db'}", text_encoder="hashing")
     with TestClient(application):  # runs the lifespan: the engine exists for every call
         yield application
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Any
 
 from rich.console import Console
@@ -11,6 +12,14 @@ from rich.table import Table
 from lmrec.errors import UsageError
 
 console = Console(stderr=False)
+
+
+class AnnMode(StrEnum):
+    """When to retrieve through an ANN index (``--ann``; enums make ``--help`` list them)."""
+
+    auto = "auto"
+    on = "on"
+    off = "off"
 
 
 def split_names(value: str) -> list[str]:

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from lmrec.cli._common import console
+from lmrec.cli._common import AnnMode, console
 
 
 def serve(
-    artifacts: Path = typer.Argument(
-        ...,
-        help="An artifacts folder (lmrec train), or a folder of them, one per model version.",
+    artifacts: Path | None = typer.Argument(
+        None,
+        help="An artifacts folder (lmrec train), or a folder of them, one per model version "
+        "(default: 'artifacts' of the config file's [serve] table).",
     ),
-    store: str = typer.Option(
-        "sqlite:///lmrec-store.db", "--store", help="Store URL: sqlite:///PATH."
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        help="Store URL: sqlite:///PATH (default sqlite:///lmrec-store.db) or postgresql://...",
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     model: str | None = typer.Option(None, "--model", "-m", help="Which saved model to serve."),
-    text_encoder: str = typer.Option(
-        "all-MiniLM-L6-v2", "--text-encoder", help="Encoder that finds near-substitutes (carts)."
+    text_encoder: str | None = typer.Option(
+        None,
+        "--text-encoder",
+        help="Encoder of queries, diversity and near-substitutes (default all-MiniLM-L6-v2).",
     ),
     workers: int = typer.Option(
         1,
@@ -33,14 +39,15 @@ def serve(
     torch_threads: int = typer.Option(
         1, "--torch-threads", help="PyTorch threads per request (1 is fastest for one sequence)."
     ),
-    ann: str = typer.Option(
-        "auto",
+    ann: AnnMode | None = typer.Option(
+        None,
         "--ann",
-        help="Retrieve through an HNSW index over item vectors (content, sequential): on, off, "
-        "or auto (catalogs of 100,000 items or more). Built once, saved as MODEL/ann.faiss.",
+        help="Retrieve through an IVF index over item vectors (content, sequential): on, off, "
+        "or auto (the default: catalogs of 100,000 items or more). Built once, saved as "
+        "MODEL/ann.faiss.",
     ),
-    reason_verb: str = typer.Option(
-        "liked", "--reason-verb", help="Reasons read 'because you VERB X' (e.g. watched, bought)."
+    reason_verb: str | None = typer.Option(
+        None, "--reason-verb", help="Reasons read 'because you VERB X' (default: liked)."
     ),
     reason_llm_url: str | None = typer.Option(
         None,
@@ -48,16 +55,24 @@ def serve(
         help="OpenAI-compatible server (vLLM, llama.cpp, Ollama) that rewrites reasons in "
         "natural language; off by default (also $LMREC_REASON_LLM_URL).",
     ),
-    reason_llm_model: str = typer.Option(
-        "default", "--reason-llm-model", help="Model name for --reason-llm-url."
+    reason_llm_model: str | None = typer.Option(
+        None, "--reason-llm-model", help="Model name for --reason-llm-url."
     ),
-    reason_llm_timeout: float = typer.Option(
-        0.5, "--reason-llm-timeout", help="Seconds to wait for it before keeping the templates."
+    reason_llm_timeout: float | None = typer.Option(
+        None,
+        "--reason-llm-timeout",
+        help="Seconds to wait for it before keeping the templates (default 0.5).",
     ),
     api_keys: Path | None = typer.Option(
         None,
         "--api-keys",
         help="File of API keys, key:scope,scope per line (also read: $LMREC_API_KEYS).",
+    ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="Config file (TOML) whose [serve] table sets these options "
+        "(default: $LMREC_CONFIG, else ./lmrec.toml when it exists); flags override it.",
     ),
 ) -> None:
     """Serve recommendations, events, items, profiles and model versions over HTTP.
@@ -65,61 +80,67 @@ def serve(
     OpenAPI docs at /docs; Prometheus metrics at /metrics. Without API keys the API is open to
     anyone who can reach the address.
     """
-    import torch
     import uvicorn
+    from pydantic import ValidationError
 
     from lmrec.errors import UsageError
     from lmrec.service import create_app
+    from lmrec.service.app import SETTINGS_ENV
     from lmrec.service.auth import KeyRing
     from lmrec.service.engine import discover_versions
+    from lmrec.service.settings import CONFIG_ENV, ServiceSettings
     from lmrec.service.store import open_store
 
     if not 0 < port < 65536:
         raise UsageError(f"--port must be 1..65535, not {port}")
     if torch_threads < 1:
         raise UsageError(f"--torch-threads must be at least 1, not {torch_threads}")
-    torch.set_num_threads(torch_threads)
-    versions = discover_versions(artifacts)
-    open_store(store).close()  # a bad URL or unwritable path fails here, not in a worker
-    keys = KeyRing.from_config(os.environ.get("LMREC_API_KEYS"), api_keys)
-    if not keys.enabled:
-        console.print("[yellow]no API keys configured: the API is open[/yellow]")
-    console.print(f"serving {', '.join(versions)} from {artifacts} on http://{host}:{port}")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
-    if api_keys is not None:  # workers read keys from the environment only
-        os.environ["LMREC_API_KEYS"] = ";".join(
-            filter(None, [os.environ.get("LMREC_API_KEYS"), api_keys.read_text()])
+    if config is not None:
+        if not config.is_file():
+            raise UsageError(f"--config: {config} not found")
+        os.environ[CONFIG_ENV] = str(config)  # the settings (and any worker) read it
+    given: dict[str, Any] = {
+        "artifacts": artifacts, "store": store, "model": model, "text_encoder": text_encoder,
+        "ann": None if ann is None else ann.value, "reason_verb": reason_verb,
+        "reason_llm_url": reason_llm_url, "reason_llm_model": reason_llm_model,
+        "reason_llm_timeout": reason_llm_timeout,
+    }  # fmt: skip
+    try:
+        settings = ServiceSettings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
-    if reason_llm_timeout <= 0:
-        raise UsageError(f"--reason-llm-timeout must be > 0, not {reason_llm_timeout}")
-    if ann not in ("auto", "on", "off"):
-        raise UsageError(f"--ann must be auto, on or off, not '{ann}'")
-    os.environ["LMREC_SERVE_REASON_VERB"] = reason_verb
-    os.environ["LMREC_SERVE_ANN"] = ann
-    if reason_llm_url:
-        os.environ.update(
-            LMREC_REASON_LLM_URL=reason_llm_url,
-            LMREC_REASON_LLM_MODEL=reason_llm_model,
-            LMREC_REASON_LLM_TIMEOUT=str(reason_llm_timeout),
-        )
+        raise UsageError(f"serve settings: {problems}") from None
+    if api_keys is not None:
+        if not api_keys.is_file():
+            raise UsageError(f"API key file {api_keys} not found")
+        text = ";".join(filter(None, [settings.api_keys, api_keys.read_text()]))
+        settings = settings.model_copy(update={"api_keys": text})
+    _torch_threads(torch_threads)
+    versions = discover_versions(settings.artifacts)
+    open_store(settings.store).close()  # a bad URL or unwritable path fails here, not in a worker
+    if not KeyRing.from_config(settings.api_keys).enabled:
+        console.print("[yellow]no API keys configured: the API is open[/yellow]")
+    where = f"http://{host}:{port}"
+    console.print(f"serving {', '.join(versions)} from {settings.artifacts} on {where}")
     if workers == 1:
-        from lmrec.service.app import rewriter_from_env
-
-        app = create_app(
-            artifacts, store_url=store, keys=keys, model=model, text_encoder=text_encoder,
-            reason_verb=reason_verb, rewriter=rewriter_from_env(), ann=ann,
-        )  # fmt: skip
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="warning")
         return
-    os.environ.update(
-        LMREC_SERVE_ARTIFACTS=str(artifacts),
-        LMREC_SERVE_STORE=store,
-        LMREC_SERVE_MODEL=model or "",
-        LMREC_SERVE_TEXT_ENCODER=text_encoder,
-        OMP_NUM_THREADS=str(torch_threads),
-    )
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    os.environ["OMP_NUM_THREADS"] = str(torch_threads)
     _run_workers(host, port, workers)
+
+
+def _torch_threads(n: int) -> None:
+    """PyTorch's threads per process, where PyTorch is installed."""
+    try:
+        import torch
+    except ModuleNotFoundError:
+        return
+    torch.set_num_threads(n)
 
 
 def _run_workers(host: str, port: int, workers: int) -> None:

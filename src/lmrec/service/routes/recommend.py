@@ -1,0 +1,93 @@
+"""Lists for people: recommendations, cart completion and ads."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from lmrec.errors import UsageError
+from lmrec.online import Request as RecRequest
+from lmrec.rerank import RerankConfig
+from lmrec.service.deps import Eng, require
+from lmrec.service.engine import Engine
+from lmrec.service.schemas import (
+    AdsRequest,
+    CartRequest,
+    RecommendationRequest,
+    RecommendationResponse,
+    Rerank,
+)
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/recommendations",
+    dependencies=[require("read")],
+    response_model=RecommendationResponse,
+)
+def recommendations(body: RecommendationRequest, eng: Eng) -> Response:
+    # a plain def: computed in the thread pool, so a slow request does not stall the event
+    # loop; serialised once, without FastAPI re-validating the response
+    result = eng.run(
+        RecRequest(
+            body.user_id,
+            body.k,
+            exclude=tuple(body.exclude or ()),
+            query=body.query,
+            query_weight=body.query_weight,
+            categories=None
+            if body.filters is None or body.filters.categories is None
+            else tuple(body.filters.categories),
+            rerank=_rerank_config(body.rerank, eng),
+            explain=body.explain,
+            context=body.context.model_dump() if body.context else None,
+            context_weight=body.context_weight,
+        )
+    )
+    return Response(json.dumps(result), media_type="application/json")
+
+
+@router.post("/v1/cart/recommendations", dependencies=[require("read")])
+def cart(body: CartRequest, eng: Eng) -> dict[str, Any]:
+    vocab = eng.active.artifacts.item_vocab
+    unknown = [i for i in body.items if i not in vocab]
+    if unknown:
+        raise HTTPException(404, f"unknown item id(s) in the cart: {', '.join(unknown[:5])}")
+    if not eng.active.model.uses_history:
+        raise HTTPException(409, f"the active model '{eng.active.model.name}' cannot score a cart")
+    return eng.complete_cart(
+        body.items, body.k, user_id=body.user_id, allow_substitutes=body.allow_substitutes
+    )
+
+
+@router.post("/v1/ads/rank", dependencies=[require("read")])
+def ads(body: AdsRequest, request: Request) -> dict[str, Any]:
+    from lmrec.ctr.ads import AdPolicy, rank_ads
+
+    ctr = request.app.state.ctr
+    if ctr is None:
+        raise HTTPException(404, "no CTR model is served; train one with --task ctr")
+    try:
+        ranked = rank_ads(
+            ctr.model(), ctr.encoder, user_id=body.user_id, users=ctr.users, items=ctr.items,
+            context=body.context, candidates=body.candidates,
+            impressions=ctr.impressions_of(body.user_id), k=body.k, history=ctr.history,
+            policy=AdPolicy(min_pctr=body.min_pctr, frequency_cap=body.frequency_cap),
+        )  # fmt: skip
+    except UsageError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return {"user_id": body.user_id, "ads": ranked.to_dicts()}
+
+
+def _rerank_config(body: Rerank | None, eng: Engine) -> RerankConfig | None:
+    if body is None:
+        return None
+    vocab = eng.active.artifacts.item_vocab
+    unknown = [i for i in body.pinned if i not in vocab]
+    if unknown:
+        raise HTTPException(404, f"unknown pinned item id(s): {', '.join(unknown[:5])}")
+    fields = body.model_dump(exclude={"pinned"})
+    return RerankConfig(**fields, pinned=tuple(vocab.index(i) for i in body.pinned))
