@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from lmrec.config import read_config_table
 from lmrec.errors import UsageError
-from lmrec.service.settings import ServiceSettings, read_config_table
+from lmrec.service.settings import ServiceSettings
 
 
 def test_file_then_environment_then_arguments(
@@ -47,5 +48,5 @@ def test_bad_settings_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     (tmp_path / "lmrec.toml").write_text("[serve\n")
     with pytest.raises(UsageError, match="not valid TOML"):
         read_config_table("serve")
-    with pytest.raises(UsageError, match="config file .*missing.toml not found"):
+    with pytest.raises(UsageError, match=r"config file .*missing\.toml not found"):
         read_config_table("serve", tmp_path / "missing.toml")

@@ -30,6 +30,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False,
         "--version",
@@ -43,7 +44,21 @@ def _root(
     log_file: Path | None = typer.Option(
         None, "--log-file", help="Also write the log to this file."
     ),
+    config: Path | None = typer.Option(
+        None,
+        "--config",
+        help="Config file (TOML) whose [train], [evaluate], [serve], [data.split], ... tables "
+        "set the options of those commands; flags override it (default: $LMREC_CONFIG, else "
+        "./lmrec.toml when it exists).",
+    ),
 ) -> None:
+    from lmrec.cli.config import command_defaults
+    from lmrec.config import config_path, read_config
+
+    file = config_path(config)
+    ctx.obj = {"config": file}  # serve hands the same file to its settings
+    if file is not None:
+        ctx.default_map = command_defaults(read_config(file), ctx, str(file))
     level = logging.WARNING - 10 * min(verbose, 2)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:

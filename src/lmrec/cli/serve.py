@@ -12,6 +12,7 @@ from lmrec.cli._common import AnnMode, console
 
 
 def serve(
+    ctx: typer.Context,
     artifacts: Path | None = typer.Argument(
         None,
         help="An artifacts folder (lmrec train), or a folder of them, one per model version "
@@ -97,6 +98,8 @@ def serve(
         raise UsageError(f"--torch-threads must be at least 1, not {torch_threads}")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, not {workers}")
+    if config is None and isinstance(ctx.obj, dict):
+        config = ctx.obj.get("config")  # lmrec --config FILE serve
     if config is not None:
         if not config.is_file():
             raise UsageError(f"--config: {config} not found")

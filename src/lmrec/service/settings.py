@@ -4,8 +4,6 @@ before)."""
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,32 +11,9 @@ from pydantic import AliasChoices, Field
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from lmrec.errors import UsageError
+from lmrec.config import CONFIG_ENV, read_config_table
 
-__all__ = ["CONFIG_ENV", "ServiceSettings", "read_config_table"]
-
-#: The environment variable naming the config file (``lmrec.toml`` in the working folder
-#: is read when it exists and nothing names another).
-CONFIG_ENV = "LMREC_CONFIG"
-
-
-def read_config_table(table: str, path: str | Path | None = None) -> dict[str, Any]:
-    """The ``[table]`` of the config file (``path``, else ``$LMREC_CONFIG``, else
-    ``./lmrec.toml`` when it exists); empty without a file."""
-    given = path or os.environ.get(CONFIG_ENV)
-    file = Path(given) if given else Path("lmrec.toml")
-    if not file.is_file():
-        if given:
-            raise UsageError(f"config file {file} not found")
-        return {}
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{file}: not valid TOML ({exc})") from None
-    found = data.get(table, {})
-    if not isinstance(found, dict):
-        raise UsageError(f"{file}: [{table}] must be a table")
-    return found
+__all__ = ["CONFIG_ENV", "ServiceSettings"]
 
 
 class _ConfigTable(PydanticBaseSettingsSource):
