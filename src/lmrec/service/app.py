@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -60,6 +61,7 @@ def create_app(
             text_encoder=settings.text_encoder, reason_verb=settings.reason_verb, ann=settings.ann
         )
         app.state.ctr = _ctr(settings.artifacts)
+        app.state.compute = anyio.CapacityLimiter(1)  # recommendations computed one at a time
         app.state.engine = Engine(
             settings.artifacts, store, settings.model, options=options, rewriter=rewriter
         )

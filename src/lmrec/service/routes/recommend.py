@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from lmrec.errors import UsageError
@@ -28,25 +29,24 @@ router = APIRouter()
     dependencies=[require("read")],
     response_model=RecommendationResponse,
 )
-def recommendations(body: RecommendationRequest, eng: Eng) -> Response:
-    # a plain def: computed in the thread pool, so a slow request does not stall the event
-    # loop; serialised once, without FastAPI re-validating the response
-    result = eng.run(
-        RecRequest(
-            body.user_id,
-            body.k,
-            exclude=tuple(body.exclude or ()),
-            query=body.query,
-            query_weight=body.query_weight,
-            categories=None
-            if body.filters is None or body.filters.categories is None
-            else tuple(body.filters.categories),
-            rerank=_rerank_config(body.rerank, eng),
-            explain=body.explain,
-            context=body.context.model_dump() if body.context else None,
-            context_weight=body.context_weight,
-        )
+async def recommendations(body: RecommendationRequest, eng: Eng, request: Request) -> Response:
+    # computed off the event loop, one request at a time per process (threads computing at
+    # once only contend for the interpreter); serialised once, without re-validation
+    rec = RecRequest(
+        body.user_id,
+        body.k,
+        exclude=tuple(body.exclude or ()),
+        query=body.query,
+        query_weight=body.query_weight,
+        categories=None
+        if body.filters is None or body.filters.categories is None
+        else tuple(body.filters.categories),
+        rerank=_rerank_config(body.rerank, eng),
+        explain=body.explain,
+        context=body.context.model_dump() if body.context else None,
+        context_weight=body.context_weight,
     )
+    result = await anyio.to_thread.run_sync(eng.run, rec, limiter=request.app.state.compute)
     return Response(json.dumps(result), media_type="application/json")
 
 
