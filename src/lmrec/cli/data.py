@@ -14,13 +14,17 @@ app = typer.Typer(help="Import, inspect, clean and split datasets.", no_args_is_
 
 @app.command("import")
 def import_(
-    src: Path = typer.Argument(..., help="A file, or a folder for the MovieLens formats."),
+    src: Path = typer.Argument(
+        ..., help="A file, or a folder for the MovieLens and RecBole formats."
+    ),
     fmt: str = typer.Option(
         ...,
         "--format",
         "-f",
-        help="movielens-100k, movielens (a 'latest' "
-        "folder), csv, tsv, parquet, jsonl or baskets (one basket per line).",
+        help="movielens-100k, movielens (a 'latest' folder of CSV files), movielens-dat "
+        "(a 1M or 10M folder of '::' files), recbole (a .inter file or its folder), sequences "
+        "('user item' per line in time order), csv, tsv, parquet, jsonl or baskets (one basket "
+        "per line).",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the dataset to."),
     user: str | None = typer.Option(

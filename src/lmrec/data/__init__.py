@@ -12,7 +12,9 @@ from lmrec.data.clean import binarize, drop_bots, drop_duplicates, kcore
 from lmrec.data.dataset import EVENT_TYPES, Dataset
 from lmrec.data.fetch import SOURCES, fetch
 from lmrec.data.issues import OnError, RowIssues
-from lmrec.data.movielens import read_movielens, read_movielens_100k
+from lmrec.data.movielens import read_movielens, read_movielens_100k, read_movielens_dat
+from lmrec.data.recbole import read_recbole
+from lmrec.data.sequences import read_sequences
 from lmrec.data.split import (
     PROTOCOLS,
     Split,
@@ -46,6 +48,9 @@ __all__ = [
     "read_baskets",
     "read_movielens",
     "read_movielens_100k",
+    "read_movielens_dat",
+    "read_recbole",
+    "read_sequences",
     "split_dataset",
     "split_loo",
     "split_random",
@@ -53,10 +58,16 @@ __all__ = [
     "synthetic_dataset",
 ]
 
-Format = Literal["movielens-100k", "movielens", "csv", "tsv", "parquet", "jsonl", "baskets"]
+Format = Literal[
+    "movielens-100k", "movielens", "movielens-dat", "recbole", "sequences", "csv", "tsv",
+    "parquet", "jsonl", "baskets",
+]  # fmt: skip
 FORMATS: tuple[str, ...] = (
     "movielens-100k",
     "movielens",
+    "movielens-dat",
+    "recbole",
+    "sequences",
     "csv",
     "tsv",
     "parquet",
@@ -82,6 +93,13 @@ def import_dataset(
         return read_movielens_100k(path, on_error=on_error)
     if fmt == "movielens":
         return read_movielens(path, on_error=on_error)
+    if fmt == "movielens-dat":
+        return read_movielens_dat(path, on_error=on_error)
+    if fmt == "recbole":
+        return read_recbole(path, on_error=on_error)
+    if fmt == "sequences":
+        m = mapping or ColumnMapping()
+        return read_sequences(path, encoding=m.encoding, on_error=on_error)
     if fmt == "baskets":
         m = mapping or ColumnMapping()
         return read_baskets(path, sep=m.sep, encoding=m.encoding, on_error=on_error)

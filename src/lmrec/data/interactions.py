@@ -10,7 +10,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from lmrec._types import Int32Array
-from lmrec.data.dataset import empty_items, empty_users
+from lmrec.data.dataset import Dataset, empty_items, empty_users
 from lmrec.data.vocab import Vocabulary
 
 __all__ = ["Interactions"]
@@ -60,6 +60,21 @@ class Interactions:
             _align(items if items is not None else empty_items(), "item_id", item_vocab),
             _align(users if users is not None else empty_users(), "user_id", user_vocab),
             time_is_order,
+        )
+
+    @classmethod
+    def from_dataset(cls, data: Dataset) -> Interactions:
+        """Every interaction of ``data`` encoded for fitting: users in order of first
+        appearance, items in catalog order."""
+        users = Vocabulary(data.interactions["user_id"].unique(maintain_order=True).to_list())
+        items = Vocabulary(data.items["item_id"].to_list())
+        return cls.from_frame(
+            data.interactions,
+            users,
+            items,
+            items=data.items,
+            users=data.users,
+            time_is_order=bool(data.meta.get("time_is_order")),
         )
 
     @property

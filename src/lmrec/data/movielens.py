@@ -12,7 +12,7 @@ from lmrec.data.issues import OnError, RowIssues
 from lmrec.data.tabular import ColumnMapping, read_interactions, read_table
 from lmrec.errors import DataError
 
-__all__ = ["read_movielens", "read_movielens_100k"]
+__all__ = ["read_movielens", "read_movielens_100k", "read_movielens_dat"]
 
 ML100K_GENRES = (
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary",
@@ -180,3 +180,65 @@ def read_movielens(folder: str | Path, *, on_error: OnError = "fail") -> Dataset
         "skipped_rows": issues.as_dict(),
     }
     return Dataset.build(inter, items, None, meta)
+
+
+def read_movielens_dat(folder: str | Path, *, on_error: OnError = "fail") -> Dataset:
+    """A MovieLens 1M or 10M folder: ``ratings.dat`` (``user::item::rating::time``),
+    ``movies.dat`` (``id::title::genres``) and, for 1M, ``users.dat``. 1M is latin-1, 10M UTF-8
+    (either is read: UTF-8 first)."""
+    root = Path(folder)
+    issues = RowIssues(on_error)
+    encoding = _dat_encoding(_need(root, "movies.dat"))
+
+    def dat(path: Path) -> pl.DataFrame:
+        table, _ = read_table(
+            path, "csv", sep="::", header=False, encoding=encoding, quoting=False, issues=issues
+        )
+        return table
+
+    movies = dat(root / "movies.dat")
+    if movies.width < 4:  # three fields and the line number
+        raise DataError("expected id::title::genres", path=root / "movies.dat", line=1)
+    items = movies.select(
+        pl.col("0").str.strip_chars().alias("item_id"),
+        pl.col("1").alias("title"),
+        pl.col("2").str.split("|").alias("categories"),
+    ).with_columns(
+        pl.col("title").str.extract(r"\((\d{4})\)\s*$").cast(pl.Int64, strict=False).alias("year"),
+        (
+            pl.col("title")
+            + pl.lit(". Genres: ")
+            + pl.col("categories").list.join(", ")
+            + pl.lit(".")
+        ).alias("text"),
+    )
+    users = None
+    if (root / "users.dat").is_file():
+        table = dat(root / "users.dat")
+        names = ["user_id", "gender", "age", "occupation", "zip"]
+        users = table.select(
+            [pl.col(str(j)).alias(n) for j, n in enumerate(names) if str(j) in table.columns]
+        )
+    mapping = ColumnMapping(
+        user="0", item="1", value="2", time="3", sep="::", header=False, encoding=encoding,
+        quoting=False, default_event="rating",
+    )  # fmt: skip
+    inter, _ = read_interactions(
+        _need(root, "ratings.dat"), "csv", mapping,
+        catalog=set(items["item_id"].to_list()), issues=issues,
+    )  # fmt: skip
+    meta = {
+        "source": str(root),
+        "source_format": "movielens-dat",
+        "time_is_order": False,
+        "skipped_rows": issues.as_dict(),
+    }
+    return Dataset.build(inter, items, users, meta)
+
+
+def _dat_encoding(path: Path) -> str:
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"

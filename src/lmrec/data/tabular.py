@@ -71,6 +71,10 @@ def read_text(path: Path, encoding: str) -> str:
         raise UsageError(f"unknown encoding '{encoding}'") from None
 
 
+#: What a separator of several characters becomes before parsing (the ASCII unit separator).
+_UNIT_SEP = "\x1f"
+
+
 def read_table(
     path: Path,
     fmt: TabularFormat,
@@ -90,6 +94,10 @@ def read_table(
     if fmt == "jsonl":
         return _read_jsonl(path, text, issues), "line"
     delimiter = "\t" if fmt == "tsv" else sep
+    if len(delimiter) > 1 and not quoting:  # e.g. MovieLens 1M's "::": one rare character
+        if _UNIT_SEP in text:
+            raise DataError(f"cannot split on {delimiter!r}: the file holds \\x1f", path=path)
+        text, delimiter = text.replace(delimiter, _UNIT_SEP), _UNIT_SEP
     return _read_delimited(path, text, delimiter, header, quoting, issues), "line"
 
 
@@ -97,7 +105,7 @@ def _read_delimited(
     path: Path, text: str, sep: str, header: bool, quoting: bool, issues: RowIssues
 ) -> pl.DataFrame:
     if len(sep) != 1:
-        raise UsageError(f"--sep must be one character, not {sep!r}")
+        raise UsageError(f"--sep must be one character (or several with quoting off), not {sep!r}")
     reader = csv.reader(
         io.StringIO(text, newline=""),
         delimiter=sep,
