@@ -15,7 +15,6 @@ import argparse
 import datetime as dt
 import json
 import resource
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,7 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from ml100k import machine, write_section  # noqa: E402
+from common import machine, write_section  # noqa: E402
 
 MODELS = ["pop", "itemknn", "als", "bpr", "ease", "content", "sequential", "hybrid"]
 #: id dropout makes the text pathway carry items on its own (0 gave Recall@20 0 on cold items)
@@ -70,6 +68,7 @@ def main() -> None:
 
     from lmrec.data import read_movielens_100k, split_loo
     from lmrec.evaluation import EvalConfig, evaluate, prepare
+    from lmrec.models.seq.inputs import user_event_codes, user_sequences
     from lmrec.models.seq.model import SequentialRecommender
     from lmrec.models.seq.train import (
         last_position_scores,
@@ -95,7 +94,7 @@ def main() -> None:
     print("encoder", speed, flush=True)
 
     prepared = prepare(split)
-    seqs, stamps = SequentialRecommender._user_sequences(prepared.train_valid)
+    seqs, stamps = user_sequences(prepared.train_valid)
     users = prepared.test_users
     prefixes = torch.from_numpy(right_align([seqs[u].astype(np.int64) + 1 for u in users], 50))
     assert prepared.test_at is not None
@@ -108,9 +107,7 @@ def main() -> None:
             50,
         )
     )
-    _, codes = SequentialRecommender(event_features=True)._user_event_codes(
-        prepared.train_valid, seqs
-    )
+    _, codes = user_event_codes(prepared.train_valid, seqs, enabled=True)
     events = torch.from_numpy(right_align([codes[u] for u in users], 50))
     targets = torch.from_numpy(prepared.test_truth.indices.astype(np.int64))
     seen = [np.unique(seqs[u]) for u in users]
@@ -158,11 +155,12 @@ def main() -> None:
 def _windows(prepared: Any) -> int:
     """Training windows of the default sequential model's early-stopping fit on train +
     validation (each user's last action held out, as the model does)."""
+    from lmrec.models.seq.inputs import user_sequences
     from lmrec.models.seq.model import SequentialRecommender
     from lmrec.models.seq.train import make_windows
 
     model = SequentialRecommender()
-    seqs, _ = SequentialRecommender._user_sequences(prepared.train_valid)
+    seqs, _ = user_sequences(prepared.train_valid)
     tokens = [s[:-1] if len(s) >= 3 else s for s in seqs]
     zeros = [np.zeros(len(t), np.int64) for t in tokens]
     return len(make_windows(tokens, zeros, model.max_len, stride=model.stride).inputs)

@@ -17,6 +17,7 @@ from lmrec.models.seq.train import (
     Validation,
     event_codes,
     gap_buckets,
+    last_position_scores,
     make_windows,
     next_context_codes,
     right_align,
@@ -40,7 +41,7 @@ FAST = {
 
 
 class TestSequential(RecommenderContract):
-    expected_ndcg = 0.15
+    expected_ndcg = 0.371  # 80% of the 0.4644 measured
     # The checkerboard is about co-occurrence, with sequences that end where nothing follows;
     # test_learns_a_deterministic_sequence below checks what this model is for.
     solves_checkerboard = False
@@ -463,15 +464,53 @@ def test_text_pathway_scores_unseen_items() -> None:
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.gpu
 def test_cuda_matches_cpu_scores() -> None:
+    """The same trained network scores the same on CUDA (float32) as on the CPU, and a fit on
+    CUDA learns as well as one on the CPU."""
+    import copy
+
     rows = [(f"u{u}", f"i{(u + t) % 12}", t) for u in range(10) for t in range(6)]
     frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
     data = Interactions.from_frame(
         frame, Vocabulary([f"u{u}" for u in range(10)]), Vocabulary([f"i{i}" for i in range(12)])
     )
-    cpu = SequentialRecommender(**{**FAST, "text_encoder": None, "epochs": 3, "device": "cpu"}).fit(
-        data
-    )
-    gpu = SequentialRecommender(
-        **{**FAST, "text_encoder": None, "epochs": 3, "device": "cuda"}
-    ).fit(data)
-    assert cpu.score(np.arange(10)).shape == gpu.score(np.arange(10)).shape
+    params = {**FAST, "text_encoder": None, "epochs": 3}
+    cpu = SequentialRecommender(**{**params, "device": "cpu"}).fit(data)
+    tokens = [cpu.user_tokens(u)[0] for u in range(10)]
+    seqs = torch.from_numpy(right_align(tokens, cpu.max_len))
+    on_cpu = last_position_scores(cpu.net_, seqs, None, torch.device("cpu")).numpy()
+    net = copy.deepcopy(cpu.net_).to("cuda")
+    on_cuda = last_position_scores(net, seqs, None, torch.device("cuda")).numpy()
+    np.testing.assert_allclose(on_cuda, on_cpu, rtol=1e-3, atol=1e-3)
+    assert (np.argsort(-on_cuda, axis=1)[:, :3] == np.argsort(-on_cpu, axis=1)[:, :3]).mean() > 0.9
+    gpu = SequentialRecommender(**{**params, "device": "cuda"}).fit(data)
+    hits = [
+        (
+            gpu.recommend(u, 3, exclude_seen=False)[0] == cpu.recommend(u, 3, exclude_seen=False)[0]
+        ).mean()
+        for u in range(10)
+    ]
+    assert np.mean(hits) > 0.5  # the two fits learn the same cycle
+
+
+@pytest.mark.parametrize("n_models", [1, 2])
+def test_the_network_config_is_saved_as_it_is(tmp_path: Path, n_models: int) -> None:
+    import json
+
+    from lmrec.models.base import Recommender
+    from lmrec.testing import checkerboard
+
+    model = SequentialRecommender(**{**FAST, "epochs": 2, "n_models": n_models}).fit(checkerboard())
+    path = model.save(tmp_path / "m")
+    config = json.loads((path / "config.json").read_text())
+    assert config["fitted"]["network"] == model.network_.to_dict()
+    assert config["fitted"]["network"]["text_dim"] == 64
+    assert config["fitted"]["members"] == (n_models if n_models > 1 else 0)
+    expected = model.score(np.arange(5))
+    loaded = Recommender.load(path)
+    np.testing.assert_allclose(loaded.score(np.arange(5)), expected, rtol=1e-5)
+    del config["fitted"]  # as lmrec 0.1 saved it: the config is read from the weights
+    (path / "config.json").write_text(json.dumps(config))
+    old = Recommender.load(path)
+    assert isinstance(old, SequentialRecommender)
+    assert old.network_ == model.network_
+    np.testing.assert_allclose(old.score(np.arange(5)), expected, rtol=1e-5)

@@ -35,6 +35,10 @@ class Recommender(ABC):
 
     #: The registered name (see :func:`lmrec.register_model`); reports and artifacts use it.
     name: ClassVar[str] = ""
+    #: Which of the registry's kinds this is.
+    model_kind: ClassVar[str] = "topn"
+    #: On a loaded model: what :meth:`_fitted_config` saved.
+    fitted_config_: dict[str, Any]
     #: Whether ``_score`` computes from the ``history`` rows passed to it (so fresh history
     #: changes the scores without refitting) rather than from state learned per user.
     #: Such a model can score carts and sessions it never saw (:meth:`score_carts`).
@@ -229,6 +233,12 @@ class Recommender(ABC):
         """Learned arrays beyond what the base class stores (override in models)."""
         return {}
 
+    def _fitted_config(self) -> dict[str, Any]:
+        """What fitting decided beyond the parameters (say, a network's shape), in JSON's
+        form: saved in config.json and, on load, in ``fitted_config_`` before
+        :meth:`_set_state` runs (override in models)."""
+        return {}
+
     def _set_state(self, state: dict[str, np.ndarray]) -> None:  # noqa: B027 - optional hook
         """Restore what :meth:`_state` returned (override in models)."""
 
@@ -258,6 +268,7 @@ class Recommender(ABC):
             "model": self.name,
             "class": f"{type(self).__module__}:{type(self).__qualname__}",
             "params": self.get_params(),
+            "fitted": self._fitted_config(),
             "n_users": self.n_users_,
             "n_items": self.n_items_,
         }
@@ -287,6 +298,7 @@ class Recommender(ABC):
             shape=(model.n_users_, model.n_items_),
         )
         model.popularity_ = state.pop("_popularity")
+        model.fitted_config_ = dict(config.get("fitted") or {})
         model._set_state(state)
         model._load_files(src)
         return model

@@ -15,13 +15,13 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_times, request_times
+from lmrec.models.seq.inputs import StoredSequences, user_event_codes, user_sequences
 from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
 from lmrec.models.seq.train import (
     N_CONTEXT_CODES,
     VALUE_CODES,
     TrainConfig,
     Validation,
-    event_codes,
     gap_buckets,
     make_windows,
     next_context_codes,
@@ -43,86 +43,19 @@ def pick_device(device: str) -> torch.device:
 class SequentialRecommender(Recommender):
     """Next-item prediction with a causal Transformer over each user's time-ordered actions.
 
-    Trained with full-softmax cross-entropy at every position. The last action of each user in
-    the fitted data is held out for early stopping on NDCG@10 (in ``lmrec evaluate``'s final
-    fit on train + validation, that is exactly the validation split). An item's vector is its id
-    embedding plus a learned projection of its text embedding, so items that never occurred in
-    training are still scored through their text.
-
-    ``label_smoothing`` (default 0.3) spreads that share of each target over all items: on
-    MovieLens 100K it raised the held-out-action NDCG@10 from 0.123 (none) to 0.127 (0.1) and
-    0.129 (0.3) on validation (benchmarks/RESULTS.md, "Sequential model: settings tried").
-
-    ``exclude_seen`` (default on): each training position leaves the items before it in its
-    window out of its softmax (its target excepted), as scoring leaves a user's earlier items
-    out of the ranking; the network no longer spends itself pushing them down. Fitted on the
-    training split of MovieLens 100K and judged on the validation split (no refit), NDCG@10
-    was 0.1292 without and 0.1345 with it. On the test split the gain is small: 0.1175 without
-    and 0.1185 with it, both with patience 20 and the refit (benchmarks/RESULTS.md).
-
-    ``window_stride`` (default None: half of ``max_len``): a training window ends every that
-    many actions, so windows overlap and each action is the target of the window where the
-    most actions precede it (:func:`~lmrec.models.seq.train.make_windows`); ``max_len`` cuts
-    disjoint windows, whose first positions see only a few actions, unlike the requests they
-    must answer. Each epoch costs about a fifth more. Fitted on the training split of
-    MovieLens 100K and judged on the validation split (no refit, patience 20), NDCG@10 was
-    0.1365 with disjoint windows, 0.1431 with stride 40 and 0.1449 with 25.
-
-    ``dropout`` (default 0.4) on embeddings, attention and feed-forward layers. With the
-    overlapping windows (more training positions per user), validation NDCG@10 (as above) was
-    0.1416 with 0.3, **0.1468** with 0.4 and 0.1449 with 0.5, the former default.
-
-    ``patience`` (default 20): epochs without a better held-out NDCG@10 before training stops.
-    That curve rises slowly for 100 epochs and more under noise of a few thousandths, so 10
-    stopped some fits early: on the validation split (as above, no refit) 0.1264 after 43
-    epochs with 10, 0.1365 after 123 with 20.
-
-    ``lr_plateau`` (default 0: off) halves the learning rate after that many epochs without a
-    better held-out NDCG@10, and again after as many more. On the validation split (as above,
-    overlapping windows) 5 stopped after 79 epochs at 0.1351, against 0.1449 without: the
-    smaller steps did not find a better held-out score before ``patience`` ran out.
-
-    ``event_features`` (default off) gives each action its event type and value (a star rating,
-    say; see :func:`~lmrec.models.seq.train.event_codes`) as input. Actions that reach the model
-    without them (a cart, events sent to the service) are unknown (code 0). On the validation
-    split of MovieLens 100K (as above, no refit, patience 20) the ratings did not help: NDCG@10
-    0.1336 with them, 0.1365 without.
-
-    ``weight_averaging`` (default 0.9) is the decay of a moving average of the weights over
-    training steps; validation and the kept model use the average, which is less noisy than the
-    last step's weights. Fitted on the training split and judged on the validation split of
-    MovieLens 100K, NDCG@10 was 0.1167 without, 0.1194 with 0.9 and 0.1188 with 0.97.
-
-    ``next_context`` (default on, for data with real timestamps) gives each position the context
-    of the action it predicts: that action's part of the day, weekday or weekend, and the time
-    since the previous action (:func:`~lmrec.models.seq.train.next_context_codes`). When
-    scoring, the last position gets the request's: pass ``at`` (Unix seconds) to
-    :meth:`score` or :meth:`recommend`; without it the context is unknown, as for a tenth of
-    the training positions (``context_dropout``). Fitted on the training split of MovieLens
-    100K and judged on the validation split (each user scored at the time of their held-out
-    action), NDCG@10 was 0.1194 without and 0.1292 with it.
-
-    ``refit`` (default off): once early stopping has chosen the number of epochs, a network is
-    trained again from the same seed on every action, the held-out ones included, for that many
-    epochs (without a held-out set, there is nothing to refit). The most recent action of every
-    user, the one most like the next, then takes part in training; fitting takes about twice as
-    long. Fitted on the training split of MovieLens 100K and judged on the validation split,
-    NDCG@10 was 0.1292 without, 0.1333 with it, and 0.1316 when the early-stopped network was
-    instead trained 3 more epochs on every action at a third of the learning rate; on the test
-    split 0.1082 without and 0.1102 with it (benchmarks/RESULTS.md). ``time_budget_s`` is shared
-    by the two fits: under a budget that stops training long before early stopping would, one
-    longer fit (``refit=False``) is the better use of it. It was the default until the
-    overlapping windows: they gain more on validation by themselves (0.1449 against 0.1379
-    with disjoint windows and the refit) and, with them, the refit added nothing on test
-    (0.1197 without, 0.1193 with it) while the whole fit grew to 641 s on 2 threads, past the
-    10 minutes a fit may take on this CPU.
-
-    ``n_models`` (default 1) trains that many networks, from seeds ``random_state``,
-    ``random_state + 1``, ..., on the same data and scores with the mean of their logits
-    (:class:`~lmrec.models.seq.net.SeqEnsemble`); training and scoring cost that many times
-    more, and ``time_budget_s`` is shared among them. Judged as above, two networks reached
-    NDCG@10 0.1322 against 0.1292 and 0.1280 for each alone; on the test split the gain was
-    small (0.1082 -> 0.1086, benchmarks/RESULTS.md), so the default stays one network.
+    Trained with full-softmax cross-entropy at every position of overlapping windows
+    (``window_stride``, default ``max_len // 2``), each position's softmax leaving out the items
+    before it (``exclude_seen``) and spreading ``label_smoothing`` of its target over all items.
+    Each user's last action is held out for early stopping on NDCG@10 (``patience`` epochs
+    without a better one; in ``lmrec evaluate``'s final fit that is the validation split), and a
+    moving average of the weights (``weight_averaging``) is what is judged and kept. An item's
+    vector is its id embedding plus a learned projection of its text embedding, so items never
+    seen in training are scored through their text. ``next_context`` gives each position the
+    part of the day, weekday and time since the previous action of the action it predicts; when
+    scoring, pass the request's time as ``at``. Options: ``time_gaps``, ``event_features``,
+    ``n_models`` (an ensemble), ``refit`` (train again on every action), ``lr_plateau``,
+    ``id_dropout``, ``time_budget_s``. What each default bought on MovieLens 100K is in
+    ``benchmarks/RESULTS.md`` and ``benchmarks/notes/``.
     """
 
     name: ClassVar[str] = "sequential"
@@ -207,8 +140,8 @@ class SequentialRecommender(Recommender):
         device = pick_device(self.device)
         text = self._text_embeddings(data)
         use_context = self.next_context and not data.time_is_order
-        seqs, stamps = self._user_sequences(data)
-        names, codes = self._user_event_codes(data, seqs)
+        seqs, stamps = user_sequences(data)
+        names, codes = user_event_codes(data, seqs, self.event_features)
         cfg = self._net_config(
             data.n_items,
             0 if text is None else text.shape[1],
@@ -307,7 +240,8 @@ class SequentialRecommender(Recommender):
         self._item_cache: tuple[int, torch.Tensor] | None = None
         self.train_seconds_ = time.perf_counter() - start
         self.windows_ = len(windows.inputs)
-        self._store_sequences(tokens, gaps, stamps, codes)
+        self.sequences_ = StoredSequences.from_rows(tokens, gaps, stamps, codes)
+        self.network_ = cfg
 
     def _net_config(
         self, n_items: int, text_dim: int, n_context: int, n_event_types: int = 0
@@ -337,66 +271,19 @@ class SequentialRecommender(Recommender):
             return None
         return encode_items(texts, self.text_encoder, progress=self.progress)
 
-    @staticmethod
-    def _user_sequences(data: Interactions) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        order = np.argsort(data.user_idx, kind="stable")  # data is in time order already
-        users, items, stamps = data.user_idx[order], data.item_idx[order], data.timestamps[order]
-        bounds = np.searchsorted(users, np.arange(data.n_users + 1))
-        return (
-            [items[bounds[u] : bounds[u + 1]] for u in range(data.n_users)],
-            [stamps[bounds[u] : bounds[u + 1]] for u in range(data.n_users)],
-        )
-
-    def _user_event_codes(
-        self, data: Interactions, seqs: list[np.ndarray]
-    ) -> tuple[list[str], list[np.ndarray]]:
-        """With ``event_features``, the event types of ``data`` and each user's actions' codes
-        (:func:`~lmrec.models.seq.train.event_codes`), aligned with the sequences ``seqs`` of
-        :meth:`_user_sequences`; else no types and zeros."""
-        frame = data.frame
-        if not self.event_features or "event" not in frame.columns:
-            return [], [np.zeros(len(s), np.int64) for s in seqs]
-        names = sorted(str(e) for e in frame["event"].drop_nulls().unique().to_list())
-        values = (
-            frame["value"].cast(float).fill_null(float("nan")).to_numpy()
-            if "value" in frame.columns
-            else np.full(len(frame), np.nan)
-        )
-        codes = event_codes(frame["event"].to_numpy(), values, names)
-        order = np.argsort(data.user_idx, kind="stable")
-        bounds = np.searchsorted(data.user_idx[order], np.arange(data.n_users + 1))
-        return names, [codes[order[bounds[u] : bounds[u + 1]]] for u in range(data.n_users)]
-
-    def _store_sequences(
-        self,
-        tokens: list[np.ndarray],
-        gaps: list[np.ndarray],
-        stamps: list[np.ndarray],
-        codes: list[np.ndarray],
-    ) -> None:
-        lengths = np.array([len(t) for t in tokens], dtype=np.int64)
-        self.seq_offsets_ = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-
-        def flat(rows: list[np.ndarray]) -> np.ndarray:
-            return (np.concatenate(rows) if rows else np.zeros(0)).astype(np.int64)
-
-        self.seq_tokens_, self.seq_gaps_, self.seq_times_ = flat(tokens), flat(gaps), flat(stamps)
-        self.seq_events_ = flat(codes)
-
     # -- scoring --------------------------------------------------------------------------------
     def user_tokens(self, user: int) -> tuple[np.ndarray, np.ndarray]:
-        a, b = self.seq_offsets_[user], self.seq_offsets_[user + 1]
-        return self.seq_tokens_[a:b], self.seq_gaps_[a:b]
+        span = self.sequences_.span(user)
+        return self.sequences_.tokens[span], self.sequences_.gaps[span]
 
     def user_events(self, user: int) -> np.ndarray:
         """Event codes of the user's training sequence (zeros without ``event_features``)."""
-        return self.seq_events_[self.seq_offsets_[user] : self.seq_offsets_[user + 1]]
+        return self.sequences_.events[self.sequences_.span(user)]
 
     def user_contexts(self, user: int, at: int | None = None) -> np.ndarray:
         """Next-action context codes of the user's training sequence, the last one that of a
         request at Unix time ``at`` (unknown when None)."""
-        a, b = self.seq_offsets_[user], self.seq_offsets_[user + 1]
-        return next_context_codes(self.seq_times_[a:b], at)
+        return next_context_codes(self.sequences_.times[self.sequences_.span(user)], at)
 
     @torch.no_grad()
     def score_sequences(
@@ -485,11 +372,7 @@ class SequentialRecommender(Recommender):
         out = []
         for i, (x, c) in enumerate(zip(u, carts, strict=True)):
             request = None if when is None or when[i] < 0 else int(when[i])
-            own = (
-                self.seq_times_[self.seq_offsets_[x] : self.seq_offsets_[x + 1]]
-                if x >= 0
-                else empty
-            )
+            own = self.sequences_.times[self.sequences_.span(x)] if x >= 0 else empty
             if added is not None:
                 out.append(next_context_codes(np.concatenate([own, added[i]]), request))
             elif len(c) == 0:
@@ -596,22 +479,20 @@ class SequentialRecommender(Recommender):
     # -- storage --------------------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
         state = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
-        state["seq_offsets"] = self.seq_offsets_
-        state["seq_tokens"] = self.seq_tokens_
-        state["seq_gaps"] = self.seq_gaps_
-        state["seq_times"] = self.seq_times_
-        state["seq_events"] = self.seq_events_
-        return state
+        return state | self.sequences_.state()
+
+    def _fitted_config(self) -> dict[str, Any]:
+        n = len(self.net_.members) if isinstance(self.net_, SeqEnsemble) else 0
+        return {"network": self.network_.to_dict(), "members": n}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         nets = {k[4:]: v for k, v in state.items() if k.startswith("net.")}
-        n = 1 + max((int(k.split(".")[1]) for k in nets if k.startswith("members.")), default=-1)
+        fitted = self.fitted_config_
+        if "network" in fitted:
+            cfg, n = SeqConfig(**fitted["network"]), int(fitted["members"])
+        else:  # saved before the network's config was: read it from the weights
+            cfg, n = self._config_from_weights(nets)
         prefixes = [f"members.{i}." for i in range(n)] if n else [""]
-        first = {k[len(prefixes[0]) :]: v for k, v in nets.items() if k.startswith(prefixes[0])}
-        text_dim = first["text"].shape[1] if "text" in first else 0
-        n_context = len(first["context_emb.weight"]) - 1 if "context_emb.weight" in first else 0
-        n_events = len(first["event_emb.weight"]) - 1 if "event_emb.weight" in first else 0
-        cfg = self._net_config(self.n_items_, text_dim, n_context, n_events)
         members = []
         for prefix in prefixes:
             net = SeqNet(cfg)
@@ -621,12 +502,20 @@ class SequentialRecommender(Recommender):
             )  # fmt: skip
             members.append(net.eval())
         self.net_ = members[0] if n == 0 else SeqEnsemble(members).eval()
+        self.network_ = cfg
         self._item_cache = None
-        self.seq_offsets_ = state["seq_offsets"]
-        self.seq_tokens_ = state["seq_tokens"]
-        self.seq_gaps_ = state["seq_gaps"]
-        self.seq_times_ = state.get("seq_times", np.zeros_like(self.seq_gaps_))
-        self.seq_events_ = state.get("seq_events", np.zeros_like(self.seq_gaps_))
+        self.sequences_ = StoredSequences.from_state(state)
+
+    def _config_from_weights(self, nets: dict[str, np.ndarray]) -> tuple[SeqConfig, int]:
+        """The network config and ensemble size of a model saved by lmrec 0.1, which kept
+        only the weights and the constructor's parameters."""
+        n = 1 + max((int(k.split(".")[1]) for k in nets if k.startswith("members.")), default=-1)
+        prefix = "members.0." if n else ""
+        first = {k[len(prefix) :]: v for k, v in nets.items() if k.startswith(prefix)}
+        text_dim = first["text"].shape[1] if "text" in first else 0
+        n_context = len(first["context_emb.weight"]) - 1 if "context_emb.weight" in first else 0
+        n_events = len(first["event_emb.weight"]) - 1 if "event_emb.weight" in first else 0
+        return self._net_config(self.n_items_, text_dim, n_context, n_events), n
 
 
 def _mask(n: int, idx: list[int]) -> list[bool]:
