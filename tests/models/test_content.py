@@ -10,7 +10,7 @@ from lmrec.testing import RecommenderContract
 
 
 class TestContent(RecommenderContract):
-    expected_ndcg = 0.03
+    expected_ndcg = 0.127  # 80% of the 0.1595 measured
     solves_checkerboard = False  # the checkerboard has no text
 
     def model_factory(self) -> ContentRecommender:

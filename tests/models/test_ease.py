@@ -7,7 +7,7 @@ from lmrec.testing import RecommenderContract, toy_interactions
 
 
 class TestEASE(RecommenderContract):
-    expected_ndcg = 0.10
+    expected_ndcg = 0.229  # 80% of the 0.2867 measured
 
     def model_factory(self) -> EASE:
         return EASE(reg=5.0)

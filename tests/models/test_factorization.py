@@ -7,14 +7,14 @@ from lmrec.testing import RecommenderContract, checkerboard
 
 
 class TestALS(RecommenderContract):
-    expected_ndcg = 0.10
+    expected_ndcg = 0.138  # 80% of the 0.1727 measured
 
     def model_factory(self) -> ALS:
         return ALS(embedding_size=4, reg=1.0, epochs=10)  # more factors memorise the toy
 
 
 class TestBPR(RecommenderContract):
-    expected_ndcg = 0.05
+    expected_ndcg = 0.182  # 80% of the 0.2278 measured
 
     def model_factory(self) -> BPR:
         return BPR(embedding_size=16, learning_rate=0.05, epochs=100)

@@ -19,7 +19,7 @@ FAST = {
 
 
 class TestHybrid(RecommenderContract):
-    expected_ndcg = 0.10
+    expected_ndcg = 0.192  # 80% of the 0.2406 measured
 
     def model_factory(self) -> HybridRanker:
         return HybridRanker(**FAST)

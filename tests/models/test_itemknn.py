@@ -7,7 +7,7 @@ from lmrec.testing import RecommenderContract, toy_interactions
 
 
 class TestItemKNN(RecommenderContract):
-    expected_ndcg = 0.10
+    expected_ndcg = 0.234  # 80% of the 0.2925 measured
 
     def model_factory(self) -> ItemKNN:
         return ItemKNN(k=20, shrink=0.0)

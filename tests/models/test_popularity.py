@@ -7,7 +7,7 @@ from lmrec.testing import RecommenderContract, toy_interactions
 
 
 class TestPopularity(RecommenderContract):
-    expected_ndcg = 0.02
+    expected_ndcg = 0.05  # 80% of the 0.0634 measured
     solves_checkerboard = False
 
     def model_factory(self) -> Popularity:
@@ -15,7 +15,7 @@ class TestPopularity(RecommenderContract):
 
 
 class TestDecayedPopularity(RecommenderContract):
-    expected_ndcg = 0.02
+    expected_ndcg = 0.046  # 80% of the 0.0582 measured
     solves_checkerboard = False
 
     def model_factory(self) -> Popularity:

@@ -12,7 +12,7 @@ from lmrec.testing import RecommenderContract, toy_interactions
 
 
 class TestRules(RecommenderContract):
-    expected_ndcg = 0.10
+    expected_ndcg = 0.097  # 80% of the 0.1217 measured
 
     def model_factory(self) -> AssociationRules:
         return AssociationRules(min_count=1)
