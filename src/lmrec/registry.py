@@ -170,16 +170,9 @@ def register_model(
     """Make ``klass`` (a :class:`~lmrec.models.Recommender` or :class:`~lmrec.ctr.CTRModel`
     subclass) known by ``name`` to ``evaluate``, ``train``, ``recommend``, ``serve`` and
     ``Recommender.load``. Its ``name`` class attribute is set to ``name``."""
-    from lmrec.models.base import Recommender
-
-    if isinstance(klass, type) and issubclass(klass, Recommender):
-        kind: Kind = "topn"
-    else:
-        from lmrec.ctr.base import CTRModel
-
-        if not (isinstance(klass, type) and issubclass(klass, CTRModel)):
-            raise UsageError(f"register_model needs a Recommender or CTRModel class, not {klass!r}")
-        kind = "ctr"
+    kind = getattr(klass, "model_kind", None) if isinstance(klass, type) else None
+    if kind not in ("topn", "ctr"):
+        raise UsageError(f"register_model needs a Recommender or CTRModel class, not {klass!r}")
     entry = registry.register(name, klass, kind=kind, aliases=aliases, replace=replace)
     setattr(klass, "name", entry.name)  # noqa: B010 - a class attribute of the user's class
     return entry

@@ -38,6 +38,8 @@ class CTRModel(ABC):
     (:meth:`calibrate`) maps those to calibrated probabilities in :meth:`predict_proba`."""
 
     name: ClassVar[str]
+    #: Which of the registry's kinds this is.
+    model_kind: ClassVar[str] = "ctr"
 
     def fit(
         self,
