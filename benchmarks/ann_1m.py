@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from ml100k import machine, write_section  # noqa: E402
+from common import machine, write_section  # noqa: E402
 
 
 def main() -> None:

@@ -24,8 +24,7 @@ import httpx
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from ml100k import machine, write_section  # noqa: E402
+from common import machine, write_section  # noqa: E402
 from service_load import _free_port, fixed_rate, start_server  # noqa: E402
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,7 @@ from typing import Any
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from ml100k import machine, write_section  # noqa: E402
+from common import machine, write_section  # noqa: E402
 
 CART_MODELS = ["pop", "rules", "itemknn", "ease", "content", "sequential"]
 CTR_MODELS = ["logreg", "lightgbm", "deepfm", "dcn"]

@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,9 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 from candidates import list_context, list_metrics, top100  # noqa: E402
 from candidates import stages as split_stages  # noqa: E402
-from ml100k import machine, write_section  # noqa: E402
+from common import machine, write_section  # noqa: E402
 
 SWEEP_MODELS = ["ease", "sequential"]
 SIM_MODELS = ["itemknn", "ease", "sequential"]

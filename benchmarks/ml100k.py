@@ -13,8 +13,6 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -22,6 +20,8 @@ import time
 from pathlib import Path
 
 import polars as pl
+
+from common import machine, write_section
 
 HERE = Path(__file__).resolve().parent
 MODELS = ["pop", "itemknn", "als", "bpr", "ease"]
@@ -64,19 +64,6 @@ def independent_check(split: Path, recs_file: Path, k: int = 10) -> tuple[float,
         hr += 1.0 if gains else 0.0
         ndcg += sum(gains) / sum(1 / math.log2(r + 2) for r in range(min(len(rel), k)))
     return hr / len(truth), ndcg / len(truth)
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}"
 
 
 def main() -> None:
@@ -151,19 +138,6 @@ def write_results(args: argparse.Namespace, rows: list[tuple[str, dict]]) -> Non
         ]
     )
     write_section(args.results, "## MovieLens 100K baselines", section)
-
-
-def write_section(path: Path, heading: str, section: str) -> None:
-    """Replace the section under ``heading`` in RESULTS.md (or append it)."""
-    text = path.read_text() if path.is_file() else "# Benchmark results\n\n"
-    start = text.find(heading)
-    if start >= 0:
-        end = text.find("\n## ", start + 5)
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
-    print(section)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ import numpy as np
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 from candidates import CACHE, list_context, list_metrics, stages, top100  # noqa: E402
 
 SETTINGS: list[dict[str, Any]] = [

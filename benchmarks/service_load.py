@@ -29,8 +29,7 @@ import httpx
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from ml100k import machine, write_section  # noqa: E402
+from common import machine, write_section  # noqa: E402
 
 
 def _free_port() -> int:

@@ -292,3 +292,31 @@ def test_version(cli: Callable[..., tuple[int, str, str]]) -> None:
     code, out, _ = cli("--version")
     assert code == 0
     assert out.strip() == f"lmrec {lmrec.__version__}"
+
+
+def test_the_metrics_table_fits_100_columns() -> None:
+    import io
+
+    from rich.console import Console
+
+    from lmrec.cli._common import metrics_table
+
+    metric = {"mean": 0.12345, "ci95": [0.1061, 0.1392]}
+    report = {
+        "k": 10,
+        "models": {
+            name: {"metrics": {m: metric for m in ("NDCG@10", "HR@10", "Recall@10", "Coverage@10")},
+                   "fit_seconds": 1047.7}
+            for name in ("pop", "sequential", "hybrid")
+        },
+    }  # fmt: skip
+    buf = io.StringIO()
+    Console(file=buf, width=100).print(
+        metrics_table(report, ["NDCG@10", "HR@10", "Recall@10", "Coverage@10"])
+    )
+    lines = buf.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 100
+    row = next(line for line in lines if "sequential" in line)
+    assert "0.1235" in row
+    assert "0.106-0.139" in row  # the interval on one line, not wrapped
+    assert "1047.7" in row

@@ -12,6 +12,8 @@ from rich.table import Table
 from lmrec.errors import UsageError
 
 console = Console(stderr=False)
+if not console.is_terminal:
+    console.width = 100  # logs and pipes: tables at their full width, not wrapped at 80
 
 
 class AnnMode(StrEnum):
@@ -46,15 +48,18 @@ def parse_params(values: list[str] | None) -> dict[str, dict[str, Any]]:
 
 
 def metrics_table(report: dict[str, Any], labels: list[str]) -> Table:
-    table = Table(title=f"Test metrics (K={report['k']}, 95% bootstrap CI)")
-    table.add_column("model")
-    for label in labels:
+    """Each model's test metrics: the first label with its 95% interval, the others as means
+    (every interval is in report.json and report.html); fits in 100 columns."""
+    table = Table(title=f"Test metrics (K={report['k']}; 95% bootstrap interval of {labels[0]})")
+    table.add_column("model", overflow="fold")
+    table.add_column(labels[0], justify="right")
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    for label in labels[1:]:
         table.add_column(label, justify="right")
     table.add_column("fit s", justify="right")
     for name, entry in report["models"].items():
-        cells = []
-        for label in labels:
-            m = entry["metrics"][label]
-            cells.append(f"{m['mean']:.4f} [{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]")
-        table.add_row(name, *cells, f"{entry['fit_seconds']:.2f}")
+        first = entry["metrics"][labels[0]]
+        cells = [f"{first['mean']:.4f}", f"{first['ci95'][0]:.3f}-{first['ci95'][1]:.3f}"]
+        cells += [f"{entry['metrics'][label]['mean']:.4f}" for label in labels[1:]]
+        table.add_row(name, *cells, f"{entry['fit_seconds']:.1f}")
     return table

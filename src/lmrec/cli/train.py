@@ -34,7 +34,7 @@ def train(
 ) -> None:
     """Fit models and save them (safetensors + JSON) with vocabularies and the catalog."""
     from lmrec.artifacts import save_artifacts
-    from lmrec.data import Dataset, Split, Vocabulary
+    from lmrec.data import Dataset, Split
     from lmrec.data.interactions import Interactions
     from lmrec.evaluation import EvalConfig, prepare
     from lmrec.evaluation import tune as do_tune
@@ -55,17 +55,7 @@ def train(
     else:
         if tune:
             raise UsageError("--tune needs a split folder (it tunes on the validation part)")
-        ds = Dataset.load(data)
-        users = Vocabulary(ds.interactions["user_id"].unique(maintain_order=True).to_list())
-        items = Vocabulary(ds.items["item_id"].to_list())
-        full = Interactions.from_frame(
-            ds.interactions,
-            users,
-            items,
-            items=ds.items,
-            users=ds.users,
-            time_is_order=bool(ds.meta.get("time_is_order")),
-        )
+        full = Interactions.from_dataset(Dataset.load(data))
         prepared = None
         source = f"dataset {data}"
     fitted = {}

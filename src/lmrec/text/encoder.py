@@ -64,7 +64,9 @@ class SentenceTransformerEncoder:
         self, name_or_path: str, *, batch_size: int = 64, device: str | None = None
     ) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no bars in logs
         self.name = name_or_path
         self.batch_size = batch_size
         path = _resolve_model_path(name_or_path)
