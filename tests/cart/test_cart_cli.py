@@ -35,7 +35,7 @@ def test_evaluate_basket_task(cli, basket_ds: Path, tmp_path: Path) -> None:  # 
     ("extra", "message"),
     [
         (["--models", "als"], "cannot complete a cart"),
-        (["--models", "pop", "--task", "nosuch"], "unknown --task"),
+        (["--models", "pop", "--task", "nosuch"], "Invalid value for '--task'"),
     ],
 )
 def test_evaluate_basket_errors(cli, basket_ds: Path, tmp_path: Path, extra, message) -> None:  # type: ignore[no-untyped-def]

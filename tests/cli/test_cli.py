@@ -186,12 +186,12 @@ def test_evaluate_on_a_dataset_with_protocol(run, events_csv: Path, tmp_path: Pa
         ),
         (
             ["data", "import", "{tmp}/bad.csv", "--format", "excel", "--out", "{tmp}/d"],
-            "unknown format",
+            "Invalid value for '--format'",
         ),
         (["data", "split", "{tmp}", "--out", "{tmp}/s"], "not an lmrec dataset"),
         (
             ["data", "split", "{ds}", "--protocol", "weird", "--out", "{tmp}/s"],
-            "unknown split protocol",
+            "Invalid value for '--protocol'",
         ),
         (["recommend", "{tmp}", "--user", "1"], "not an lmrec artifacts folder"),
     ],
@@ -320,3 +320,19 @@ def test_the_metrics_table_fits_100_columns() -> None:
     assert "0.1235" in row
     assert "0.106-0.139" in row  # the interval on one line, not wrapped
     assert "1047.7" in row
+
+
+def test_choices_are_listed_by_help_and_match_the_library() -> None:
+    from lmrec.cli._common import DataFormat, Protocol
+    from lmrec.data import FORMATS
+    from lmrec.data.split import PROTOCOLS
+
+    assert [f.value for f in DataFormat] == list(FORMATS)
+    assert [p.value for p in Protocol] == list(PROTOCOLS)
+    out = subprocess.run(
+        [sys.executable, "-c", "from lmrec.cli import main; main()", "data", "split", "--help"],
+        capture_output=True, text=True, check=True, env={"COLUMNS": "200", "PATH": "/usr/bin"},
+    ).stdout  # fmt: skip
+    assert "loo" in out
+    assert "temporal" in out
+    assert "random" in out

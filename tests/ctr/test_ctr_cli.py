@@ -78,4 +78,4 @@ def test_ctr_errors(cli, ad_log: Path, tmp_path: Path) -> None:  # type: ignore[
     assert "no CTR model here" in err
     code, _, err = cli("train", ad_log, "--task", "nosuch", "--models", "logreg", "--out", tmp_path)
     assert code == 2
-    assert "unknown --task" in err
+    assert "Invalid value for '--task'" in err

@@ -85,9 +85,20 @@ _register()
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit code 2."""
+    """Entry point: user errors, bad flags and values included, become one line on stderr
+    and exit code 2."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # a flag or value the command cannot take
+        if type(exc).__name__ == "NoArgsIsHelpError":  # plain 'lmrec': the help, as usual
+            app(["--help"], standalone_mode=False)
+            raise SystemExit(0) from None
+        describe = getattr(exc, "format_message", None)  # names the flag (click's errors)
+        typer.echo(f"error: {describe() if callable(describe) else exc}", err=True)
+        raise SystemExit(int(getattr(exc, "exit_code", 2))) from None
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        raise SystemExit(1) from None
     except LmrecError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(exc.exit_code) from None
@@ -101,3 +112,4 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise SystemExit(130) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

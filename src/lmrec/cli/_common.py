@@ -16,6 +16,44 @@ if not console.is_terminal:
     console.width = 100  # logs and pipes: tables at their full width, not wrapped at 80
 
 
+class Protocol(StrEnum):
+    """How a dataset is split (``--protocol``)."""
+
+    loo = "loo"
+    temporal = "temporal"
+    random = "random"
+
+
+class Task(StrEnum):
+    """What is evaluated or trained (``--task``)."""
+
+    ranking = "ranking"
+    basket = "basket"
+    ctr = "ctr"
+
+
+class OnError(StrEnum):
+    """What an import does with a bad row (``--on-error``)."""
+
+    fail = "fail"
+    skip = "skip"
+
+
+class DataFormat(StrEnum):
+    """The formats ``lmrec data import`` reads (``--format``)."""
+
+    movielens_100k = "movielens-100k"
+    movielens = "movielens"
+    movielens_dat = "movielens-dat"
+    recbole = "recbole"
+    sequences = "sequences"
+    csv = "csv"
+    tsv = "tsv"
+    parquet = "parquet"
+    jsonl = "jsonl"
+    baskets = "baskets"
+
+
 class AnnMode(StrEnum):
     """When to retrieve through an ANN index (``--ann``; enums make ``--help`` list them)."""
 

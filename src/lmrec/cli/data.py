@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from lmrec.cli._common import console
+from lmrec.cli._common import DataFormat, OnError, Protocol, console
 
 app = typer.Typer(help="Import, inspect, clean and split datasets.", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ def import_(
     src: Path = typer.Argument(
         ..., help="A file, or a folder for the MovieLens and RecBole formats."
     ),
-    fmt: str = typer.Option(
+    fmt: DataFormat = typer.Option(
         ...,
         "--format",
         "-f",
@@ -61,8 +61,8 @@ def import_(
         "jsonl) with item_id and optional title, text, categories ('|'-separated).",
     ),
     users: Path | None = typer.Option(None, "--users", help="User attributes file with user_id."),
-    on_error: str = typer.Option(
-        "fail",
+    on_error: OnError = typer.Option(
+        OnError.fail,
         "--on-error",
         help="fail: stop at the first bad row "
         "(exit 2); skip: drop bad rows and report a count per reason.",
@@ -84,9 +84,9 @@ def import_(
     )
     data = import_dataset(
         src,
-        fmt,
+        fmt.value,
         mapping,
-        on_error=on_error,  # type: ignore[arg-type]
+        on_error="skip" if on_error is OnError.skip else "fail",
         items_path=items,
         users_path=users,
     )
@@ -183,8 +183,8 @@ def clean(
 @app.command()
 def split(
     dataset: Path = typer.Argument(..., help="A dataset folder."),
-    protocol: str = typer.Option(
-        "loo",
+    protocol: Protocol = typer.Option(
+        Protocol.loo,
         "--protocol",
         "-p",
         help="loo (last interaction per user "
@@ -201,7 +201,7 @@ def split(
     from lmrec.data import Dataset, split_dataset
 
     data = Dataset.load(dataset)
-    s = split_dataset(data, protocol, seed=seed, valid_frac=valid_frac, test_frac=test_frac)
+    s = split_dataset(data, protocol.value, seed=seed, valid_frac=valid_frac, test_frac=test_frac)
     s = type(s)(
         s.train,
         s.valid,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from lmrec.cli._common import console, metrics_table, parse_params, split_names
+from lmrec.cli._common import Protocol, Task, console, metrics_table, parse_params, split_names
 from lmrec.errors import UsageError
 
 if TYPE_CHECKING:
@@ -33,15 +33,15 @@ def evaluate(
     dataset: Path | None = typer.Option(
         None, "--dataset", "-d", help="Or a dataset folder, split here with --protocol."
     ),
-    task: str = typer.Option(
-        "ranking",
+    task: Task = typer.Option(
+        Task.ranking,
         "--task",
         help="ranking: top-N for users (split given or made by --protocol); basket: complete "
         "held-out baskets (needs --dataset; every user is one basket); ctr: click prediction "
         "(needs --dataset; models logreg, lightgbm, deepfm, dcn; temporal 80/20).",
     ),
-    protocol: str = typer.Option(
-        "loo", "--protocol", help="With --dataset: loo, temporal or random."
+    protocol: Protocol = typer.Option(
+        Protocol.loo, "--protocol", help="With --dataset: how to split it."
     ),
     k: int = typer.Option(10, "--k", help="List length (metrics are @K)."),
     tune: bool = typer.Option(
@@ -114,8 +114,6 @@ def evaluate(
         raise UsageError("give exactly one of --split or --dataset")
     if not 1 <= k <= 1000:
         raise UsageError(f"--k must be between 1 and 1000, not {k}")
-    if task not in ("ranking", "basket", "ctr"):
-        raise UsageError(f"unknown --task '{task}'; known: ranking, basket, ctr")
     names = split_names(models)
     if task == "ctr":
         if dataset is None or param:
@@ -144,7 +142,7 @@ def evaluate(
     else:
         assert dataset is not None
         data = Dataset.load(dataset)
-        s = split_dataset(data, protocol, seed=seed)
+        s = split_dataset(data, protocol.value, seed=seed)
         s = type(s)(
             s.train,
             s.valid,

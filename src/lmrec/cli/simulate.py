@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lmrec.cli._common import console, parse_params
+from lmrec.cli._common import Protocol, console, parse_params
 from lmrec.rerank.config import DEFAULT_STRENGTH
 
 
@@ -17,8 +17,8 @@ def simulate(
     dataset: Path | None = typer.Option(
         None, "--dataset", "-d", help="Or a dataset folder, split here with --protocol."
     ),
-    protocol: str = typer.Option(
-        "temporal", "--protocol", help="With --dataset: loo, temporal, random."
+    protocol: Protocol = typer.Option(
+        Protocol.temporal, "--protocol", help="With --dataset: how to split it."
     ),
     model: str = typer.Option(
         ..., "--model", "-m", help="Model name (pop, itemknn, sequential...)."
@@ -63,7 +63,7 @@ def simulate(
     else:
         assert dataset is not None
         data = Dataset.load(dataset)
-        s = split_dataset(data, protocol, seed=seed)
+        s = split_dataset(data, protocol.value, seed=seed)
     rr = None if no_rerank else RerankConfig(strength=rerank)
     cfg = SimConfig(rounds=rounds, k=k, seed=seed, rerank=rr, progress=progress)
     result = simulate_split(

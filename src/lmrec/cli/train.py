@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from lmrec.cli._common import console, parse_params, split_names
+from lmrec.cli._common import Task, console, parse_params, split_names
 from lmrec.errors import UsageError
 
 
@@ -22,8 +22,8 @@ def train(
     tune: bool = typer.Option(
         False, "--tune", help="With a split: choose hyper-parameters on validation first."
     ),
-    task: str = typer.Option(
-        "ranking",
+    task: Task = typer.Option(
+        Task.ranking,
         "--task",
         help="ranking: top-N models; ctr: click-through-rate models (logreg, lightgbm, deepfm, dcn) "
         "on a dataset, the latest 10% of events early-stopping and calibrating.",
@@ -42,8 +42,8 @@ def train(
 
     names = split_names(models)
     fixed = parse_params(param)
-    if task not in ("ranking", "ctr"):
-        raise UsageError(f"unknown --task '{task}'; known: ranking, ctr")
+    if task is Task.basket:
+        raise UsageError("--task basket is for evaluate; train the models on the baskets' dataset")
     if task == "ctr":
         _train_ctr(data, names, fixed, out, text_encoder)
         return
