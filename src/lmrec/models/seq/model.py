@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -15,18 +13,12 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_times, request_times
-from lmrec.models.seq.inputs import StoredSequences, user_event_codes, user_sequences
+from lmrec.models.seq.fit import fit_networks, training_data
+from lmrec.models.seq.inputs import StoredSequences
 from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
 from lmrec.models.seq.train import (
-    N_CONTEXT_CODES,
-    VALUE_CODES,
-    TrainConfig,
-    Validation,
-    gap_buckets,
-    make_windows,
     next_context_codes,
     right_align,
-    train,
 )
 
 __all__ = ["SequentialRecommender"]
@@ -131,121 +123,29 @@ class SequentialRecommender(Recommender):
     def _fit(self, data: Interactions) -> None:
         if self.n_models < 1:
             raise UsageError(f"n_models must be at least 1, not {self.n_models}")
-        stride = self.stride
-        if not 0 < stride <= self.max_len:
-            raise UsageError(f"window_stride must be in [1, max_len={self.max_len}], not {stride}")
+        if not 0 < self.stride <= self.max_len:
+            raise UsageError(
+                f"window_stride must be in [1, max_len={self.max_len}], not {self.stride}"
+            )
         if self.num_threads:
             torch.set_num_threads(self.num_threads)
         torch.manual_seed(self.random_state)
-        device = pick_device(self.device)
-        text = self._text_embeddings(data)
-        use_context = self.next_context and not data.time_is_order
-        seqs, stamps = user_sequences(data)
-        names, codes = user_event_codes(data, seqs, self.event_features)
-        cfg = self._net_config(
-            data.n_items,
-            0 if text is None else text.shape[1],
-            N_CONTEXT_CODES * use_context,
-            len(names) * VALUE_CODES,
-        )
-        net = SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
-        tokens = [s.astype(np.int64) + 1 for s in seqs]
-        gaps = [gap_buckets(t, cfg.n_gap_buckets) for t in stamps]
-        contexts = [
-            next_context_codes(t) if use_context else np.zeros(len(t), np.int64) for t in stamps
-        ]
-        held = [u for u, s in enumerate(seqs) if len(s) >= 3]
-        is_held = _mask(len(seqs), held)
-
-        def drop_held(rows: list[np.ndarray]) -> list[np.ndarray]:
-            return [r[:-1] if h else r for r, h in zip(rows, is_held, strict=True)]
-
-        windows = make_windows(
-            drop_held(tokens),
-            drop_held(gaps),
-            self.max_len,
-            drop_held(contexts),
-            drop_held(codes),
-            stride=stride,
-        )
-        valid = None
-        if held:
-
-            def prefixes(rows: list[np.ndarray]) -> torch.Tensor:
-                return torch.from_numpy(right_align([rows[u][:-1] for u in held], self.max_len))
-
-            valid = Validation(
-                prefixes=prefixes(tokens),
-                gaps=prefixes(gaps) if cfg.n_gap_buckets else None,
-                # the last prefix position holds the held-out action's context (its request)
-                contexts=prefixes(contexts) if cfg.n_context else None,
-                targets=torch.tensor([int(seqs[u][-1]) for u in held]),
-                seen=[np.unique(seqs[u][:-1]) for u in held],
-                events=prefixes(codes) if cfg.n_event_types else None,
-            )
-        budget = self.time_budget_s
-        refitting = bool(self.refit and held)
-        tcfg = TrainConfig(
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            patience=self.patience,
-            lr_plateau=self.lr_plateau,
-            label_smoothing=self.label_smoothing,
-            exclude_seen=self.exclude_seen,
-            weight_averaging=self.weight_averaging,
-            # shared by the networks and, when refitting, by both of each network's fits
-            time_budget_s=None if budget is None else budget / self.n_models / (1 + refitting),
-            seed=self.random_state,
-            progress=self.progress,
-        )
-        full = windows
-        if refitting:
-            full = make_windows(tokens, gaps, self.max_len, contexts, codes, stride=stride)
-        # Items that never occurred as a training token keep a random id vector: zero it, so
-        # they are scored by their text alone.
-        occurred = np.zeros(data.n_items + 1, dtype=bool)
-        occurred[np.unique(full.inputs.numpy())] = True
-        occurred[np.unique(full.targets.numpy())] = True
-        never = torch.from_numpy(~occurred)
-
-        def fresh(seed: int) -> SeqNet:
-            torch.manual_seed(seed)
-            return SeqNet(cfg, None if text is None else torch.from_numpy(text)).to(device)
-
-        start = time.perf_counter()
-        members, history, bests = [], [], []
-        for i in range(self.n_models):  # each from its own seed, on the same windows
-            seed = self.random_state + i
-            if i > 0:
-                net = fresh(seed)
-            rows, best = train(
-                net, windows, valid, replace(tcfg, seed=seed), device, on_epoch=self.epoch_callback
-            )
-            if full is not windows:  # again from the same seed, on every action, as long
-                net = fresh(seed)
-                again, _ = train(net, full, None, replace(tcfg, seed=seed, epochs=best), device)
-                rows += [{**r, "refit": True} for r in again]
-            history += [{**r, "member": i} for r in rows] if self.n_models > 1 else rows
-            bests.append(best)
-            with torch.no_grad():
-                net.item_emb.weight[never] = 0.0
-            members.append(net.cpu().eval())
-        self.net_: SeqNet | SeqEnsemble = (
-            members[0] if len(members) == 1 else SeqEnsemble(members).eval()
-        )
-        self.history_ = history
-        self.best_epoch_ = bests[0]
-        self.best_epochs_ = bests
+        prep = training_data(self, data)
+        fitted = fit_networks(self, prep, pick_device(self.device))
+        self.net_: SeqNet | SeqEnsemble = fitted.net
+        self.network_ = prep.cfg
+        self.history_ = fitted.history
+        self.best_epoch_ = fitted.best_epochs[0]
+        self.best_epochs_ = fitted.best_epochs
+        self.train_seconds_ = fitted.train_seconds
+        self.windows_ = len(prep.windows.inputs)
+        self.sequences_ = prep.sequences
         self._item_cache: tuple[int, torch.Tensor] | None = None
-        self.train_seconds_ = time.perf_counter() - start
-        self.windows_ = len(windows.inputs)
-        self.sequences_ = StoredSequences.from_rows(tokens, gaps, stamps, codes)
-        self.network_ = cfg
 
-    def _net_config(
+    def net_config(
         self, n_items: int, text_dim: int, n_context: int, n_event_types: int = 0
     ) -> SeqConfig:
+        """The network these parameters describe, for a catalog of ``n_items`` items."""
         return SeqConfig(
             n_items=n_items,
             max_len=self.max_len,
@@ -261,7 +161,8 @@ class SequentialRecommender(Recommender):
             n_event_types=n_event_types,
         )
 
-    def _text_embeddings(self, data: Interactions) -> np.ndarray | None:
+    def text_embeddings(self, data: Interactions) -> np.ndarray | None:
+        """The item texts' embeddings by ``text_encoder`` (None without text)."""
         if self.text_encoder is None:
             return None
         from lmrec.text import encode_items
@@ -515,11 +416,4 @@ class SequentialRecommender(Recommender):
         text_dim = first["text"].shape[1] if "text" in first else 0
         n_context = len(first["context_emb.weight"]) - 1 if "context_emb.weight" in first else 0
         n_events = len(first["event_emb.weight"]) - 1 if "event_emb.weight" in first else 0
-        return self._net_config(self.n_items_, text_dim, n_context, n_events), n
-
-
-def _mask(n: int, idx: list[int]) -> list[bool]:
-    out = [False] * n
-    for i in idx:
-        out[i] = True
-    return out
+        return self.net_config(self.n_items_, text_dim, n_context, n_events), n

@@ -1,0 +1,166 @@
+"""How the ``sequential`` model is fitted: its training windows and held-out actions built
+from the interactions, then one network per ensemble member trained on them (and, with
+``refit``, trained again on every action)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from lmrec.data.interactions import Interactions
+from lmrec.models.seq.inputs import StoredSequences, user_event_codes, user_sequences
+from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
+from lmrec.models.seq.train import (
+    N_CONTEXT_CODES,
+    VALUE_CODES,
+    SeqBatch,
+    TrainConfig,
+    Validation,
+    gap_buckets,
+    make_windows,
+    next_context_codes,
+    right_align,
+    train,
+)
+
+if TYPE_CHECKING:
+    from lmrec.models.seq.model import SequentialRecommender
+
+__all__ = ["Fitted", "TrainingData", "fit_networks", "training_data"]
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What the networks are trained on: their config, the item texts' embeddings, training
+    windows without each user's last action (``windows``) and with it (``full``, for the
+    refit), the held-out last actions, the items that never occur in training, and every
+    user's sequence as the fitted model keeps it."""
+
+    cfg: SeqConfig
+    text: np.ndarray | None
+    windows: SeqBatch
+    full: SeqBatch
+    valid: Validation | None
+    never: torch.Tensor
+    sequences: StoredSequences
+
+
+@dataclass(frozen=True)
+class Fitted:
+    net: SeqNet | SeqEnsemble
+    history: list[dict[str, Any]]
+    best_epochs: list[int]
+    train_seconds: float
+
+
+def training_data(model: SequentialRecommender, data: Interactions) -> TrainingData:
+    """Windows of ``model.max_len`` actions ending every ``model.stride`` actions, each user's
+    last action held out (users with at least three) for early stopping."""
+    text = model.text_embeddings(data)
+    use_context = model.next_context and not data.time_is_order
+    seqs, stamps = user_sequences(data)
+    names, codes = user_event_codes(data, seqs, model.event_features)
+    cfg = model.net_config(
+        data.n_items,
+        0 if text is None else text.shape[1],
+        N_CONTEXT_CODES * use_context,
+        len(names) * VALUE_CODES,
+    )
+    tokens = [s.astype(np.int64) + 1 for s in seqs]
+    gaps = [gap_buckets(t, cfg.n_gap_buckets) for t in stamps]
+    contexts = [
+        next_context_codes(t) if use_context else np.zeros(len(t), np.int64) for t in stamps
+    ]
+    held = [u for u, s in enumerate(seqs) if len(s) >= 3]
+    is_held = np.zeros(len(seqs), dtype=bool)
+    is_held[held] = True
+
+    def drop_held(rows: list[np.ndarray]) -> list[np.ndarray]:
+        return [r[:-1] if h else r for r, h in zip(rows, is_held, strict=True)]
+
+    stride, max_len = model.stride, model.max_len
+    windows = make_windows(
+        drop_held(tokens), drop_held(gaps), max_len, drop_held(contexts), drop_held(codes),
+        stride=stride,
+    )  # fmt: skip
+    valid = None
+    if held:
+
+        def prefixes(rows: list[np.ndarray]) -> torch.Tensor:
+            return torch.from_numpy(right_align([rows[u][:-1] for u in held], max_len))
+
+        valid = Validation(
+            prefixes=prefixes(tokens),
+            gaps=prefixes(gaps) if cfg.n_gap_buckets else None,
+            # the last prefix position holds the held-out action's context (its request)
+            contexts=prefixes(contexts) if cfg.n_context else None,
+            targets=torch.tensor([int(seqs[u][-1]) for u in held]),
+            seen=[np.unique(seqs[u][:-1]) for u in held],
+            events=prefixes(codes) if cfg.n_event_types else None,
+        )
+    full = windows
+    if model.refit and held:
+        full = make_windows(tokens, gaps, max_len, contexts, codes, stride=stride)
+    occurred = np.zeros(data.n_items + 1, dtype=bool)
+    occurred[np.unique(full.inputs.numpy())] = True
+    occurred[np.unique(full.targets.numpy())] = True
+    return TrainingData(
+        cfg, text, windows, full, valid, torch.from_numpy(~occurred),
+        StoredSequences.from_rows(tokens, gaps, stamps, codes),
+    )  # fmt: skip
+
+
+def fit_networks(model: SequentialRecommender, prep: TrainingData, device: torch.device) -> Fitted:
+    """``model.n_models`` networks, each from its own seed, early-stopped on the held-out
+    actions; with a refit, each trained again from its seed on every action for as many
+    epochs. Items that never occur in training get a zero id vector, so their text alone
+    scores them."""
+    refitting = prep.full is not prep.windows
+    budget = model.time_budget_s
+    tcfg = TrainConfig(
+        epochs=model.epochs,
+        batch_size=model.batch_size,
+        learning_rate=model.learning_rate,
+        patience=model.patience,
+        lr_plateau=model.lr_plateau,
+        label_smoothing=model.label_smoothing,
+        exclude_seen=model.exclude_seen,
+        weight_averaging=model.weight_averaging,
+        # shared by the networks and, when refitting, by both of each network's fits
+        time_budget_s=None if budget is None else budget / model.n_models / (1 + refitting),
+        seed=model.random_state,
+        progress=model.progress,
+    )
+    text = None if prep.text is None else torch.from_numpy(prep.text)
+
+    def fresh(seed: int) -> SeqNet:
+        torch.manual_seed(seed)
+        return SeqNet(prep.cfg, text).to(device)
+
+    start = time.perf_counter()
+    members: list[SeqNet] = []
+    history: list[dict[str, Any]] = []
+    bests: list[int] = []
+    for i in range(model.n_models):
+        seed = model.random_state + i
+        # the first network from the generator as the model seeded it, the others afresh
+        net = SeqNet(prep.cfg, text).to(device) if i == 0 else fresh(seed)
+        rows, best = train(
+            net, prep.windows, prep.valid, replace(tcfg, seed=seed), device,
+            on_epoch=model.epoch_callback,
+        )  # fmt: skip
+        if refitting:  # again from the same seed, on every action, as long
+            net = fresh(seed)
+            again, _ = train(net, prep.full, None, replace(tcfg, seed=seed, epochs=best), device)
+            rows += [{**r, "refit": True} for r in again]
+        history += [{**r, "member": i} for r in rows] if model.n_models > 1 else rows
+        bests.append(best)
+        with torch.no_grad():
+            net.item_emb.weight[prep.never] = 0.0
+        members.append(net.cpu().eval())
+    net_: SeqNet | SeqEnsemble = members[0] if len(members) == 1 else SeqEnsemble(members).eval()
+    return Fitted(net_, history, bests, time.perf_counter() - start)
