@@ -111,7 +111,7 @@ def test_restrict_columns_drops_stored_zeros() -> None:
     import numpy as np
     import scipy.sparse as sp
 
-    from lmrec.evaluation.runner import restrict_columns
+    from lmrec.evaluation.cold import restrict_columns
 
     truth = sp.csr_matrix(np.array([[1.0, 0, 1], [0, 1, 0]]))
     out = restrict_columns(truth, np.array([True, False, False]))

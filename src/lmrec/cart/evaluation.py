@@ -19,7 +19,8 @@ from lmrec.cart.substitutes import substitute_matrix
 from lmrec.data.dataset import Dataset
 from lmrec.errors import UsageError
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
-from lmrec.evaluation.runner import ModelResult, compare_to_best, grid_search, recs_frame
+from lmrec.evaluation.outputs import recs_frame
+from lmrec.evaluation.runner import ModelResult, compare_to_best, grid_search
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
 from lmrec.progress import track

@@ -6,7 +6,6 @@ every model family.
 
 from __future__ import annotations
 
-import json
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -15,30 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
 import scipy.sparse as sp
 
 from lmrec import metrics as M
 from lmrec._version import __version__
 from lmrec.data.interactions import Interactions
 from lmrec.data.split import Split
-from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
+from lmrec.evaluation.cold import cold_start, hold_out_items, restrict_columns
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
+from lmrec.evaluation.outputs import write_outputs
 from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model, get_model_class, search_space
 from lmrec.progress import track
 
-__all__ = [
-    "EvalConfig",
-    "ModelResult",
-    "compare_to_best",
-    "evaluate",
-    "grid_search",
-    "recs_frame",
-    "tune",
-]
+__all__ = ["EvalConfig", "ModelResult", "compare_to_best", "evaluate", "grid_search", "tune"]
 
 
 @dataclass(frozen=True)
@@ -261,7 +252,7 @@ def evaluate(
         "comparisons": compare_to_best(results, cfg.k, cfg.seed),
     }
     if cold_ids:
-        report["cold_start"] = _cold_start(results, data, cold_ids, cfg)
+        report["cold_start"] = cold_start(results, data, cold_ids, cfg)
     if cfg.rerank_sweep:
         report["rerank_sweep"] = _sweep(results, data, ctx, cfg)
     if cfg.context:
@@ -296,79 +287,6 @@ def _by_name(models: Sequence[str | Recommender]) -> dict[str, Recommender | Non
             n += 1
             key = f"{name}-{n}"
         out[key] = obj
-    return out
-
-
-def restrict_columns(truth: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
-    """``truth`` with only the items where ``keep`` is true, without stored zeros (a stored zero
-    would count as a relevant item)."""
-    out = sp.csr_matrix(truth.multiply(keep[None, :].astype(np.float32)))
-    out.eliminate_zeros()
-    return out
-
-
-def hold_out_items(split: Split, share: float, *, seed: int = 0) -> tuple[Split, list[str]]:
-    """Remove a seeded random ``share`` of the items from train and validation entirely; the test
-    part keeps them, so test cases whose target is such an item measure cold start."""
-    if not 0 < share < 1:
-        raise UsageError(f"--cold-items must be between 0 and 1, not {share}")
-    ids = sorted(
-        set(
-            pl.concat([split.train["item_id"], split.valid["item_id"], split.test["item_id"]])
-            .cast(pl.String)
-            .to_list()
-        )
-    )
-    rng = np.random.default_rng(seed)
-    cold = sorted(rng.choice(ids, size=max(1, round(share * len(ids))), replace=False).tolist())
-    keep = ~pl.col("item_id").cast(pl.String).is_in(cold)
-    meta = {**split.meta, "cold_items": share, "cold_items_removed": len(cold)}
-    return (
-        Split(
-            split.train.filter(keep),
-            split.valid.filter(keep),
-            split.test,
-            split.items,
-            split.users,
-            meta,
-        ),
-        cold,
-    )
-
-
-def _cold_start(
-    results: dict[str, ModelResult],
-    data: EvalData,
-    cold_ids: list[str],
-    cfg: EvalConfig,
-    depth: int = 20,
-) -> dict[str, Any]:
-    """Accuracy on the test cases whose held-out item never occurred in training."""
-    cold = np.zeros(data.train.n_items, dtype=bool)
-    cold[data.item_vocab.indices(cold_ids)] = True
-    truth = restrict_columns(data.test_truth, cold)
-    rows = np.diff(truth.indptr) > 0
-    out: dict[str, Any] = {
-        "items_removed": len(cold_ids),
-        "test_cases": int(rows.sum()),
-        "depth": depth,
-        "models": {},
-    }
-    if not rows.any():
-        return out
-    users = data.test_users[rows]
-    for name, r in results.items():
-        at = None if data.test_at is None else data.test_at[rows]
-        recs, _ = r.model.recommend(users, depth, at=at)
-        acc = accuracy_per_user(recs, truth[rows], depth)
-        out["models"][name] = {
-            label: {
-                "mean": float(v.mean()),
-                "ci95": list(M.bootstrap_ci(v, n_boot=cfg.n_boot, seed=cfg.seed)),
-            }
-            for label, v in acc.items()
-            if label.split("@")[0] in ("Recall", "HR", "NDCG")
-        }
     return out
 
 
@@ -414,53 +332,3 @@ def compare_to_best(results: dict[str, ModelResult], k: int, seed: int = 0) -> l
         test = M.paired_test(results[best].per_user[label], r.per_user[label], seed=seed)
         out.append({"a": best, "b": name, "metric": label, **test})
     return out
-
-
-def recs_frame(
-    cases: dict[str, list[str]], recs: np.ndarray, scores: np.ndarray, items: Vocabulary
-) -> pl.DataFrame:
-    """One row per recommended item: the case's columns (e.g. ``user_id``; one value per row
-    of ``recs``), then ``item_id, rank, score``. Padding (-1) is left out."""
-    k = recs.shape[1]
-    valid = recs >= 0
-    keep = valid.ravel()
-    columns: dict[str, Any] = {
-        name: np.repeat(np.array(values, dtype=object), k)[keep].tolist()
-        for name, values in cases.items()
-    }
-    columns |= {
-        "item_id": items.raws(recs[valid]),
-        "rank": np.tile(np.arange(1, k + 1), len(recs))[keep],
-        "score": scores[valid].astype(np.float64),
-    }
-    schema = {name: pl.String for name in cases} | {
-        "item_id": pl.String, "rank": pl.Int32, "score": pl.Float64,
-    }  # fmt: skip
-    return pl.DataFrame(columns, schema=schema)
-
-
-def write_outputs(
-    out: Path, report: dict[str, Any], results: dict[str, ModelResult], data: EvalData
-) -> None:
-    from lmrec.evaluation.html import write_html
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "recs").mkdir(exist_ok=True)
-    users = data.user_vocab.raws(data.test_users)
-    for name, r in results.items():
-        frame = recs_frame({"user_id": users}, r.recs, r.scores, data.item_vocab)
-        frame.write_parquet(out / "recs" / f"{name}.parquet")
-    (out / "report.json").write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
-    write_html(
-        out / "report.html",
-        report,
-        results,
-        item_counts=data.train_valid.item_counts,
-        held_items=data.test_truth.tocoo().col,
-    )
-
-
-def _json_default(obj: object) -> object:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return str(obj)
