@@ -476,7 +476,7 @@ def test_cuda_matches_cpu_scores() -> None:
     params = {**FAST, "text_encoder": None, "epochs": 3}
     cpu = SequentialRecommender(**{**params, "device": "cpu"}).fit(data)
     tokens = [cpu.user_tokens(u)[0] for u in range(10)]
-    seqs = torch.from_numpy(right_align(tokens, cpu.max_len))
+    seqs = torch.from_numpy(right_align(tokens, cpu.config.max_len))
     on_cpu = last_position_scores(cpu.net_, seqs, None, torch.device("cpu")).numpy()
     net = copy.deepcopy(cpu.net_).to("cuda")
     on_cuda = last_position_scores(net, seqs, None, torch.device("cuda")).numpy()
@@ -514,3 +514,17 @@ def test_the_network_config_is_saved_as_it_is(tmp_path: Path, n_models: int) -> 
     assert isinstance(old, SequentialRecommender)
     assert old.network_ == model.network_
     np.testing.assert_allclose(old.score(np.arange(5)), expected, rtol=1e-5)
+
+
+def test_one_config_dataclass_holds_the_hyper_parameters() -> None:
+    from dataclasses import asdict
+
+    from lmrec.models import create_model
+    from lmrec.models.seq.model import SequentialConfig
+
+    model = SequentialRecommender(SequentialConfig(dropout=0.1), epochs=3)
+    assert model.config == SequentialConfig(dropout=0.1, epochs=3)
+    assert model.get_params() == asdict(model.config)
+    assert SequentialRecommender(**model.get_params()).config == model.config  # as load does
+    with pytest.raises(UsageError, match="bad parameters for model 'sequential'"):
+        create_model("sequential", embeding_size=8)

@@ -58,12 +58,12 @@ class Fitted:
 
 
 def training_data(model: SequentialRecommender, data: Interactions) -> TrainingData:
-    """Windows of ``model.max_len`` actions ending every ``model.stride`` actions, each user's
+    """Windows of ``model.config.max_len`` actions ending every ``model.stride`` actions, each user's
     last action held out (users with at least three) for early stopping."""
     text = model.text_embeddings(data)
-    use_context = model.next_context and not data.time_is_order
+    use_context = model.config.next_context and not data.time_is_order
     seqs, stamps = user_sequences(data)
-    names, codes = user_event_codes(data, seqs, model.event_features)
+    names, codes = user_event_codes(data, seqs, model.config.event_features)
     cfg = model.net_config(
         data.n_items,
         0 if text is None else text.shape[1],
@@ -82,7 +82,7 @@ def training_data(model: SequentialRecommender, data: Interactions) -> TrainingD
     def drop_held(rows: list[np.ndarray]) -> list[np.ndarray]:
         return [r[:-1] if h else r for r, h in zip(rows, is_held, strict=True)]
 
-    stride, max_len = model.stride, model.max_len
+    stride, max_len = model.stride, model.config.max_len
     windows = make_windows(
         drop_held(tokens), drop_held(gaps), max_len, drop_held(contexts), drop_held(codes),
         stride=stride,
@@ -103,7 +103,7 @@ def training_data(model: SequentialRecommender, data: Interactions) -> TrainingD
             events=prefixes(codes) if cfg.n_event_types else None,
         )
     full = windows
-    if model.refit and held:
+    if model.config.refit and held:
         full = make_windows(tokens, gaps, max_len, contexts, codes, stride=stride)
     occurred = np.zeros(data.n_items + 1, dtype=bool)
     occurred[np.unique(full.inputs.numpy())] = True
@@ -115,25 +115,25 @@ def training_data(model: SequentialRecommender, data: Interactions) -> TrainingD
 
 
 def fit_networks(model: SequentialRecommender, prep: TrainingData, device: torch.device) -> Fitted:
-    """``model.n_models`` networks, each from its own seed, early-stopped on the held-out
+    """``model.config.n_models`` networks, each from its own seed, early-stopped on the held-out
     actions; with a refit, each trained again from its seed on every action for as many
     epochs. Items that never occur in training get a zero id vector, so their text alone
     scores them."""
     refitting = prep.full is not prep.windows
-    budget = model.time_budget_s
+    budget = model.config.time_budget_s
     tcfg = TrainConfig(
-        epochs=model.epochs,
-        batch_size=model.batch_size,
-        learning_rate=model.learning_rate,
-        patience=model.patience,
-        lr_plateau=model.lr_plateau,
-        label_smoothing=model.label_smoothing,
-        exclude_seen=model.exclude_seen,
-        weight_averaging=model.weight_averaging,
+        epochs=model.config.epochs,
+        batch_size=model.config.batch_size,
+        learning_rate=model.config.learning_rate,
+        patience=model.config.patience,
+        lr_plateau=model.config.lr_plateau,
+        label_smoothing=model.config.label_smoothing,
+        exclude_seen=model.config.exclude_seen,
+        weight_averaging=model.config.weight_averaging,
         # shared by the networks and, when refitting, by both of each network's fits
-        time_budget_s=None if budget is None else budget / model.n_models / (1 + refitting),
-        seed=model.random_state,
-        progress=model.progress,
+        time_budget_s=None if budget is None else budget / model.config.n_models / (1 + refitting),
+        seed=model.config.random_state,
+        progress=model.config.progress,
     )
     text = None if prep.text is None else torch.from_numpy(prep.text)
 
@@ -145,8 +145,8 @@ def fit_networks(model: SequentialRecommender, prep: TrainingData, device: torch
     members: list[SeqNet] = []
     history: list[dict[str, Any]] = []
     bests: list[int] = []
-    for i in range(model.n_models):
-        seed = model.random_state + i
+    for i in range(model.config.n_models):
+        seed = model.config.random_state + i
         # the first network from the generator as the model seeded it, the others afresh
         net = SeqNet(prep.cfg, text).to(device) if i == 0 else fresh(seed)
         rows, best = train(
@@ -157,7 +157,7 @@ def fit_networks(model: SequentialRecommender, prep: TrainingData, device: torch
             net = fresh(seed)
             again, _ = train(net, prep.full, None, replace(tcfg, seed=seed, epochs=best), device)
             rows += [{**r, "refit": True} for r in again]
-        history += [{**r, "member": i} for r in rows] if model.n_models > 1 else rows
+        history += [{**r, "member": i} for r in rows] if model.config.n_models > 1 else rows
         bests.append(best)
         with torch.no_grad():
             net.item_emb.weight[prep.never] = 0.0

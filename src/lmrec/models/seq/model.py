@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,7 +22,7 @@ from lmrec.models.seq.train import (
     right_align,
 )
 
-__all__ = ["SequentialRecommender"]
+__all__ = ["SequentialConfig", "SequentialRecommender"]
 
 N_GAP_BUCKETS = 32
 
@@ -30,6 +31,39 @@ def pick_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
+
+
+@dataclass(frozen=True)
+class SequentialConfig:
+    """The hyper-parameters of :class:`SequentialRecommender`, saved and loaded as they are."""
+
+    max_len: int = 50
+    window_stride: int | None = None
+    embedding_size: int = 64
+    n_layers: int = 2
+    n_heads: int = 2
+    dropout: float = 0.4
+    epochs: int = 200
+    batch_size: int = 128
+    learning_rate: float = 3e-3
+    patience: int = 20
+    lr_plateau: int = 0
+    text_encoder: str | None = "all-MiniLM-L6-v2"
+    use_ids: bool = True
+    time_gaps: bool = False
+    next_context: bool = True
+    event_features: bool = False
+    id_dropout: float = 0.0
+    label_smoothing: float = 0.3
+    exclude_seen: bool = True
+    weight_averaging: float = 0.9
+    time_budget_s: float | None = None
+    random_state: int = 0
+    n_models: int = 1
+    refit: bool = False
+    device: str = "auto"
+    num_threads: int | None = None
+    progress: bool = False
 
 
 class SequentialRecommender(Recommender):
@@ -55,83 +89,41 @@ class SequentialRecommender(Recommender):
     #: Called after every epoch with (network, history row); for benchmarks, not a parameter.
     epoch_callback: Callable[[SeqNet, dict[str, Any]], None] | None = None
 
-    def __init__(
-        self,
-        max_len: int = 50,
-        window_stride: int | None = None,
-        embedding_size: int = 64,
-        n_layers: int = 2,
-        n_heads: int = 2,
-        dropout: float = 0.4,
-        epochs: int = 200,
-        batch_size: int = 128,
-        learning_rate: float = 3e-3,
-        patience: int = 20,
-        lr_plateau: int = 0,
-        text_encoder: str | None = "all-MiniLM-L6-v2",
-        use_ids: bool = True,
-        time_gaps: bool = False,
-        next_context: bool = True,
-        event_features: bool = False,
-        id_dropout: float = 0.0,
-        label_smoothing: float = 0.3,
-        exclude_seen: bool = True,
-        weight_averaging: float = 0.9,
-        time_budget_s: float | None = None,
-        random_state: int = 0,
-        n_models: int = 1,
-        refit: bool = False,
-        device: str = "auto",
-        num_threads: int | None = None,
-        progress: bool = False,
-    ) -> None:
-        self.max_len = max_len
-        self.window_stride = window_stride
-        self.embedding_size = embedding_size
-        self.n_layers = n_layers
-        self.n_heads = n_heads
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.patience = patience
-        self.lr_plateau = lr_plateau
-        self.text_encoder = text_encoder
-        self.use_ids = use_ids
-        self.time_gaps = time_gaps
-        self.next_context = next_context
-        self.event_features = event_features
-        self.id_dropout = id_dropout
-        self.label_smoothing = label_smoothing
-        self.exclude_seen = exclude_seen
-        self.weight_averaging = weight_averaging
-        self.time_budget_s = time_budget_s
-        self.random_state = random_state
-        self.n_models = n_models
-        self.refit = refit
-        self.device = device
-        self.num_threads = num_threads
-        self.progress = progress
+    def __init__(self, config: SequentialConfig | None = None, **params: Any) -> None:
+        """``config``, with any of its fields given by name in ``params`` replacing its own."""
+        self.config = replace(config or SequentialConfig(), **params)
+
+    def get_params(self) -> dict[str, Any]:
+        return asdict(self.config)
+
+    @property
+    def text_encoder(self) -> str | None:
+        """The sentence encoder of the item texts (None: no text)."""
+        return self.config.text_encoder
 
     @property
     def stride(self) -> int:
         """Actions between the ends of consecutive training windows (``window_stride``, or
         half of ``max_len`` when that is None)."""
-        return self.window_stride if self.window_stride is not None else max(1, self.max_len // 2)
+        return (
+            self.config.window_stride
+            if self.config.window_stride is not None
+            else max(1, self.config.max_len // 2)
+        )
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit(self, data: Interactions) -> None:
-        if self.n_models < 1:
-            raise UsageError(f"n_models must be at least 1, not {self.n_models}")
-        if not 0 < self.stride <= self.max_len:
+        if self.config.n_models < 1:
+            raise UsageError(f"n_models must be at least 1, not {self.config.n_models}")
+        if not 0 < self.stride <= self.config.max_len:
             raise UsageError(
-                f"window_stride must be in [1, max_len={self.max_len}], not {self.stride}"
+                f"window_stride must be in [1, max_len={self.config.max_len}], not {self.stride}"
             )
-        if self.num_threads:
-            torch.set_num_threads(self.num_threads)
-        torch.manual_seed(self.random_state)
+        if self.config.num_threads:
+            torch.set_num_threads(self.config.num_threads)
+        torch.manual_seed(self.config.random_state)
         prep = training_data(self, data)
-        fitted = fit_networks(self, prep, pick_device(self.device))
+        fitted = fit_networks(self, prep, pick_device(self.config.device))
         self.net_: SeqNet | SeqEnsemble = fitted.net
         self.network_ = prep.cfg
         self.history_ = fitted.history
@@ -148,29 +140,29 @@ class SequentialRecommender(Recommender):
         """The network these parameters describe, for a catalog of ``n_items`` items."""
         return SeqConfig(
             n_items=n_items,
-            max_len=self.max_len,
-            dim=self.embedding_size,
-            n_layers=self.n_layers,
-            n_heads=self.n_heads,
-            dropout=self.dropout,
+            max_len=self.config.max_len,
+            dim=self.config.embedding_size,
+            n_layers=self.config.n_layers,
+            n_heads=self.config.n_heads,
+            dropout=self.config.dropout,
             text_dim=text_dim,
-            use_ids=self.use_ids,
-            n_gap_buckets=N_GAP_BUCKETS if self.time_gaps else 0,
-            id_dropout=self.id_dropout,
+            use_ids=self.config.use_ids,
+            n_gap_buckets=N_GAP_BUCKETS if self.config.time_gaps else 0,
+            id_dropout=self.config.id_dropout,
             n_context=n_context,
             n_event_types=n_event_types,
         )
 
     def text_embeddings(self, data: Interactions) -> np.ndarray | None:
         """The item texts' embeddings by ``text_encoder`` (None without text)."""
-        if self.text_encoder is None:
+        if self.config.text_encoder is None:
             return None
         from lmrec.text import encode_items
 
         texts = data.items["text"].fill_null("").to_list() if "text" in data.items.columns else []
         if not texts:
             return None
-        return encode_items(texts, self.text_encoder, progress=self.progress)
+        return encode_items(texts, self.config.text_encoder, progress=self.config.progress)
 
     # -- scoring --------------------------------------------------------------------------------
     def user_tokens(self, user: int) -> tuple[np.ndarray, np.ndarray]:
@@ -196,14 +188,14 @@ class SequentialRecommender(Recommender):
     ) -> FloatArray:
         """Next-item scores (len(tokens), n_items) for token sequences (item index + 1)."""
         net = self.net_
-        seqs = torch.from_numpy(right_align(tokens, self.max_len))
+        seqs = torch.from_numpy(right_align(tokens, self.config.max_len))
         g = c = e = None
         if net.cfg.n_gap_buckets and gaps is not None:
-            g = torch.from_numpy(right_align(gaps, self.max_len))
+            g = torch.from_numpy(right_align(gaps, self.config.max_len))
         if net.cfg.n_context and contexts is not None:
-            c = torch.from_numpy(right_align(contexts, self.max_len))
+            c = torch.from_numpy(right_align(contexts, self.config.max_len))
         if net.cfg.n_event_types and events is not None:
-            e = torch.from_numpy(right_align(events, self.max_len))
+            e = torch.from_numpy(right_align(events, self.config.max_len))
         items = self._item_vectors()
         h = net.encode_last(seqs, g, e, items, c)
         return (h @ items[1:].T).numpy().astype(np.float32)
@@ -231,11 +223,11 @@ class SequentialRecommender(Recommender):
         times: Sequence[IntArray] | None = None,
     ) -> torch.Tensor:
         """The newest position's hidden state (len(carts), C) of each user's sequence + cart."""
-        seqs = torch.from_numpy(right_align(self._cart_tokens(carts, users), self.max_len))
+        seqs = torch.from_numpy(right_align(self._cart_tokens(carts, users), self.config.max_len))
         ctx = self._cart_contexts(carts, users, at, times)
-        c = None if ctx is None else torch.from_numpy(right_align(ctx, self.max_len))
+        c = None if ctx is None else torch.from_numpy(right_align(ctx, self.config.max_len))
         ev = self._cart_events(carts, users)
-        e = None if ev is None else torch.from_numpy(right_align(ev, self.max_len))
+        e = None if ev is None else torch.from_numpy(right_align(ev, self.config.max_len))
         return self.net_.encode_last(seqs, None, e, self._item_vectors(), c)
 
     def _cart_events(
