@@ -37,6 +37,8 @@ class Recommender(ABC):
     name: ClassVar[str] = ""
     #: Which of the registry's kinds this is.
     model_kind: ClassVar[str] = "topn"
+    #: Users scored at once by :meth:`recommend` (bounds the memory of a batch).
+    recommend_batch: ClassVar[int] = 1024
     #: On a loaded model: what :meth:`_fitted_config` saved.
     fitted_config_: dict[str, Any]
     #: Whether ``_score`` computes from the ``history`` rows passed to it (so fresh history
@@ -170,14 +172,12 @@ class Recommender(ABC):
         *,
         exclude_seen: bool = True,
         candidates: IntArray | None = None,
-        history: sp.csr_matrix | None = None,
-        batch_size: int = 1024,
         at: int | IntArray | None = None,
     ) -> tuple[IntArray, FloatArray]:
         """Top-``n`` item indices and scores, best first.
 
-        One user gives 1-D arrays, an array of users 2-D ones. Seen items (the training history,
-        or ``history`` when given) are excluded unless ``exclude_seen=False``; ``candidates``
+        One user gives 1-D arrays, an array of users 2-D ones. Seen items (the training history)
+        are excluded unless ``exclude_seen=False``; ``candidates``
         restricts the ranking to those items; ``at`` gives the request times (see :meth:`score`).
         Where fewer than ``n`` items qualify the row is
         padded with id -1 and score NaN. Unknown users get the popularity fallback.
@@ -194,13 +194,14 @@ class Recommender(ABC):
             cand = cand[(cand >= 0) & (cand < self.n_items_)]
             allowed = np.zeros(self.n_items_, dtype=bool)
             allowed[cand] = True
-        seen = self.seen_ if history is None else history
+        seen = self.seen_
+        batch_size = self.recommend_batch
         ids = np.full((len(u), n), -1, dtype=np.int64)
         vals = np.full((len(u), n), np.nan, dtype=np.float32)
         for start in range(0, len(u), batch_size):
             chunk = u[start : start + batch_size]
             chunk_at = None if when is None else when[start : start + batch_size]
-            scores = self.score(chunk, history=history, at=chunk_at)
+            scores = self.score(chunk, at=chunk_at)
             unknown = np.isnan(scores).all(axis=1)
             if unknown.any():
                 scores[unknown] = self.popularity_

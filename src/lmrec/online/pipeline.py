@@ -89,7 +89,7 @@ def personal_scores(
     user = state.user
     cart = np.array(state.fresh, dtype=np.int64)
     users = np.array([user]) if user >= 0 else None
-    times = [np.array(state.fresh_times, dtype=np.int64)]
+    times = None if state.fresh_times is None else [np.array(state.fresh_times, dtype=np.int64)]
     if state.cold:
         return model.popularity_.astype(np.float32), None, None
     if model.uses_history and state.removed:
@@ -116,7 +116,7 @@ def retrieve(
     users: np.ndarray | None,
     depth: int,
     at: int | None,
-    times: list[np.ndarray],
+    times: list[np.ndarray] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact two-tower scores of the index's nearest items (enough of them to survive the
     exclusions); every other item ``-inf``."""

@@ -55,7 +55,7 @@ class UserState:
 
     user: int
     fresh: tuple[int, ...] = ()
-    fresh_times: tuple[int, ...] = ()
+    fresh_times: tuple[int, ...] | None = None  # None: when they happened is unknown
     blocked: frozenset[str] = frozenset()
     removed: frozenset[int] = frozenset()
     muted: tuple[str, ...] = ()

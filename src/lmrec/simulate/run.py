@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from lmrec.artifacts import save_artifacts
 from lmrec.data.interactions import Interactions
 from lmrec.data.split import Split
 from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
 from lmrec.models.registry import create_model
+from lmrec.online import ServingOptions, load_version
 from lmrec.simulate.session import SimConfig, simulate_sessions
 
 __all__ = ["liked_items", "simulate_split"]
@@ -54,7 +58,6 @@ def simulate_split(
     """Fit ``model_name`` on the train part; simulated users are the validation and test
     parts' ratings >= ``like_threshold`` (users new to training count as new users)."""
     from lmrec.evaluation.protocol import prepare
-    from lmrec.evaluation.sweep import item_features
 
     data = prepare(split)
     train = Interactions.from_frame(
@@ -65,15 +68,11 @@ def simulate_split(
     users, liked = liked_items(held, data.user_vocab, data.item_vocab, like_threshold)
     model = create_model(model_name, **(params or {})).fit(train)
     users = np.where(np.diff(train.matrix.indptr)[users] > 0, users, -1)
-    features = None
-    if cfg.rerank is not None:
-        emb = None
-        if text_encoder and "text" in train.items.columns:
-            from lmrec.text import encode_items
-
-            emb = encode_items(train.items["text"].fill_null("").to_list(), text_encoder)
-        features = item_features(train, emb)
-    result = simulate_sessions(model, users, liked, cfg, features=features)
+    options = ServingOptions(text_encoder=text_encoder, ann="off")
+    with tempfile.TemporaryDirectory() as tmp:  # served as a trained version is
+        save_artifacts(tmp, {model.name: model}, train, source="simulation")
+        version = load_version("simulation", Path(tmp), model.name, options)
+        result = simulate_sessions(version, users, liked, cfg)
     return {
         "format": "lmrec-simulation",
         "model": model_name,

@@ -4,8 +4,8 @@ A simulated user clicks every shown item they rated at least ``like_threshold`` 
 part of a split. Each session lasts ``rounds`` rounds of ``k`` items. Three policies:
 
 - ``static``: one ranked list computed before the session, shown ``k`` items per round;
-- ``realtime``: before every round the model re-scores with the session's clicks added to the
-  user's history (as the service does with fresh events), and items already shown are left out;
+- ``realtime``: before every round the service's online path (:mod:`lmrec.online`) makes a
+  list with the session's clicks as the user's fresh events, and items already shown left out;
 - ``realtime_rerank``: ``realtime`` with the re-ranker on.
 
 Clicks per session and rounds to the first click are the offline stand-ins for satisfaction.
@@ -20,9 +20,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from lmrec import metrics as M
-from lmrec.models.base import Recommender, top_n
+from lmrec.models.base import Recommender
+from lmrec.online import ModelVersion, Request, UserState, recommend
 from lmrec.progress import track
-from lmrec.rerank import ItemFeatures, RerankConfig, rerank
+from lmrec.rerank import RerankConfig
 
 __all__ = ["SimConfig", "simulate_sessions"]
 
@@ -38,19 +39,16 @@ class SimConfig:
 
 
 def simulate_sessions(
-    model: Recommender,
-    users: np.ndarray,
-    liked: sp.csr_matrix,
-    cfg: SimConfig,
-    *,
-    features: ItemFeatures | None = None,
+    v: ModelVersion, users: np.ndarray, liked: sp.csr_matrix, cfg: SimConfig
 ) -> dict[str, Any]:
     """Run the policies for ``users`` (indices; -1 = not in training) whose liked held-out
-    items are the rows of ``liked`` (one row per user, all items)."""
+    items are the rows of ``liked`` (one row per user, all items), with version ``v``'s model;
+    the real-time lists come from the service's online path (:mod:`lmrec.online`)."""
+    model = v.model
     policies = {"static": _static(model, users, cfg)}
-    policies["realtime"] = _realtime(model, users, liked, cfg, None, features)
-    if cfg.rerank is not None and features is not None:
-        policies["realtime_rerank"] = _realtime(model, users, liked, cfg, cfg.rerank, features)
+    policies["realtime"] = _realtime(v, users, liked, cfg, None)
+    if cfg.rerank is not None:
+        policies["realtime_rerank"] = _realtime(v, users, liked, cfg, cfg.rerank)
     out: dict[str, Any] = {
         "users": len(users),
         "rounds": cfg.rounds,
@@ -74,48 +72,28 @@ def _static(model: Recommender, users: np.ndarray, cfg: SimConfig) -> np.ndarray
 
 
 def _realtime(
-    model: Recommender,
+    v: ModelVersion,
     users: np.ndarray,
     liked: sp.csr_matrix,
     cfg: SimConfig,
     rr: RerankConfig | None,
-    features: ItemFeatures | None,
 ) -> np.ndarray:
-    n_items = model.n_items_
+    """users x rounds x k items: before each round, a list from the online path as the service
+    serves it, with the session's clicks as fresh events and what was shown left out."""
+    vocab = v.artifacts.item_vocab
     shown = np.full((len(users), cfg.rounds, cfg.k), -1, dtype=np.int64)
     clicks: list[list[int]] = [[] for _ in users]
-    blocked = sp.lil_matrix((len(users), n_items), dtype=bool)
+    blocked: list[set[str]] = [set() for _ in users]
     liked_sets = [set(liked[u].indices.tolist()) for u in range(len(users))]
-    seen = model.seen_
-    exposure = np.zeros(n_items)
+    request = Request(None, cfg.k, rerank=rr, explain=False)
     for r in track(range(cfg.rounds), "rounds", enabled=cfg.progress):
-        if model.uses_history:
-            carts = [np.array(c, dtype=np.int64) for c in clicks]
-            scores = model.score_carts(carts, users)
-        else:  # a model with learned user vectors cannot take in the clicks
-            scores = np.nan_to_num(model.score(users), nan=0.0)
-            unknown = (users < 0) | (users >= model.n_users_)
-            scores[unknown] = model.popularity_
-        scores = np.nan_to_num(scores.astype(np.float32), nan=-np.inf)
-        known = (users >= 0) & (users < model.n_users_)
-        sub = seen[users[known]].tocoo()
-        scores[np.flatnonzero(known)[sub.row], sub.col] = -np.inf
-        b = blocked.tocoo()
-        scores[b.row, b.col] = -np.inf
-        if rr is None or features is None:
-            ids, _ = top_n(scores, cfg.k)
-        else:
-            cand, cand_scores = top_n(scores, rr.candidates)
-            ids = np.stack([
-                rerank(cand[u], cand_scores[u], cfg.k, features, rr, shown=exposure)[0]
-                for u in range(len(users))
-            ])  # fmt: skip
-        shown[:, r] = ids
-        for u in range(len(users)):
-            row = ids[u][ids[u] >= 0]
-            exposure[row] += 1.0
-            for i in row:
-                blocked[u, int(i)] = True
+        for u, user in enumerate(users):
+            state = UserState(int(user), tuple(clicks[u]), blocked=frozenset(blocked[u]))
+            items = recommend(v, request, state)["items"]
+            ids = vocab.indices([i["item_id"] for i in items])
+            shown[u, r, : len(ids)] = ids
+            for item, i in zip(items, ids, strict=True):
+                blocked[u].add(item["item_id"])
                 if int(i) in liked_sets[u]:
                     clicks[u].append(int(i))
     return shown
