@@ -149,7 +149,7 @@ def recommend(
             out |= {"reranked": result["reranked"], "context_used": result["context_used"]}
         typer.echo(json.dumps(out, indent=2))
         return
-    who = f"cart {cart}" if cart is not None and user is None else f"user {user}"
+    who = f"user {user}" if user is not None else f"cart {cart}" if cart else f"'{query}'"
     note = " (unknown: popular items)" if fallback else ""
     table = Table(title=f"{result['model']} for {who}{note}")
     reasons = any("reason" in r for r in rows)
