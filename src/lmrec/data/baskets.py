@@ -51,12 +51,7 @@ def read_baskets(
     ).with_columns(pl.lit("purchase").alias("event"))
     names_sorted = sorted(set(items))
     catalog = pl.DataFrame({"item_id": names_sorted, "title": names_sorted, "text": names_sorted})
-    meta = {
-        "source": str(src),
-        "source_format": "baskets",
-        "time_is_order": True,
-        "skipped_rows": issues.as_dict(),
-    }
+    meta = issues.import_meta(src, "baskets", time_is_order=True)
     return Dataset.build(inter, catalog, None, meta)
 
 

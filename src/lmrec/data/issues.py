@@ -83,3 +83,15 @@ class RowIssues:
 
     def as_dict(self) -> dict[str, int]:
         return dict(sorted(self.skipped.items()))
+
+    def import_meta(
+        self, source: object, source_format: str, *, time_is_order: bool
+    ) -> dict[str, object]:
+        """What an import records in ``dataset.json``: where the data came from, in what
+        format, whether file order is time order, and the bad rows skipped by reason."""
+        return {
+            "source": str(source),
+            "source_format": source_format,
+            "time_is_order": time_is_order,
+            "skipped_rows": self.as_dict(),
+        }

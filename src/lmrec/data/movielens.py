@@ -81,12 +81,7 @@ def read_movielens_100k(folder: str | Path, *, on_error: OnError = "fail") -> Da
         catalog=set(items["item_id"].to_list()),
         issues=issues,
     )
-    meta = {
-        "source": str(root),
-        "source_format": "movielens-100k",
-        "time_is_order": False,
-        "skipped_rows": issues.as_dict(),
-    }
+    meta = issues.import_meta(root, "movielens-100k", time_is_order=False)
     return Dataset.build(inter, items, users, meta)
 
 
@@ -173,12 +168,7 @@ def read_movielens(folder: str | Path, *, on_error: OnError = "fail") -> Dataset
         catalog=set(items["item_id"].to_list()),
         issues=issues,
     )
-    meta = {
-        "source": str(root),
-        "source_format": "movielens",
-        "time_is_order": False,
-        "skipped_rows": issues.as_dict(),
-    }
+    meta = issues.import_meta(root, "movielens", time_is_order=False)
     return Dataset.build(inter, items, None, meta)
 
 
@@ -227,12 +217,7 @@ def read_movielens_dat(folder: str | Path, *, on_error: OnError = "fail") -> Dat
         _need(root, "ratings.dat"), "csv", mapping,
         catalog=set(items["item_id"].to_list()), issues=issues,
     )  # fmt: skip
-    meta = {
-        "source": str(root),
-        "source_format": "movielens-dat",
-        "time_is_order": False,
-        "skipped_rows": issues.as_dict(),
-    }
+    meta = issues.import_meta(root, "movielens-dat", time_is_order=False)
     return Dataset.build(inter, items, users, meta)
 
 

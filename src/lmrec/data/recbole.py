@@ -37,12 +37,7 @@ def read_recbole(path: str | Path, *, on_error: OnError = "fail") -> Dataset:
     inter, time_is_order = read_interactions(
         inter_path, "csv", mapping, catalog=catalog, issues=issues
     )
-    meta = {
-        "source": str(inter_path),
-        "source_format": "recbole",
-        "time_is_order": time_is_order,
-        "skipped_rows": issues.as_dict(),
-    }
+    meta = issues.import_meta(inter_path, "recbole", time_is_order=time_is_order)
     return Dataset.build(inter, items, None, meta)
 
 

@@ -43,10 +43,5 @@ def read_sequences(
     ).with_columns(pl.lit("view").alias("event"))
     ids = inter["item_id"].unique(maintain_order=True)
     catalog = pl.DataFrame({"item_id": ids, "title": ids})
-    meta = {
-        "source": str(src),
-        "source_format": "sequences",
-        "time_is_order": True,
-        "skipped_rows": issues.as_dict(),
-    }
+    meta = issues.import_meta(src, "sequences", time_is_order=True)
     return Dataset.build(inter, catalog, None, meta)

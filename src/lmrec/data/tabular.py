@@ -396,10 +396,5 @@ def import_table(
     issues = RowIssues(on_error)
     catalog = None if items is None else set(items["item_id"].cast(pl.String).to_list())
     inter, time_is_order = read_interactions(path, fmt, mapping, catalog=catalog, issues=issues)
-    meta = {
-        "source": str(path),
-        "source_format": fmt,
-        "time_is_order": time_is_order,
-        "skipped_rows": issues.as_dict(),
-    }
+    meta = issues.import_meta(path, fmt, time_is_order=time_is_order)
     return Dataset.build(inter, items, users, meta)

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from lmrec.artifacts import save_artifacts
+from lmrec.artifacts import Artifacts, save_artifacts
 from lmrec.data.interactions import Interactions
 from lmrec.data.split import Split
 from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
 from lmrec.models.registry import create_model
-from lmrec.online import ServingOptions, load_version
+from lmrec.online import ModelVersion, ServingOptions
 from lmrec.simulate.session import SimConfig, simulate_sessions
 
 __all__ = ["liked_items", "simulate_split"]
@@ -71,7 +70,7 @@ def simulate_split(
     options = ServingOptions(text_encoder=text_encoder, ann="off")
     with tempfile.TemporaryDirectory() as tmp:  # served as a trained version is
         save_artifacts(tmp, {model.name: model}, train, source="simulation")
-        version = load_version("simulation", Path(tmp), model.name, options)
+        version = ModelVersion("simulation", Artifacts.open(tmp), model, options)
         result = simulate_sessions(version, users, liked, cfg)
     return {
         "format": "lmrec-simulation",
