@@ -52,7 +52,7 @@ def train(out: Path, ml100k: Path) -> Path:
 def start_server(art: Path, store: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
     """``lmrec serve`` without API keys, once it answers /readyz (at most 2 minutes)."""
     cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", f"sqlite:///{store}", "--port", str(port), *extra]  # fmt: skip
+           "--store", f"sqlite:///{store}", "--port", str(port), "--no-auth", *extra]  # fmt: skip
     env = {**os.environ, "LMREC_API_KEYS": ""}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

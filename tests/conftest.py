@@ -89,3 +89,18 @@ def pg_url(pg_server: str) -> str:
     with psycopg.connect(pg_server, autocommit=True) as db:
         db.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
     return pg_server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _secret_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One store secret for the session, outside the working folder (a PostgreSQL store's
+    default secret would be made there)."""
+    from lmrec.service.vault import SECRET_ENV
+
+    old = os.environ.get(SECRET_ENV)
+    os.environ[SECRET_ENV] = str(tmp_path_factory.mktemp("secret") / "store.secret")
+    yield
+    if old is None:
+        os.environ.pop(SECRET_ENV, None)
+    else:
+        os.environ[SECRET_ENV] = old

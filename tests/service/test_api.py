@@ -36,7 +36,7 @@ def client(versions: Path, tmp_path: Path, request: pytest.FixtureRequest) -> It
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
         url = request.getfixturevalue("pg_url")
-    app = create_app(versions, store=url, text_encoder="hashing")
+    app = create_app(versions, store=url, text_encoder="hashing", no_auth=True)
     with TestClient(app) as c:
         c.post("/v1/models/v1/activate")
         yield c
@@ -242,7 +242,9 @@ def test_ads_endpoint(tmp_path: Path) -> None:
     art = save_artifacts(tmp_path / "art", {"pop": Popularity().fit(inter)}, inter)
     model, enc = fit_ctr(data, "logreg", text_encoder="hashing")
     CTRArtifacts.save(art, {"logreg": model}, enc, data)
-    app = create_app(art, store=f"sqlite:///{tmp_path / 's.db'}", text_encoder="hashing")
+    app = create_app(
+        art, store=f"sqlite:///{tmp_path / 's.db'}", text_encoder="hashing", no_auth=True
+    )
     with TestClient(app) as c:
         r = c.post(
             "/v1/ads/rank",
@@ -288,7 +290,9 @@ def test_new_catalog_items_are_recommended_through_their_text(tmp_path: Path) ->
     save_artifacts(tmp_path / "a" / "seq", {"sequential": seq.fit(data)}, data)
     content = ContentRecommender("hashing").fit(data)
     save_artifacts(tmp_path / "a" / "txt", {"content": content}, data)
-    app = create_app(tmp_path / "a", store=f"sqlite:///{tmp_path / 's.db'}", text_encoder="hashing")
+    app = create_app(
+        tmp_path / "a", store=f"sqlite:///{tmp_path / 's.db'}", text_encoder="hashing", no_auth=True
+    )
     u = data.user_vocab.ids[0]
     liked = data.item_vocab.raw(int(data.matrix[0].indices[0]))
     text = data.items["text"].to_list()[data.item_vocab.index(liked)]

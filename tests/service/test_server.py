@@ -19,6 +19,7 @@ from lmrec.artifacts import save_artifacts
 from lmrec.data import split_loo, synthetic_dataset
 from lmrec.evaluation import prepare
 from lmrec.models.itemknn import ItemKNN
+from lmrec.service.store import open_store
 
 
 def _free_port() -> int:
@@ -29,7 +30,7 @@ def _free_port() -> int:
 
 def _start(art: Path, store: str, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", store, "--port", str(port), *extra]  # fmt: skip
+           "--store", store, "--port", str(port), *(extra or ("--no-auth",))]  # fmt: skip
     with log.open("ab") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
@@ -51,14 +52,22 @@ def artifacts(tmp_path: Path) -> Path:
     return save_artifacts(tmp_path / "art", {"itemknn": ItemKNN(k=10).fit(data)}, data)
 
 
-def _stored_ids(store: str) -> set[str]:
+def _stored_ids(store: str, ids: list[str]) -> set[str]:
+    """Which of ``ids`` the store holds (it keeps event ids as keyed hashes)."""
+    opened = open_store(store)
+    try:
+        tags = {opened.vault.tag("event", i): i for i in ids}
+    finally:
+        opened.close()
     if store.startswith("sqlite:///"):
         with sqlite3.connect(store[len("sqlite:///") :]) as db:
-            return {r[0] for r in db.execute("SELECT event_id FROM events")}
-    import psycopg
+            keys = {r[0] for r in db.execute("SELECT event_key FROM events")}
+    else:
+        import psycopg
 
-    with psycopg.connect(store) as db:
-        return {r[0] for r in db.execute("SELECT event_id FROM events").fetchall()}
+        with psycopg.connect(store) as db:
+            keys = {r[0] for r in db.execute("SELECT event_key FROM events").fetchall()}
+    return {i for t, i in tags.items() if t in keys}
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
@@ -101,7 +110,7 @@ def test_acknowledged_events_survive_sigkill(
     proc.wait()
     stop.set()
     writer.join(10)
-    stored = _stored_ids(store)
+    stored = _stored_ids(store, acked)
     lost = set(acked) - stored
     assert not lost, f"{len(lost)} acknowledged events lost"
     # the restarted server reads them back
@@ -140,7 +149,7 @@ def test_two_workers_answer_without_nagle_delays(artifacts: Path, tmp_path: Path
     by Nagle's algorithm meeting delayed ACKs (uvicorn's own multi-worker socket did that)."""
     port = _free_port()
     store = f"sqlite:///{tmp_path / 's.db'}"
-    proc = _start(artifacts, store, port, tmp_path / "server.log", "--workers", "2")
+    proc = _start(artifacts, store, port, tmp_path / "server.log", "--no-auth", "--workers", "2")
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             for _ in range(5):  # warm-up

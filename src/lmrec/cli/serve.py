@@ -69,6 +69,20 @@ def serve(
         "--api-keys",
         help="File of API keys, key:scope,scope per line (also read: $LMREC_API_KEYS).",
     ),
+    no_auth: bool = typer.Option(
+        False,
+        "--no-auth",
+        help="Serve without API keys: anyone who reaches the address may do "
+        "anything (for a laptop, never a network).",
+    ),
+    retention_days: float | None = typer.Option(
+        None, "--retention-days", help="Purge events stored longer ago (default 365)."
+    ),
+    access_log: bool = typer.Option(
+        True,
+        "--access-log/--no-access-log",
+        help="One line per request on stderr: method, route, status, ms, request id.",
+    ),
     config: Path | None = typer.Option(
         None,
         "--config",
@@ -78,8 +92,10 @@ def serve(
 ) -> None:
     """Serve recommendations, events, items, profiles and model versions over HTTP.
 
-    OpenAPI docs at /docs; Prometheus metrics at /metrics. Without API keys the API is open to
-    anyone who can reach the address.
+    OpenAPI docs at /docs; Prometheus metrics at /metrics. It refuses to start without API
+    keys unless --no-auth is given. User ids are stored as keyed hashes and what people did is
+    encrypted, with the secret in $LMREC_SECRET_KEY_FILE (else STORE.secret, made on first
+    start).
     """
     import uvicorn
     from pydantic import ValidationError
@@ -89,6 +105,7 @@ def serve(
     from lmrec.service.app import SETTINGS_ENV
     from lmrec.service.auth import KeyRing
     from lmrec.service.engine import discover_versions
+    from lmrec.service.middleware import enable_access_log
     from lmrec.service.settings import CONFIG_ENV, ServiceSettings
     from lmrec.service.store import open_store
 
@@ -108,7 +125,8 @@ def serve(
         "artifacts": artifacts, "store": store, "model": model, "text_encoder": text_encoder,
         "ann": None if ann is None else ann.value, "reason_verb": reason_verb,
         "reason_llm_url": reason_llm_url, "reason_llm_model": reason_llm_model,
-        "reason_llm_timeout": reason_llm_timeout,
+        "reason_llm_timeout": reason_llm_timeout, "retention_days": retention_days,
+        "no_auth": True if no_auth else None, "access_log": None if access_log else False,
     }  # fmt: skip
     try:
         settings = ServiceSettings(**{k: v for k, v in given.items() if v is not None})
@@ -126,7 +144,13 @@ def serve(
     versions = discover_versions(settings.artifacts)
     open_store(settings.store).close()  # a bad URL or unwritable path fails here, not in a worker
     if not KeyRing.from_config(settings.api_keys).enabled:
-        console.print("[yellow]no API keys configured: the API is open[/yellow]")
+        if not settings.no_auth:
+            raise UsageError(
+                "no API keys configured: give --api-keys FILE (or $LMREC_API_KEYS), "
+                "or --no-auth to serve an open API"
+            )
+        console.print("[yellow]--no-auth: the API is open to anyone who reaches it[/yellow]")
+    enable_access_log(settings.access_log)
     where = f"http://{host}:{port}"
     console.print(f"serving {', '.join(versions)} from {settings.artifacts} on {where}")
     if workers == 1:

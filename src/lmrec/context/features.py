@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 
@@ -13,8 +14,13 @@ __all__ = [
     "context_of_request",
     "context_table",
     "daypart",
+    "parse_time",
     "request_time",
 ]
+
+#: the latest time a request may name (the last second of the year 9999)
+MAX_TIME = 253402300799
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 
 CONTEXT_FIELDS = ("daypart", "daytype", "device", "location")
 _DAYPARTS = ("night", "morning", "afternoon", "evening")  # 0-5, 6-11, 12-17, 18-23 h (UTC)
@@ -71,11 +77,24 @@ def request_time(context: dict[str, str | None] | None) -> int | None:
     return int(_parse_time(str(raw)).timestamp()) if raw else None
 
 
+def parse_time(raw: str) -> int:
+    """A time given as Unix seconds or ISO 8601 (UTC unless it says otherwise) as Unix
+    seconds; a :class:`UsageError` for anything else or outside 1970 to 9999."""
+    return int(_parse_time(raw).timestamp())
+
+
 def _parse_time(raw: str) -> dt.datetime:
-    if raw.lstrip("-").replace(".", "", 1).isdigit():
-        return dt.datetime.fromtimestamp(float(raw), dt.UTC)
+    text = raw.strip()
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        if not 0 <= value <= MAX_TIME:
+            raise UsageError(f"context time '{raw}' is outside 1970 to 9999")
+        return dt.datetime.fromtimestamp(value, dt.UTC)
     try:
-        stamp = dt.datetime.fromisoformat(raw)
+        stamp = dt.datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(f"context time '{raw}' is neither Unix seconds nor ISO 8601") from None
-    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+    stamp = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+    if stamp.timestamp() < 0:
+        raise UsageError(f"context time '{raw}' is outside 1970 to 9999")
+    return stamp

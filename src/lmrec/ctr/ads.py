@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from lmrec._version import __version__
+from lmrec.context.features import parse_time
 from lmrec.ctr.base import CTRModel, create_ctr_model
 from lmrec.ctr.features import FeatureEncoder, dataset_events, join_events
 from lmrec.ctr.history import UserState, with_user_history
@@ -48,15 +49,7 @@ def _timestamp(context: dict[str, str]) -> int:
     raw = context.pop("time", None)
     if raw is None:
         return int(dt.datetime.now(dt.UTC).timestamp())
-    if raw.lstrip("-").isdigit():
-        return int(raw)
-    try:
-        stamp = dt.datetime.fromisoformat(raw)
-    except ValueError:
-        raise UsageError(f"context time '{raw}' is neither Unix seconds nor ISO 8601") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return int(stamp.timestamp())
+    return parse_time(raw)
 
 
 def rank_ads(
@@ -84,6 +77,13 @@ def rank_ads(
         raise UsageError(f"k must be at least 1, not {k}")
     ctx = dict(context or {})
     ts = _timestamp(ctx)
+    taken = {"user_id", "item_id", "timestamp"} | set(users.columns) | set(items.columns)
+    clash = sorted(set(ctx) & taken)
+    if clash:
+        raise UsageError(
+            f"context key(s) {', '.join(repr(c) for c in clash[:5])} name columns of the "
+            "ads' data; use other names"
+        )
     pool = items
     if candidates is not None:
         known = set(items["item_id"].to_list())

@@ -18,12 +18,14 @@ def user_profile(
     events: Iterable[HistoryEntry],
     edits: ProfileEdits,
     added: dict[str, tuple[str | None, list[str]]] | None = None,
+    *,
+    trained: bool = True,
 ) -> dict[str, Any]:
     """What the user can see and edit: interests by category (recent actions weigh more),
-    favourites, activity, history (training, then ``events``) and their ``edits``. ``added``:
-    catalog items added after training (id -> title, categories)."""
+    favourites, activity, history (training unless not ``trained``, then ``events``) and their
+    ``edits``. ``added``: catalog items added after training (id -> title, categories)."""
     art = v.artifacts
-    known = user_id in art.user_vocab
+    known = trained and user_id in art.user_vocab
     history: list[HistoryEntry] = []
     if known:
         user = art.user_vocab.index(user_id)

@@ -6,7 +6,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ProfileEdits"]
+from lmrec.errors import UsageError
+
+__all__ = ["MAX_MUTED", "MAX_REMOVED", "ProfileEdits"]
+
+#: how many categories one user can mute, and items remove
+MAX_MUTED = 500
+MAX_REMOVED = 5000
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,10 @@ class ProfileEdits:
     ) -> ProfileEdits:
         muted = (set(self.muted_categories) | set(mute or [])) - set(unmute or [])
         removed = (set(self.removed_items) | set(remove or [])) - set(restore or [])
+        if len(muted) > MAX_MUTED:
+            raise UsageError(f"at most {MAX_MUTED} muted categories; unmute some first")
+        if len(removed) > MAX_REMOVED:
+            raise UsageError(f"at most {MAX_REMOVED} removed items; restore some first")
         return ProfileEdits(tuple(sorted(muted)), tuple(sorted(removed)))
 
     def to_dict(self) -> dict[str, Any]:

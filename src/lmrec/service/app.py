@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,20 +12,27 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from lmrec.errors import UsageError
 from lmrec.explain.rewrite import ReasonRewriter
 from lmrec.online import ServingOptions
-from lmrec.service.auth import KeyRing
+from lmrec.service.auth import KeyRing, UserTokens
+from lmrec.service.deps import Access, RateLimits
 from lmrec.service.engine import Engine
+from lmrec.service.middleware import Guard, enable_access_log
 from lmrec.service.routes import ROUTERS
 from lmrec.service.settings import ServiceSettings
-from lmrec.service.store import open_store
-from lmrec.service.telemetry import Limits, Telemetry
+from lmrec.service.store import Store, StoreUnavailable, open_store
+from lmrec.service.strict import install_error_handlers
+from lmrec.service.telemetry import Telemetry
 
-__all__ = ["SETTINGS_ENV", "app_from_env", "create_app", "rewriter_for"]
+__all__ = ["MAX_BODY", "SETTINGS_ENV", "app_from_env", "create_app", "rewriter_for"]
+
+#: the largest request body, refused with 413 whether or not it declares its length
+MAX_BODY = 1 << 20
+#: how often a worker purges events older than the retention period
+PURGE_EVERY_S = 3600.0
 
 #: The environment variable through which ``lmrec serve --workers N`` hands its settings
 #: (as JSON) to each worker process.
@@ -51,8 +60,14 @@ def create_app(
         given: dict[str, Any] = {"artifacts": artifacts} if artifacts is not None else {}
         settings = ServiceSettings(**given, **fields)
     keyring = keys if keys is not None else KeyRing.from_config(settings.api_keys)
+    if not keyring.enabled and not settings.no_auth:
+        raise UsageError(
+            "no API keys configured: give keys (--api-keys FILE or $LMREC_API_KEYS), "
+            "or --no-auth to serve an open API"
+        )
     rewriter = rewriter if rewriter is not None else rewriter_for(settings)
     telemetry = Telemetry()
+    limits = RateLimits(settings.rate_limit, settings.user_rate_limit)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,30 +80,50 @@ def create_app(
         app.state.engine = Engine(
             settings.artifacts, store, settings.model, options=options, rewriter=rewriter
         )
+        app.state.access = Access(keyring, UserTokens(store.vault.token_key), limits,
+                                  open=settings.no_auth)  # fmt: skip
+        purge = asyncio.create_task(_purge_loop(store, settings.retention_days))
         try:
             yield
         finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
             store.close()
 
-    app = FastAPI(title="lmrec", version="1", lifespan=lifespan)
-    app.state.keys = keyring
+    app = FastAPI(title="lmrec", version="1", lifespan=lifespan, max_body_size=MAX_BODY)
+    app.state.settings = settings
     app.state.telemetry = telemetry
-    app.add_middleware(Limits, telemetry=telemetry)
-
-    @app.exception_handler(UsageError)
-    async def usage_error(_: Request, exc: UsageError) -> JSONResponse:
-        # bad input found past validation (e.g. an unreadable context time): the caller's fault
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-
+    app.add_middleware(Guard, telemetry=telemetry)
+    install_error_handlers(app, telemetry)
     for router in ROUTERS:
         app.include_router(router)
     return app
 
 
+async def _purge_loop(store: Store, days: float | None) -> None:
+    """Purge events past the retention period now and every :data:`PURGE_EVERY_S`."""
+    if days is None:
+        return
+    while True:
+        try:
+            purged = await anyio.to_thread.run_sync(store.purge_events, days)
+            if purged:
+                await anyio.to_thread.run_sync(
+                    store.audit, "service", "retention purge", None,
+                    f"{purged} events stored over {days:g} days ago",
+                )  # fmt: skip
+        except StoreUnavailable:
+            pass  # tried again at the next round
+        await asyncio.sleep(PURGE_EVERY_S)
+
+
 def app_from_env() -> FastAPI:
     """The app of the settings ``lmrec serve --workers N`` put in :data:`SETTINGS_ENV`: the
     factory each worker process calls."""
-    return create_app(settings=ServiceSettings.model_validate_json(os.environ[SETTINGS_ENV]))
+    settings = ServiceSettings.model_validate_json(os.environ[SETTINGS_ENV])
+    enable_access_log(settings.access_log)
+    return create_app(settings=settings)
 
 
 def rewriter_for(settings: ServiceSettings) -> ReasonRewriter | None:

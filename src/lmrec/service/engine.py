@@ -55,6 +55,7 @@ class Engine:
         self._swap = threading.Lock()
         self._checked = time.monotonic()
         self._new: tuple[str, float, NewItems] | None = None
+        self._added: tuple[float, dict[str, dict[str, Any]]] | None = None
         wanted = store.get_setting("active_version")
         first = wanted if wanted in self.versions else sorted(self.versions)[-1]
         self.active = self._load(first)
@@ -99,9 +100,17 @@ class Engine:
     def run(self, request: Request) -> dict[str, Any]:
         v = self.current()  # one version for the whole request
         user_id = request.user_id
-        events = self.store.user_events(user_id) if user_id is not None else []
-        edits = self._edits(user_id) if user_id is not None else ProfileEdits()
-        state = user_state(v, user_id, events, edits, request.exclude)
+        if user_id is None:
+            state = user_state(v, None, [], ProfileEdits(), request.exclude)
+        else:
+            person = self.store.person(user_id)
+            edits = self._edits(user_id)
+            if not person.personalise:  # opted out: a list that uses nothing of theirs
+                state = user_state(v, None, [], edits, request.exclude)
+            else:  # forgotten: only what they did since, not the model's history of them
+                events = self.store.user_events(user_id)
+                known = None if person.forgotten else user_id
+                state = user_state(v, known, events, edits, request.exclude)
         return recommend(v, request, state, self._new_items(v), rewriter=self.rewriter)
 
     def complete_cart(
@@ -117,15 +126,20 @@ class Engine:
 
     def profile(self, user_id: str) -> dict[str, Any]:
         v = self.current()
+        person = self.store.person(user_id)
         fresh = [
             HistoryEntry(e.item_id, e.timestamp, e.type, e.value)
             for e in self.store.user_events(user_id)
         ]
         added = {
             i["item_id"]: (i.get("title"), list(i.get("categories") or []))
-            for i in self.store.items().values()
+            for i in self.added_items().values()
         }
-        return user_profile(v, user_id, fresh, self._edits(user_id), added)
+        out = user_profile(
+            v, user_id, fresh, self._edits(user_id), added, trained=not person.forgotten
+        )
+        out["personalised"] = person.personalise
+        return out
 
     def edit_profile(
         self,
@@ -158,6 +172,29 @@ class Engine:
     def upsert_items(self, items: list[dict[str, Any]]) -> None:
         self.store.upsert_items(items)
         self._new = None  # recomputed on the next request
+        self._added = None
+
+    def added_items(self) -> dict[str, dict[str, Any]]:
+        """The store's catalog additions (re-read at most once a second, at once after an
+        upsert through this engine)."""
+        now = time.monotonic()
+        cached = self._added
+        if cached is not None and now - cached[0] < 1.0:
+            return cached[1]
+        added = self.store.items()
+        self._added = (now, added)
+        return added
+
+    # -- people's data --------------------------------------------------------------------------
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        return self.store.export_user(user_id)
+
+    def delete_user(self, user_id: str) -> dict[str, int]:
+        """Remove the user's data from the store; their next lists are cold-start."""
+        return self.store.delete_user(user_id)
+
+    def set_personalise(self, user_id: str, personalise: bool) -> None:
+        self.store.set_personalise(user_id, personalise)
 
     def _edits(self, user_id: str) -> ProfileEdits:
         return ProfileEdits.from_json(self.store.get_profile_edits(user_id))
@@ -174,7 +211,7 @@ class Engine:
         result = NewItems()
         if encoder:
             added = [
-                i for i in self.store.items().values() if i["item_id"] not in v.artifacts.item_vocab
+                i for i in self.added_items().values() if i["item_id"] not in v.artifacts.item_vocab
             ]
             if added:
                 from lmrec.text import encode_items

@@ -1,125 +1,122 @@
 """The store on PostgreSQL (``postgresql://user@host:port/db``): the same interface and the
 same guarantees as SQLite. A batch of events is one transaction; PostgreSQL's commit is durable
-(``synchronous_commit`` on, its default), so an acknowledged event survives a crash."""
+(``synchronous_commit`` on, its default), so an acknowledged event survives a crash.
+Connections come from a pool that checks each one before use, so a server restart costs the
+requests in flight (503) and no more."""
 
 from __future__ import annotations
 
-import json
-import threading
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lmrec.errors import UsageError
-from lmrec.service.store import Event, Store
+from lmrec.service.store import LOCK_WAIT_S, Step, Store, StoreUnavailable
+from lmrec.service.vault import Vault, secret_file_for
 
 __all__ = ["PostgresStore"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq BIGSERIAL PRIMARY KEY,
-    event_id TEXT UNIQUE,
-    user_id TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    value DOUBLE PRECISION,
-    timestamp DOUBLE PRECISION NOT NULL,
-    context JSONB
+    event_key TEXT UNIQUE,
+    user_key TEXT NOT NULL,
+    stored_day INTEGER NOT NULL,
+    body BYTEA NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
-CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body JSONB NOT NULL);
+CREATE INDEX IF NOT EXISTS events_user ON events (user_key, seq);
+CREATE INDEX IF NOT EXISTS events_day ON events (stored_day);
+CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS profile_edits (user_id TEXT PRIMARY KEY, edits TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS profile_edits (user_key TEXT PRIMARY KEY, body BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS people (
+    user_key TEXT PRIMARY KEY,
+    personalise INTEGER NOT NULL,
+    forgotten INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq BIGSERIAL PRIMARY KEY,
+    at DOUBLE PRECISION NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_target ON audit (target, seq);
+CREATE OR REPLACE FUNCTION lmrec_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+FOR EACH ROW EXECUTE FUNCTION lmrec_audit_append_only();
 """
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, vault: Vault | None = None, *, pool_size: int = 4) -> None:
         import psycopg
+        from psycopg_pool import ConnectionPool
 
+        self.where = _safe(url)
+        self._errors: tuple[type[BaseException], ...] = (psycopg.OperationalError,)
+        path = secret_file_for(url)
+        self.vault = vault or (Vault.open(path) if path is not None else Vault.ephemeral())
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection, timeout=LOCK_WAIT_S, open=False,
+        )  # fmt: skip
         try:
-            self._db = psycopg.connect(url, autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UsageError(f"cannot connect to PostgreSQL at {_safe(url)}: {first}") from None
-        self._lock = threading.Lock()
-        with self._lock, self._db.transaction():
+            self._pool.open(wait=True, timeout=10)
+        except Exception as exc:
+            self._pool.close()
+            text = str(exc).strip().splitlines()
+            raise UsageError(
+                f"cannot connect to PostgreSQL at {self.where}: {text[0] if text else type(exc).__name__}"
+            ) from None
+        from psycopg_pool import PoolTimeout
+
+        self._errors = (psycopg.OperationalError, PoolTimeout)
+        with self._pool.connection() as db, db.transaction():
             # several workers may start at once: one creates the schema, the others wait
-            self._db.execute("SELECT pg_advisory_xact_lock(727274)")
-            self._db.execute(_SCHEMA)
+            db.execute("SELECT pg_advisory_xact_lock(727274)")
+            db.execute(_SCHEMA)
+        self._check_secret()
 
-    def add_events(self, events: list[Event]) -> int:
-        rows = [
-            (e.event_id, e.user_id, e.item_id, e.type, e.value, e.timestamp,
-             json.dumps(e.context) if e.context else None)
-            for e in events
-        ]  # fmt: skip
-        with self._lock, self._db.transaction(), self._db.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO events (event_id, user_id, item_id, type, value, timestamp, context) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
-                rows,
-            )
-            return max(0, cur.rowcount)
+    @contextlib.contextmanager
+    def _errors_as_unavailable(self) -> Iterator[None]:
+        try:
+            yield
+        except self._errors as exc:
+            first = str(exc).strip().splitlines()
+            raise StoreUnavailable(
+                f"the store {self.where} cannot answer now: {first[0] if first else type(exc).__name__}"
+            ) from None
 
-    def user_events(self, user_id: str, limit: int = 1000) -> list[Event]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT user_id, item_id, type, timestamp, value, context, event_id FROM "
-                "(SELECT * FROM events WHERE user_id = %s ORDER BY seq DESC LIMIT %s) AS recent "
-                "ORDER BY seq",
-                (user_id, limit),
-            ).fetchall()
-        return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._errors_as_unavailable(), self._pool.connection() as db:
+            return db.execute(sql.replace("?", "%s"), args).fetchall()
 
-    def count_events(self) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
-        return int(row[0]) if row else 0
+    def _write(self, steps: list[Step]) -> list[int]:
+        counts = []
+        with (
+            self._errors_as_unavailable(),
+            self._pool.connection() as db,
+            db.transaction(),
+            db.cursor() as cur,
+        ):
+            for sql, args, many in steps:
+                if many:
+                    cur.executemany(sql.replace("?", "%s"), args)
+                else:
+                    cur.execute(sql.replace("?", "%s"), args)
+                counts.append(max(0, cur.rowcount))
+        return counts
 
-    def upsert_items(self, items: list[dict[str, Any]]) -> None:
-        with self._lock, self._db.transaction(), self._db.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO items (item_id, body) VALUES (%s, %s) "
-                "ON CONFLICT (item_id) DO UPDATE SET body = excluded.body",
-                [(i["item_id"], json.dumps(i)) for i in items],
-            )
-
-    def items(self) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute("SELECT item_id, body FROM items").fetchall()
-        return {r[0]: r[1] for r in rows}
-
-    def get_setting(self, key: str) -> str | None:
-        return self._get("SELECT value FROM settings WHERE key = %s", key)
-
-    def set_setting(self, key: str, value: str) -> None:
-        self._put(
-            "INSERT INTO settings (key, value) VALUES (%s, %s) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            key, value,
-        )  # fmt: skip
-
-    def get_profile_edits(self, user_id: str) -> str | None:
-        return self._get("SELECT edits FROM profile_edits WHERE user_id = %s", user_id)
-
-    def set_profile_edits(self, user_id: str, edits: str) -> None:
-        self._put(
-            "INSERT INTO profile_edits (user_id, edits) VALUES (%s, %s) "
-            "ON CONFLICT (user_id) DO UPDATE SET edits = excluded.edits",
-            user_id, edits,
-        )  # fmt: skip
-
-    def _get(self, sql: str, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(sql, (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def _put(self, sql: str, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute(sql, (key, value))
+    def _compact(self) -> None:
+        # the freed rows' space is marked for reuse; what is left of them is ciphertext
+        with self._errors_as_unavailable(), self._pool.connection() as db:
+            db.execute("VACUUM events, profile_edits")
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._pool.close()
 
 
 def _safe(url: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from lmrec.rerank.config import (
     DEFAULT_STRENGTH,
@@ -24,26 +25,62 @@ __all__ = [
     "EventIn",
     "EventsIn",
     "ItemIn",
+    "Personalisation",
     "ProfileEdit",
     "RecommendationRequest",
     "RecommendationResponse",
+    "Token",
 ]
 
 MAX_K = 100
 MAX_BATCH = 1000
+#: the latest event time accepted (the year 5138): later ones are typos or garbage
+MAX_TIMESTAMP = 1e11
+
+#: ids and context values hold no control characters; free text holds no NUL
+NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+NO_NUL = r"^[^\x00]*$"
+
+#: an item, user or category id
+Id = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=NO_CONTROL)]
+#: a request time: Unix seconds or an ISO 8601 / RFC 3339 date-time (UTC unless it says so)
+RequestTime = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL),
+    WithJsonSchema({"anyOf": [
+        {"type": "string", "pattern": "^[0-9]{1,11}$"},
+        {"type": "string", "format": "date-time"},
+    ]}),
+]  # fmt: skip
+
+#: a user, item or version id in a path
+PathId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_CONTROL)]
+ContextKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL)]
+ContextValue = Annotated[str, StringConstraints(max_length=256, pattern=NO_CONTROL)]
+
+#: free-form context (device, location, ...): at most 20 short keys with short values
+ContextMap = Annotated[
+    dict[ContextKey, ContextValue],
+    Field(max_length=20),
+    WithJsonSchema({
+        "type": "object", "maxProperties": 20,
+        "propertyNames": {"minLength": 1, "maxLength": 64, "pattern": NO_CONTROL},
+        "additionalProperties": {"type": "string", "maxLength": 256, "pattern": NO_CONTROL},
+    }),
+]  # fmt: skip
 
 
 class Context(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    device: str | None = Field(None, max_length=64)
-    location: str | None = Field(None, max_length=64)
-    time: str | None = Field(None, max_length=64)
+    device: str | None = Field(None, max_length=64, pattern=NO_CONTROL)
+    location: str | None = Field(None, max_length=64, pattern=NO_CONTROL)
+    time: RequestTime | None = None
 
 
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
     #: only items in at least one of these categories
-    categories: list[str] | None = Field(None, min_length=1, max_length=100)
+    categories: list[Id] | None = Field(None, min_length=1, max_length=100)
 
 
 class Rerank(BaseModel):
@@ -63,20 +100,20 @@ class Rerank(BaseModel):
     dedupe: float | None = Field(_RR.dedupe, gt=0.0, le=1.0)
     explore: float = Field(_RR.explore, ge=0.0, le=1.0)
     objective: Objective = _RR.objective
-    pinned: list[str] = Field(default_factory=list, max_length=20)
+    pinned: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class RecommendationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: str = Field(..., min_length=1, max_length=256)
+    user_id: Id
     k: int = Field(10, ge=1, le=MAX_K)
     context: Context | None = None
     #: how strongly the context (part of day, weekday, device, location) shifts the ranking
     context_weight: float = Field(0.5, ge=0.0, le=5.0)
     #: a request in plain language, blended with the user's ranking (alone for a new user)
-    query: str | None = Field(None, min_length=1, max_length=500)
+    query: str | None = Field(None, min_length=1, max_length=500, pattern=NO_NUL)
     query_weight: float = Field(0.5, ge=0.0, le=1.0)
-    exclude: list[str] = Field(default_factory=list, max_length=1000)
+    exclude: list[Id] = Field(default_factory=list, max_length=1000)
     filters: Filters | None = None
     #: diversity, exposure, calibration, exploration... (absent: the model's own order)
     rerank: Rerank | None = None
@@ -88,21 +125,21 @@ class ProfileEdit(BaseModel):
     """Changes to a user's profile: mute categories, remove items from their interests."""
 
     model_config = ConfigDict(extra="forbid")
-    mute_categories: list[str] = Field(default_factory=list, max_length=100)
-    unmute_categories: list[str] = Field(default_factory=list, max_length=100)
-    remove_items: list[str] = Field(default_factory=list, max_length=1000)
-    restore_items: list[str] = Field(default_factory=list, max_length=1000)
+    mute_categories: list[Id] = Field(default_factory=list, max_length=100)
+    unmute_categories: list[Id] = Field(default_factory=list, max_length=100)
+    remove_items: list[Id] = Field(default_factory=list, max_length=1000)
+    restore_items: list[Id] = Field(default_factory=list, max_length=1000)
 
 
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: str = Field(..., min_length=1, max_length=256)
-    item_id: str = Field(..., min_length=1, max_length=256)
+    user_id: Id
+    item_id: Id
     type: Literal["view", "click", "cart", "purchase", "rating", "not_interested"]
-    value: float | None = Field(None, allow_inf_nan=False)
-    timestamp: float | None = Field(None, ge=0, allow_inf_nan=False)
-    context: dict[str, str] | None = None
-    event_id: str | None = Field(None, min_length=1, max_length=128)
+    value: float | None = Field(None, ge=-1e9, le=1e9, allow_inf_nan=False)
+    timestamp: float | None = Field(None, ge=0, le=MAX_TIMESTAMP, allow_inf_nan=False)
+    context: ContextMap | None = None
+    event_id: str | None = Field(None, min_length=1, max_length=128, pattern=NO_CONTROL)
 
 
 class EventsIn(BaseModel):
@@ -112,28 +149,41 @@ class EventsIn(BaseModel):
 
 class ItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    item_id: str = Field(..., min_length=1, max_length=256)
-    title: str = Field(..., min_length=1, max_length=1000)
-    text: str | None = Field(None, max_length=20_000)
-    categories: list[str] = Field(default_factory=list, max_length=100)
+    item_id: Id
+    title: str = Field(..., min_length=1, max_length=1000, pattern=NO_NUL)
+    text: str | None = Field(None, max_length=20_000, pattern=NO_NUL)
+    categories: list[Id] = Field(default_factory=list, max_length=100)
 
 
 class CartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    items: list[str] = Field(..., min_length=1, max_length=200)
-    user_id: str | None = Field(None, min_length=1, max_length=256)
+    items: list[Id] = Field(..., min_length=1, max_length=200)
+    user_id: Id | None = None
     k: int = Field(10, ge=1, le=MAX_K)
     allow_substitutes: bool = False
 
 
 class AdsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: str = Field(..., min_length=1, max_length=256)
-    context: dict[str, str] = Field(default_factory=dict, max_length=20)
-    candidates: list[str] | None = Field(None, min_length=1, max_length=1000)
+    user_id: Id
+    context: ContextMap = Field(default_factory=dict)
+    candidates: list[Id] | None = Field(None, min_length=1, max_length=1000)
     k: int = Field(10, ge=1, le=MAX_K)
     min_pctr: float = Field(0.0, ge=0.0, le=1.0)
-    frequency_cap: int | None = Field(None, ge=1)
+    frequency_cap: int | None = Field(None, ge=1, le=10**6)
+
+
+class Personalisation(BaseModel):
+    """Whether the user's lists use what they did (false: the same lists as for anyone)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool
+
+
+class Token(BaseModel):
+    token: str
+    user_id: str
+    expires_at: float
 
 
 class Explanation(BaseModel):

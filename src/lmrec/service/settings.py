@@ -37,6 +37,17 @@ class ServiceSettings(BaseSettings):
     text_encoder: str = "all-MiniLM-L6-v2"
     reason_verb: str = "liked"
     ann: Literal["auto", "on", "off"] = "auto"
+    #: serve without keys: anyone who reaches the address may do anything
+    no_auth: bool = False
+    #: one line per request on stderr (lmrec serve)
+    access_log: bool = True
+    #: requests per caller (key, user token, or client address when open), per worker
+    rate_limit: str = "2000/second"
+    user_rate_limit: str = "20/second"
+    #: how long a user token lasts
+    token_ttl_s: float = Field(86400.0, gt=0, le=366 * 86400)
+    #: events stored longer ago than this are purged (none: kept until deleted)
+    retention_days: float | None = Field(365.0, gt=0)
     api_keys: str | None = Field(
         None, validation_alias=AliasChoices("LMREC_API_KEYS", "api_keys"), repr=False
     )

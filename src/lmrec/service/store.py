@@ -1,27 +1,44 @@
-"""The service's store: events, catalog additions and the active model version.
+"""The service's store: what people did and chose (events, profile edits, consent), catalog
+additions, settings and the audit log.
 
-One narrow interface (:class:`Store`) chosen by URL (PostgreSQL: :mod:`lmrec.service.postgres`). ``sqlite:///path.db`` (the default) is an
-embedded SQLite database in WAL mode with ``synchronous=FULL``: :meth:`Store.add_events`
-returns only once the batch is on disk, so an acknowledged event survives a crash.
+One interface (:class:`Store`) chosen by URL: ``sqlite:///path.db`` (the default,
+:mod:`lmrec.service.sqlite`) or PostgreSQL (:mod:`lmrec.service.postgres`). Both keep user ids only as pseudonyms and seal
+events and profile edits with the store's secret (:mod:`lmrec.service.vault`).
+:meth:`Store.add_events` returns only once the batch is durably committed; when the store
+cannot commit (a full disk, a lock held too long, a lost connection) it raises
+:class:`StoreUnavailable` and nothing of the batch is acknowledged.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from lmrec.errors import UsageError
+from lmrec.errors import LmrecError, UsageError
+from lmrec.service.vault import SECRET_ENV, Vault, url_path
 
-__all__ = ["Event", "SQLiteStore", "Store", "open_store"]
+__all__ = [
+    "EVENT_TYPES",
+    "INSERT_EVENTS",
+    "Event",
+    "Person",
+    "Step",
+    "Store",
+    "StoreUnavailable",
+    "open_store",
+]
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating", "not_interested")
+DAY = 86400.0
+#: how long a writer waits for the store's write lock before giving up with 503
+LOCK_WAIT_S = 5.0
+
+
+class StoreUnavailable(LmrecError):
+    """The store cannot answer now (full disk, held lock, lost connection); retry later."""
 
 
 @dataclass(frozen=True)
@@ -35,220 +52,230 @@ class Event:
     event_id: str | None = None
 
 
-@dataclass
-class _Ticket:
-    rows: list[tuple[Any, ...]]
-    result: int = 0
-    done: bool = False
+@dataclass(frozen=True)
+class Person:
+    """A user's choices about their data."""
+
+    personalise: bool = True  # False: the user opted out of personalised lists
+    forgotten: bool = False  # their data was deleted: the model's history of them is not used
 
 
-def _rows(events: list[Event]) -> list[tuple[Any, ...]]:
-    return [
-        (e.event_id, e.user_id, e.item_id, e.type, e.value, e.timestamp,
-         json.dumps(e.context) if e.context else None)
-        for e in events
-    ]  # fmt: skip
+#: one write step: SQL, then one tuple of arguments or (``many``) a list of them
+Step = tuple[str, Sequence[Any] | list[Sequence[Any]], bool]
 
 
 class Store:
-    """What the service keeps between requests and restarts."""
+    """What the service keeps between requests and restarts. Subclasses give the SQL backend
+    (:meth:`_read`, :meth:`_write`, :meth:`_insert_events`, :meth:`_compact`); the sealing of
+    what is stored about people is here, the same for every backend."""
 
+    vault: Vault
+    where: str
+
+    # -- backend --------------------------------------------------------------------------------
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _write(self, steps: list[Step]) -> list[int]:
+        """Run ``steps`` in one transaction; the rows each changed."""
+        raise NotImplementedError
+
+    def _insert_events(self, rows: list[tuple[Any, ...]]) -> int:
+        return self._write([(INSERT_EVENTS, rows, True)])[0]
+
+    def _compact(self) -> None:
+        """Overwrite what deleted rows left in the files."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _check_secret(self) -> None:
+        stored = self.get_setting("key_check")
+        if stored is None:
+            self.set_setting("key_check", self.vault.check)
+        elif stored != self.vault.check:
+            raise UsageError(
+                f"the store {self.where} was written with another secret key; point "
+                f"{SECRET_ENV} at the key file it was written with"
+            )
+
+    # -- events ---------------------------------------------------------------------------------
     def add_events(self, events: list[Event]) -> int:
         """Append durably; events whose ``event_id`` is already stored are skipped. Returns how
         many were new."""
-        raise NotImplementedError
+        day = int(time.time() // DAY)
+        rows = []
+        for e in events:
+            user = self.vault.pseudonym(e.user_id)
+            body = json.dumps(
+                [e.item_id, e.type, e.value, e.timestamp, e.context or None, e.event_id]
+            )
+            key = None if e.event_id is None else self.vault.tag("event", e.event_id)
+            rows.append((key, user, day, self.vault.seal(body.encode(), user)))
+        return self._insert_events(rows)
 
     def user_events(self, user_id: str, limit: int = 1000) -> list[Event]:
         """The user's events, oldest first (at most the latest ``limit``)."""
-        raise NotImplementedError
+        user = self.vault.pseudonym(user_id)
+        rows = self._read(
+            "SELECT body FROM (SELECT seq, body FROM events "
+            "WHERE user_key = ? ORDER BY seq DESC LIMIT ?) AS recent ORDER BY seq",
+            (user, limit),
+        )
+        return [self._event(user_id, user, bytes(r[0])) for r in rows]
+
+    def _event(self, user_id: str, user: str, blob: bytes) -> Event:
+        item, kind, value, ts, context, event_id = json.loads(self.vault.unseal(blob, user))
+        return Event(user_id, item, kind, ts, value, context, event_id)
 
     def count_events(self) -> int:
-        raise NotImplementedError
+        return int(self._read("SELECT COUNT(*) FROM events")[0][0])
 
+    def purge_events(self, older_than_days: float) -> int:
+        """Delete events stored more than ``older_than_days`` ago; how many went."""
+        cutoff = int((time.time() - older_than_days * DAY) // DAY)
+        n = self._write([("DELETE FROM events WHERE stored_day < ?", (cutoff,), False)])[0]
+        if n:
+            self._compact()
+        return n
+
+    # -- catalog and settings -------------------------------------------------------------------
     def upsert_items(self, items: list[dict[str, Any]]) -> None:
-        raise NotImplementedError
+        self._write([(
+            "INSERT INTO items (item_id, body) VALUES (?, ?) "
+            "ON CONFLICT (item_id) DO UPDATE SET body = excluded.body",
+            [(i["item_id"], json.dumps(i)) for i in items], True,
+        )])  # fmt: skip
 
     def items(self) -> dict[str, dict[str, Any]]:
         """Catalog entries added or changed through the API, by item id."""
-        raise NotImplementedError
+        return {r[0]: json.loads(r[1]) for r in self._read("SELECT item_id, body FROM items")}
 
     def get_setting(self, key: str) -> str | None:
-        raise NotImplementedError
+        rows = self._read("SELECT value FROM settings WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
 
     def set_setting(self, key: str, value: str) -> None:
-        raise NotImplementedError
+        self._write([(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value), False,
+        )])  # fmt: skip
 
+    # -- what people chose ----------------------------------------------------------------------
     def get_profile_edits(self, user_id: str) -> str | None:
         """The user's profile edits as JSON (see :class:`lmrec.profiles.ProfileEdits`)."""
-        raise NotImplementedError
+        user = self.vault.pseudonym(user_id)
+        rows = self._read("SELECT body FROM profile_edits WHERE user_key = ?", (user,))
+        return self.vault.unseal(bytes(rows[0][0]), user).decode() if rows else None
 
     def set_profile_edits(self, user_id: str, edits: str) -> None:
-        raise NotImplementedError
+        user = self.vault.pseudonym(user_id)
+        self._write([(
+            "INSERT INTO profile_edits (user_key, body) VALUES (?, ?) "
+            "ON CONFLICT (user_key) DO UPDATE SET body = excluded.body",
+            (user, self.vault.seal(edits.encode(), user)), False,
+        )])  # fmt: skip
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def person(self, user_id: str) -> Person:
+        rows = self._read(
+            "SELECT personalise, forgotten FROM people WHERE user_key = ?",
+            (self.vault.pseudonym(user_id),),
+        )
+        return Person(bool(rows[0][0]), bool(rows[0][1])) if rows else Person()
+
+    def set_personalise(self, user_id: str, personalise: bool) -> None:
+        self._write([(
+            "INSERT INTO people (user_key, personalise, forgotten) VALUES (?, ?, 0) "
+            "ON CONFLICT (user_key) DO UPDATE SET personalise = excluded.personalise",
+            (self.vault.pseudonym(user_id), int(personalise)), False,
+        )])  # fmt: skip
+
+    # -- data rights ----------------------------------------------------------------------------
+    def export_user(self, user_id: str) -> dict[str, Any]:
+        """Everything stored about ``user_id``."""
+        user = self.vault.pseudonym(user_id)
+        events = self.user_events(user_id, limit=1 << 62)
+        edits = self.get_profile_edits(user_id)
+        person = self.person(user_id)
+        return {
+            "user_id": user_id,
+            "stored_as": user,
+            "events": [
+                {
+                    "item_id": e.item_id,
+                    "type": e.type,
+                    "timestamp": e.timestamp,
+                    "value": e.value,
+                    "context": e.context,
+                    "event_id": e.event_id,
+                }
+                for e in events
+            ],
+            "profile_edits": json.loads(edits) if edits else None,
+            "personalise": person.personalise,
+            "forgotten": person.forgotten,
+            "audit": self.audit_log(target=user),
+        }
+
+    def delete_user(self, user_id: str) -> dict[str, int]:
+        """Remove the user's events and edits (and their bytes), and remember that the model's
+        history of them must not be used. The audit log keeps its records of the request."""
+        user = self.vault.pseudonym(user_id)
+        counts = self._write([
+            ("DELETE FROM events WHERE user_key = ?", (user,), False),
+            ("DELETE FROM profile_edits WHERE user_key = ?", (user,), False),
+            ("INSERT INTO people (user_key, personalise, forgotten) VALUES (?, 1, 1) "
+             "ON CONFLICT (user_key) DO UPDATE SET personalise = 1, forgotten = 1",
+             (user,), False),
+        ])  # fmt: skip
+        self._compact()
+        return {"events": counts[0], "profile_edits": counts[1]}
+
+    # -- audit ----------------------------------------------------------------------------------
+    def audit(self, actor: str, action: str, target: str | None = None, detail: str = "") -> None:
+        """Append one record (who, what, about whom, when); the log cannot be changed."""
+        self._write([(
+            "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            (time.time(), actor, action, target, detail), False,
+        )])  # fmt: skip
+
+    def audit_log(
+        self, *, limit: int = 1000, before: int | None = None, target: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Records newest first (``before``: a ``seq`` to page from)."""
+        where: list[str] = ["1 = 1"]
+        args: list[Any] = []
+        if before is not None:
+            where.append("seq < ?")
+            args.append(before)
+        if target is not None:
+            where.append("target = ?")
+            args.append(target)
+        rows = self._read(
+            "SELECT seq, at, actor, action, target, detail FROM audit "
+            f"WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+            (*args, limit),
+        )
+        keys = ("seq", "at", "actor", "action", "target", "detail")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT UNIQUE,
-    user_id TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    value REAL,
-    timestamp REAL NOT NULL,
-    context TEXT
-);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
-CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS profile_edits (user_id TEXT PRIMARY KEY, edits TEXT NOT NULL);
-"""
-
-
-class SQLiteStore(Store):
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._commit_lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queue: list[_Ticket] = []
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")  # several worker processes share it
-        # Writers of all processes queue on one file lock: a blocked writer wakes the moment the
-        # lock is free, instead of SQLite's busy handler sleeping in growing steps.
-        memory = str(path) == ":memory:"
-        self._flock = None if memory else open(f"{self.path}.writelock", "a+b")  # noqa: SIM115
-        self._db.executescript(_SCHEMA)
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        with self._lock:
-            if self._flock is None:
-                yield
-                return
-            fcntl.flock(self._flock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._flock, fcntl.LOCK_UN)
-
-    def add_events(self, events: list[Event]) -> int:
-        """Group commit: concurrent callers (the server's threads) queue their batches; one of
-        them commits everything queued in one transaction, one fsync, and each caller returns
-        once its own batch is on disk."""
-        ticket = _Ticket(_rows(events))
-        with self._queue_lock:
-            self._queue.append(ticket)
-        with self._commit_lock:
-            if ticket.done:
-                return ticket.result  # committed by the caller before us
-            with self._queue_lock:
-                group, self._queue = self._queue, []
-            with self._writing():
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    for t in group:
-                        before = self._db.total_changes
-                        self._db.executemany(
-                            "INSERT OR IGNORE INTO events "
-                            "(event_id, user_id, item_id, type, value, timestamp, context) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            t.rows,
-                        )
-                        t.result = self._db.total_changes - before
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    for t in group:  # nothing of the group is stored: every caller retries
-                        t.result = 0
-                    if any(t is not ticket for t in group):
-                        with self._queue_lock:
-                            self._queue = [t for t in group if t is not ticket] + self._queue
-                    raise
-            for t in group:
-                t.done = True
-            return ticket.result
-
-    def user_events(self, user_id: str, limit: int = 1000) -> list[Event]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT user_id, item_id, type, timestamp, value, context, event_id FROM "
-                "(SELECT * FROM events WHERE user_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
-                (user_id, limit),
-            ).fetchall()
-        return [
-            Event(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]) if r[5] else None, r[6])
-            for r in rows
-        ]
-
-    def count_events(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-
-    def upsert_items(self, items: list[dict[str, Any]]) -> None:
-        with self._writing():
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany(
-                "INSERT INTO items (item_id, body) VALUES (?, ?) "
-                "ON CONFLICT(item_id) DO UPDATE SET body = excluded.body",
-                [(i["item_id"], json.dumps(i)) for i in items],
-            )
-            self._db.execute("COMMIT")
-
-    def items(self) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute("SELECT item_id, body FROM items").fetchall()
-        return {r[0]: json.loads(r[1]) for r in rows}
-
-    def get_setting(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_setting(self, key: str, value: str) -> None:
-        with self._writing():
-            self._db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
-    def get_profile_edits(self, user_id: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT edits FROM profile_edits WHERE user_id = ?", (user_id,)
-            ).fetchone()
-        return None if row is None else str(row[0])
-
-    def set_profile_edits(self, user_id: str, edits: str) -> None:
-        with self._writing():
-            self._db.execute(
-                "INSERT INTO profile_edits (user_id, edits) VALUES (?, ?) "
-                "ON CONFLICT(user_id) DO UPDATE SET edits = excluded.edits",
-                (user_id, edits),
-            )
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-            if self._flock is not None:
-                self._flock.close()
+INSERT_EVENTS = (
+    "INSERT INTO events (event_key, user_key, stored_day, body) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 def open_store(url: str) -> Store:
     """``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:``, a plain file path, or
     ``postgresql://user[:password]@host[:port]/database``."""
-    if url.startswith("sqlite:///"):
-        return SQLiteStore(url[len("sqlite:///") :])
+    path = url_path(url)
+    if path is not None:
+        from lmrec.service.sqlite import SQLiteStore
+
+        return SQLiteStore(path)
     if url.startswith(("postgresql://", "postgres://")):
         from lmrec.service.postgres import PostgresStore
 
         return PostgresStore(url)
-    if "://" in url:
-        raise UsageError(f"unknown store URL '{url}'; use sqlite:///PATH or postgresql://...")
-    return SQLiteStore(url)
+    raise UsageError(f"unknown store URL '{url}'; use sqlite:///PATH or postgresql://...")

@@ -1,18 +1,12 @@
-"""The service's own measurements (Prometheus) and the middleware that takes them, which also
-refuses bodies over :data:`MAX_BODY`."""
+"""The service's own measurements (Prometheus); :mod:`lmrec.service.middleware` takes them."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from typing import Any
 
-from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-__all__ = ["MAX_BODY", "Limits", "Telemetry"]
-
-MAX_BODY = 1 << 20  # 1 MiB
+__all__ = ["Telemetry"]
 
 
 @dataclass
@@ -30,37 +24,10 @@ class Telemetry:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
         )  # fmt: skip
         self.ingested = Counter("lmrec_events_total", "Events stored", registry=self.registry)
-
-
-class Limits:
-    """Pure ASGI middleware (cheaper than ``@app.middleware``): refuses bodies over
-    :data:`MAX_BODY` with 413 and records each request's route, status and latency."""
-
-    def __init__(self, app: Any, *, telemetry: Telemetry) -> None:
-        self.app = app
-        self.telemetry = telemetry
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        size = dict(scope.get("headers") or []).get(b"content-length")
-        if size is not None and (not size.isdigit() or int(size) > MAX_BODY):
-            response = JSONResponse({"detail": f"request body over {MAX_BODY} bytes"}, 413)
-            await response(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = {"code": 500}
-
-        async def send_wrapper(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = scope.get("route")
-            path = route.path if route is not None and hasattr(route, "path") else "unmatched"
-            self.telemetry.latency.labels(path).observe(time.perf_counter() - start)
-            self.telemetry.requests.labels(path, str(status["code"])).inc()
+        self.unavailable = Counter(
+            "lmrec_store_unavailable_total", "Requests refused with 503: the store could not "
+            "answer (full disk, held lock, lost connection)", registry=self.registry,
+        )  # fmt: skip
+        self.limited = Counter(
+            "lmrec_rate_limited_total", "Requests refused with 429", registry=self.registry
+        )

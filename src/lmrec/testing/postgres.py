@@ -12,7 +12,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["find_postgres_bin", "temporary_postgres"]
+__all__ = ["find_postgres_bin", "restart_postgres", "temporary_postgres"]
+
+#: the pg_ctl command line of each running temporary server, by URL
+_SERVERS: dict[str, list[str]] = {}
 
 
 def find_postgres_bin() -> Path | None:
@@ -54,12 +57,26 @@ def temporary_postgres(bin_dir: Path) -> Iterator[str]:
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=on"
         run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w",
              "-l", str(root / "log"), "start"])  # fmt: skip
+        url = f"postgresql://lmrec@127.0.0.1:{port}/postgres"
+        _SERVERS[url] = [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w",
+                         "-l", str(root / "log")]  # fmt: skip
         try:
-            yield f"postgresql://lmrec@127.0.0.1:{port}/postgres"
+            yield url
         finally:
+            _SERVERS.pop(url, None)
             subprocess.run(
                 [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
                 check=False, capture_output=True, cwd="/",
             )  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def restart_postgres(url: str) -> None:
+    """Restart the temporary server at ``url`` (any database on it), dropping every
+    connection, as a crash-and-recover or an upgrade would."""
+    base = url.rsplit("/", 1)[0] + "/postgres"
+    done = subprocess.run([*_SERVERS[base], "-m", "fast", "restart"], capture_output=True,
+                          text=True, cwd="/", check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"pg_ctl restart failed: {done.stderr.strip()[-500:]}")

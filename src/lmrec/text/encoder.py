@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import os
 import re
+import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -173,7 +174,14 @@ def encode_items(
             known[keys[i].tobytes()] = vec
         path.parent.mkdir(parents=True, exist_ok=True)
         all_keys = np.frombuffer(b"".join(known), dtype=np.uint8).reshape(len(known), 16)
-        tmp = path.with_suffix(".tmp")
-        save_file({"keys": all_keys.copy(), "vectors": np.stack(list(known.values()))}, str(tmp))
-        tmp.replace(path)
+        # a file of this writer's own, renamed over the cache in one step: concurrent writers
+        # (server workers, parallel runs) never see or leave a half-written cache
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            tensors = {"keys": all_keys.copy(), "vectors": np.stack(list(known.values()))}
+            save_file(tensors, tmp)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
     return np.stack([known[k.tobytes()] for k in keys]).astype(np.float32)

@@ -7,19 +7,25 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 
-from lmrec.service.deps import Eng, require
+from lmrec.service.deps import ERRORS, Eng, Who, caller_for_user
 from lmrec.service.schemas import EventsIn
 from lmrec.service.store import Event
+from lmrec.service.strict import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute, responses=ERRORS)
 
 
-@router.post("/v1/events", dependencies=[require("events")])
-def events(body: EventsIn, eng: Eng, request: Request) -> dict[str, Any]:
+@router.post("/v1/events")
+def events(body: EventsIn, eng: Eng, caller: Who, request: Request) -> dict[str, Any]:
+    """Store the events (an application key with the ``events`` scope, or a user token for
+    its own events). ``stored`` counts the new ones: a retried ``event_id`` is stored once.
+    503 means nothing of the batch was stored."""
+    for user in {e.user_id for e in body.events}:
+        caller_for_user(caller, "events", user)
     vocab = eng.active.artifacts.item_vocab
     unknown = sorted({e.item_id for e in body.events if e.item_id not in vocab})
     if unknown:  # perhaps added through the catalog API (read only when needed)
-        added = eng.store.items()
+        added = eng.added_items()
         unknown = [i for i in unknown if i not in added]
     if unknown:
         raise HTTPException(404, f"unknown item id(s): {', '.join(unknown[:5])}")

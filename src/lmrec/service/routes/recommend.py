@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from lmrec.errors import UsageError
 from lmrec.online import Request as RecRequest
 from lmrec.rerank import RerankConfig
-from lmrec.service.deps import Eng, require
+from lmrec.service.deps import ERRORS, Eng, Who, caller_for_user
 from lmrec.service.engine import Engine
 from lmrec.service.schemas import (
     AdsRequest,
@@ -20,16 +20,16 @@ from lmrec.service.schemas import (
     RecommendationResponse,
     Rerank,
 )
+from lmrec.service.strict import StrictRoute
 
-router = APIRouter()
+router = APIRouter(route_class=StrictRoute, responses=ERRORS)
 
 
-@router.post(
-    "/v1/recommendations",
-    dependencies=[require("read")],
-    response_model=RecommendationResponse,
-)
-async def recommendations(body: RecommendationRequest, eng: Eng, request: Request) -> Response:
+@router.post("/v1/recommendations", response_model=RecommendationResponse)
+async def recommendations(
+    body: RecommendationRequest, eng: Eng, caller: Who, request: Request
+) -> Response:
+    caller_for_user(caller, "read", body.user_id)
     # computed off the event loop, one request at a time per process (threads computing at
     # once only contend for the interpreter); serialised once, without re-validation
     rec = RecRequest(
@@ -47,11 +47,15 @@ async def recommendations(body: RecommendationRequest, eng: Eng, request: Reques
         context_weight=body.context_weight,
     )
     result = await anyio.to_thread.run_sync(eng.run, rec, limiter=request.app.state.compute)
-    return Response(json.dumps(result), media_type="application/json")
+    return Response(json.dumps(result, ensure_ascii=True), media_type="application/json")
 
 
-@router.post("/v1/cart/recommendations", dependencies=[require("read")])
-def cart(body: CartRequest, eng: Eng) -> dict[str, Any]:
+@router.post("/v1/cart/recommendations", responses={409: {"description": "No cart model"}})
+def cart(body: CartRequest, eng: Eng, caller: Who) -> dict[str, Any]:
+    if body.user_id is not None:
+        caller_for_user(caller, "read", body.user_id)
+    elif not (caller.may("read") or caller.user is not None):
+        raise HTTPException(403, "this caller lacks the 'read' scope")
     vocab = eng.active.artifacts.item_vocab
     unknown = [i for i in body.items if i not in vocab]
     if unknown:
@@ -63,10 +67,11 @@ def cart(body: CartRequest, eng: Eng) -> dict[str, Any]:
     )
 
 
-@router.post("/v1/ads/rank", dependencies=[require("read")])
-def ads(body: AdsRequest, request: Request) -> dict[str, Any]:
+@router.post("/v1/ads/rank")
+def ads(body: AdsRequest, request: Request, caller: Who) -> dict[str, Any]:
     from lmrec.ctr.ads import AdPolicy, rank_ads
 
+    caller_for_user(caller, "read", body.user_id)
     ctr = request.app.state.ctr
     if ctr is None:
         raise HTTPException(404, "no CTR model is served; train one with --task ctr")
