@@ -145,6 +145,7 @@ for _name, _target, _aliases in (
     ("als", "lmrec.models.factorization:ALS", ()),
     ("bpr", "lmrec.models.factorization:BPR", ()),
     ("ease", "lmrec.models.ease:EASE", ()),
+    ("ease-dp", "lmrec.models.ease_dp:PrivateEASE", ("dp-ease", "private-ease")),
     ("content", "lmrec.models.content:ContentRecommender", ()),
     ("sequential", "lmrec.models.seq.model:SequentialRecommender", ("sasrec", "seq")),
     ("hybrid", "lmrec.models.hybrid:HybridRanker", ()),

@@ -190,14 +190,16 @@ def _params(report: dict[str, Any]) -> str:
     rows = []
     for n, e in report["models"].items():
         cfg = e["config"]
+        dp = e.get("privacy")
+        budget = f"ε = {dp['epsilon']:g}, δ = {dp['delta']:g}" if dp else "none"
         rows.append(
             f"<tr><td>{html.escape(n)}</td><td>{html.escape(cfg['class'])}</td>"
             f"<td><code>{html.escape(str(cfg['params']))}</code></td>"
-            f"<td>{len(cfg['tuning'])}</td></tr>"
+            f"<td>{len(cfg['tuning'])}</td><td>{html.escape(budget)}</td></tr>"
         )
     return (
         "<table><tr><th>model</th><th>class</th><th>chosen parameters</th>"
-        "<th>settings tried</th></tr>" + "".join(rows) + "</table>"
+        "<th>settings tried</th><th>privacy guarantee</th></tr>" + "".join(rows) + "</table>"
     )
 
 

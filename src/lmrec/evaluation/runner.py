@@ -26,6 +26,7 @@ from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
 from lmrec.evaluation.outputs import write_outputs
 from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
+from lmrec.models.capabilities import DifferentiallyPrivate
 from lmrec.models.registry import create_model, get_model_class, search_space
 from lmrec.progress import track
 
@@ -203,6 +204,8 @@ def evaluate_model(
             "tuning": trials,
         },
     }
+    if isinstance(model, DifferentiallyPrivate):
+        entry["privacy"] = model.privacy
     return ModelResult(name, model, recs, scores, per_user, entry)
 
 

@@ -7,13 +7,20 @@ user's own model gains the capability by defining the methods.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from lmrec._types import FloatArray, IntArray
 
-__all__ = ["LinearInHistory", "OrderedHistory", "ScoresNewItems", "SimilarItems", "TwoTower"]
+__all__ = [
+    "DifferentiallyPrivate",
+    "LinearInHistory",
+    "OrderedHistory",
+    "ScoresNewItems",
+    "SimilarItems",
+    "TwoTower",
+]
 
 
 @runtime_checkable
@@ -74,4 +81,14 @@ class SimilarItems(Protocol):
 
     def similar_items(self, item: int, n: int = 10) -> tuple[IntArray, FloatArray]:
         """The ``n`` items most like ``item`` (never ``item`` itself), most similar first."""
+        ...
+
+
+@runtime_checkable
+class DifferentiallyPrivate(Protocol):
+    """Trained with a formal privacy guarantee, which it reports."""
+
+    @property
+    def privacy(self) -> dict[str, Any]:
+        """epsilon, delta, the mechanism, and what the guarantee covers."""
         ...

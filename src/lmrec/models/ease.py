@@ -33,7 +33,10 @@ class EASE(Recommender):
 
     def _fit(self, data: Interactions) -> None:
         x = data.matrix
-        gram = (x.T @ x).toarray().astype(np.float64)
+        self._solve((x.T @ x).toarray().astype(np.float64))
+
+    def _solve(self, gram: FloatArray) -> None:
+        """The weights from the item-item Gram matrix ``X^T X``."""
         gram[np.diag_indices_from(gram)] += self.reg
         p = np.linalg.inv(gram)
         b = -p / np.diag(p)
