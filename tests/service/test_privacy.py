@@ -251,3 +251,24 @@ def test_privacy_on_postgresql(pg_url: str) -> None:
             store._write([("DELETE FROM audit", (), False)])
     finally:
         store.close()
+
+
+def test_the_next_training_data_leaves_deleted_users_out(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    from lmrec.data import Dataset
+
+    data = synthetic_dataset(n_users=20, n_items=15, seed=1)
+    data.save(tmp_path / "data")
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(url)
+    store.delete_user("u3")
+    store.delete_user("not-in-the-data")
+    store.close()
+    code, _, err = cli(
+        "data", "forget", tmp_path / "data", "--store", url, "--out", tmp_path / "clean"
+    )
+    assert code == 0, err
+    clean = Dataset.load(tmp_path / "clean")
+    assert "u3" not in clean.interactions["user_id"].to_list()
+    before = data.interactions.filter(data.interactions["user_id"] != "u3").height
+    assert clean.interactions.height == before
+    assert clean.meta["forgotten"]["users_forgotten"] == 1

@@ -181,6 +181,43 @@ def clean(
 
 
 @app.command()
+def forget(
+    dataset: Path = typer.Argument(..., help="A dataset folder (the next training data)."),
+    store: str = typer.Option(
+        ..., "--store", help="The service's store URL: its deleted users are left out."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the dataset without them."),
+) -> None:
+    """Leave out of a dataset every user whose data was deleted through the service
+    (DELETE /v1/users/{id}), so the next model is trained without them. The store knows them
+    only by pseudonym; its secret ($LMREC_SECRET_KEY_FILE) matches the dataset's ids to them."""
+    from dataclasses import replace
+
+    import polars as pl
+
+    from lmrec.data import Dataset
+    from lmrec.service.store import open_store
+
+    data = Dataset.load(dataset)
+    db = open_store(store)
+    try:
+        gone = db.forgotten()
+        users = data.interactions["user_id"].unique().to_list()
+        drop = [u for u in users if db.vault.pseudonym(str(u)) in gone]
+    finally:
+        db.close()
+    kept = data.interactions.filter(~pl.col("user_id").is_in(drop))
+    report = {
+        "users_forgotten": len(drop),
+        "interactions_removed": data.interactions.height - kept.height,
+    }
+    result = data.with_interactions(kept, forgotten=report)
+    replace(result, users=result.users.filter(~pl.col("user_id").is_in(drop))).save(out)
+    for key, val in report.items():
+        console.print(f"{key:>22}: {val:,}")
+
+
+@app.command()
 def split(
     dataset: Path = typer.Argument(..., help="A dataset folder."),
     protocol: Protocol = typer.Option(

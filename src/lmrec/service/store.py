@@ -190,6 +190,10 @@ class Store:
             (self.vault.pseudonym(user_id), int(personalise)), False,
         )])  # fmt: skip
 
+    def forgotten(self) -> set[str]:
+        """The pseudonyms of the users whose data was deleted."""
+        return {str(r[0]) for r in self._read("SELECT user_key FROM people WHERE forgotten = 1")}
+
     # -- data rights ----------------------------------------------------------------------------
     def export_user(self, user_id: str) -> dict[str, Any]:
         """Everything stored about ``user_id``."""
