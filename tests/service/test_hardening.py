@@ -5,6 +5,7 @@ gives a 500, and no event is acknowledged that was not stored."""
 from __future__ import annotations
 
 import fcntl
+import math
 import sqlite3
 import threading
 import time
@@ -302,3 +303,20 @@ def test_added_items_are_paged(client: TestClient) -> None:
     page = client.get("/v1/items", params={"offset": 10, "limit": 5}).json()
     assert page["total_added"] == 30
     assert [i["item_id"] for i in page["added"]] == [f"n{j}" for j in range(10, 15)]
+
+
+@pytest.mark.parametrize("name", ["als", "bpr", "content", "ease"])
+def test_similar_with_k_over_the_catalog_never_returns_the_item(name: str, tmp_path: Path) -> None:
+    from lmrec.models.registry import create_model
+
+    data = prepare(split_loo(synthetic_dataset(n_users=40, n_items=30, seed=8))).train_valid
+    params = {"text_encoder": "hashing"} if name == "content" else {}
+    art = save_artifacts(tmp_path / "a", {name: create_model(name, **params).fit(data)}, data)
+    app = create_app(art, store=f"sqlite:///{tmp_path / 's.db'}", text_encoder="hashing",
+                     no_auth=True)  # fmt: skip
+    with TestClient(app) as c:
+        r = c.get("/v1/items/i1/similar", params={"k": 100})  # the catalog has 30 items
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert "i1" not in [i["item_id"] for i in items]
+        assert all(math.isfinite(i["score"]) for i in items)

@@ -272,3 +272,12 @@ def test_the_next_training_data_leaves_deleted_users_out(tmp_path: Path, cli) ->
     before = data.interactions.filter(data.interactions["user_id"] != "u3").height
     assert clean.interactions.height == before
     assert clean.meta["forgotten"]["users_forgotten"] == 1
+
+
+def test_old_plain_text_postgresql_store_is_refused(pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as db:
+        db.execute("CREATE TABLE events (seq BIGSERIAL PRIMARY KEY, user_id TEXT)")
+    with pytest.raises(UsageError, match="plain user ids"):
+        open_store(pg_url)

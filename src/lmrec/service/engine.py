@@ -103,8 +103,8 @@ class Engine:
         if user_id is None:
             state = user_state(v, None, [], ProfileEdits(), request.exclude)
         else:
-            person = self.store.person(user_id)
-            edits = self._edits(user_id)
+            person, stored_edits = self.store.user_record(user_id)
+            edits = ProfileEdits.from_json(stored_edits)
             if not person.personalise:  # opted out: a list that uses nothing of theirs
                 state = user_state(v, None, [], edits, request.exclude)
             else:  # forgotten: only what they did since, not the model's history of them

@@ -77,7 +77,18 @@ class PostgresStore(Store):
         with self._pool.connection() as db, db.transaction():
             # several workers may start at once: one creates the schema, the others wait
             db.execute("SELECT pg_advisory_xact_lock(727274)")
-            db.execute(_SCHEMA)
+            old = db.execute(
+                "SELECT 1 FROM information_schema.columns "
+                "WHERE table_name = 'events' AND column_name = 'user_id'"
+            ).fetchone()
+            if old is None:
+                db.execute(_SCHEMA)
+        if old is not None:
+            self._pool.close()
+            raise UsageError(
+                f"the store {self.where} keeps plain user ids (written by lmrec 0.2); "
+                "use a new database"
+            )
         self._check_secret()
 
     @contextlib.contextmanager

@@ -176,6 +176,20 @@ class Store:
             (user, self.vault.seal(edits.encode(), user)), False,
         )])  # fmt: skip
 
+    def user_record(self, user_id: str) -> tuple[Person, str | None]:
+        """The user's choices and profile edits (JSON), in one read."""
+        user = self.vault.pseudonym(user_id)
+        rows = self._read(
+            "SELECT p.personalise, p.forgotten, e.body FROM (SELECT ? AS user_key) AS k "
+            "LEFT JOIN people AS p ON p.user_key = k.user_key "
+            "LEFT JOIN profile_edits AS e ON e.user_key = k.user_key",
+            (user,),
+        )
+        personalise, forgotten, body = rows[0]
+        person = Person() if personalise is None else Person(bool(personalise), bool(forgotten))
+        edits = None if body is None else self.vault.unseal(bytes(body), user).decode()
+        return person, edits
+
     def person(self, user_id: str) -> Person:
         rows = self._read(
             "SELECT personalise, forgotten FROM people WHERE user_key = ?",

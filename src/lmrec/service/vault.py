@@ -9,6 +9,7 @@ raw; events and profile edits are sealed with AES-256-GCM bound to the pseudonym
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -42,6 +43,8 @@ class Vault:
         if len(secret) < 32:
             raise UsageError("the secret key must be at least 32 bytes")
         self._ids = _derive(secret, b"lmrec pseudonyms")
+        self._mac = hmac.new(self._ids, digestmod=hashlib.sha256)  # copied for each id
+        self.pseudonym = functools.lru_cache(maxsize=65536)(self._pseudonym)  # type: ignore[method-assign]
         self._aead = AESGCM(_derive(secret, b"lmrec at rest"))
         self.token_key = _derive(secret, b"lmrec user tokens")
         #: a value that tells whether a store was written with this secret
@@ -79,13 +82,18 @@ class Vault:
         return cls(secret)
 
     def pseudonym(self, user_id: str) -> str:
-        """The keyed hash under which ``user_id`` is stored (128 bits, hex)."""
+        """The keyed hash under which ``user_id`` is stored (128 bits, hex); the latest ids'
+        are kept in memory (a request and its events name the same users again and again)."""
+        return self._pseudonym(user_id)  # replaced by a cached version in __init__
+
+    def _pseudonym(self, user_id: str) -> str:
         return self.tag("user", user_id)
 
     def tag(self, kind: str, value: str) -> str:
         """A keyed hash of ``value`` as a ``kind`` of id (users, events), 128 bits in hex."""
-        data = f"{kind}\x00{value}".encode("utf-8", "surrogatepass")
-        return hmac.new(self._ids, data, hashlib.sha256).hexdigest()[:32]
+        mac = self._mac.copy()
+        mac.update(f"{kind}\x00{value}".encode("utf-8", "surrogatepass"))
+        return mac.hexdigest()[:32]
 
     def seal(self, data: bytes, bound_to: str) -> bytes:
         """``data`` encrypted and authenticated, bound to ``bound_to`` (a pseudonym)."""
