@@ -11,43 +11,20 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lmrec.errors import UsageError
-from lmrec.service.store import LOCK_WAIT_S, Step, Store, StoreUnavailable
+from lmrec.service.store import LOCK_WAIT_S, Step, Store, StoreUnavailable, schema_sql
 from lmrec.service.vault import Vault, secret_file_for
 
 __all__ = ["PostgresStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq BIGSERIAL PRIMARY KEY,
-    event_key TEXT UNIQUE,
-    user_key TEXT NOT NULL,
-    stored_day INTEGER NOT NULL,
-    body BYTEA NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_key, seq);
-CREATE INDEX IF NOT EXISTS events_day ON events (stored_day);
-CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS profile_edits (user_key TEXT PRIMARY KEY, body BYTEA NOT NULL);
-CREATE TABLE IF NOT EXISTS people (
-    user_key TEXT PRIMARY KEY,
-    personalise INTEGER NOT NULL,
-    forgotten INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    seq BIGSERIAL PRIMARY KEY,
-    at DOUBLE PRECISION NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT,
-    detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_target ON audit (target, seq);
+_SCHEMA = (
+    schema_sql(serial="BIGSERIAL PRIMARY KEY", blob="BYTEA", real="DOUBLE PRECISION")
+    + """
 CREATE OR REPLACE FUNCTION lmrec_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
 $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
 CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
 FOR EACH ROW EXECUTE FUNCTION lmrec_audit_append_only();
 """
+)
 
 
 class PostgresStore(Store):

@@ -13,43 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from lmrec.errors import UsageError
-from lmrec.service.store import INSERT_EVENTS, LOCK_WAIT_S, Step, Store, StoreUnavailable
+from lmrec.service.store import (
+    INSERT_EVENTS,
+    LOCK_WAIT_S,
+    Step,
+    Store,
+    StoreUnavailable,
+    schema_sql,
+)
 from lmrec.service.vault import Vault, secret_file_for
 
 __all__ = ["SQLiteStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_key TEXT UNIQUE,
-    user_key TEXT NOT NULL,
-    stored_day INTEGER NOT NULL,
-    body BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_key, seq);
-CREATE INDEX IF NOT EXISTS events_day ON events (stored_day);
-CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS profile_edits (user_key TEXT PRIMARY KEY, body BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS people (
-    user_key TEXT PRIMARY KEY,
-    personalise INTEGER NOT NULL,
-    forgotten INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT,
-    detail TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_target ON audit (target, seq);
+_SCHEMA = (
+    schema_sql(serial="INTEGER PRIMARY KEY AUTOINCREMENT", blob="BLOB", real="REAL")
+    + """
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
+)
 
 
 @dataclass

@@ -29,6 +29,7 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "open_store",
+    "schema_sql",
 ]
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating", "not_interested")
@@ -276,6 +277,38 @@ class Store:
         )
         keys = ("seq", "at", "actor", "action", "target", "detail")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def schema_sql(*, serial: str, blob: str, real: str) -> str:
+    """The store's tables in a dialect: its auto-numbered key, byte string and float types."""
+    return f"""
+CREATE TABLE IF NOT EXISTS events (
+    seq {serial},
+    event_key TEXT UNIQUE,
+    user_key TEXT NOT NULL,
+    stored_day INTEGER NOT NULL,
+    body {blob} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_user ON events (user_key, seq);
+CREATE INDEX IF NOT EXISTS events_day ON events (stored_day);
+CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS profile_edits (user_key TEXT PRIMARY KEY, body {blob} NOT NULL);
+CREATE TABLE IF NOT EXISTS people (
+    user_key TEXT PRIMARY KEY,
+    personalise INTEGER NOT NULL,
+    forgotten INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    seq {serial},
+    at {real} NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_target ON audit (target, seq);
+"""
 
 
 INSERT_EVENTS = (
