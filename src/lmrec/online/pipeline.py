@@ -325,13 +325,14 @@ def render(
     reasons: list[dict[str, Any]],
     new: NewItems,
 ) -> list[dict[str, Any]]:
-    """The response's items: raw id, title, score, reason text and explanation."""
+    """The response's items: raw id, title, categories, score, reason text and explanation."""
     n = v.n_items
-    vocab, titles = v.artifacts.item_vocab, v.titles
+    vocab, titles, cats = v.artifacts.item_vocab, v.titles, v.categories
     return [
         {
             "item_id": vocab.raw(int(i)) if i < n else new.ids[i - n],
             "title": titles[int(i)] if i < n else new.titles[i - n],
+            "categories": cats[int(i)] if i < n else [],
             "score": float(s),
             "reason": r["text"],
             "explanation": r,

@@ -36,6 +36,13 @@ _DOCS_HEADERS = [
      b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
      b"img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'"),
 ]  # fmt: skip
+# the web app: its own script, style and API calls, nothing from elsewhere
+_APP_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+     b"form-action 'self'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-cache"),
+]  # fmt: skip
 _DOCS = ("/docs", "/redoc", "/docs/oauth2-redirect")
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 
@@ -74,7 +81,12 @@ class Guard:
         rid = given if given is not None and _REQUEST_ID.fullmatch(given) else None
         request_id = rid or uuid.uuid4().hex.encode()
         scope.setdefault("state", {})["request_id"] = request_id.decode()
-        extra = _DOCS_HEADERS if scope["path"] in _DOCS else _API_HEADERS
+        path = scope["path"]
+        extra = (
+            _DOCS_HEADERS if path in _DOCS
+            else _APP_HEADERS if path == "/" or path.startswith("/app/")
+            else _API_HEADERS
+        )  # fmt: skip
         status = {"code": 500}
 
         async def send_wrapper(message: dict[str, Any]) -> None:

@@ -196,6 +196,7 @@ class Explanation(BaseModel):
 class RecommendedItem(BaseModel):
     item_id: str
     title: str | None
+    categories: list[str] = []
     score: float
     reason: str
     explanation: Explanation

@@ -1,8 +1,8 @@
 """The HTTP routes, one router per resource."""
 
-from lmrec.service.routes import audit, catalog, events, ops, recommend, users, versions
+from lmrec.service.routes import app, audit, catalog, events, ops, recommend, users, versions
 
 ROUTERS = [recommend.router, events.router, catalog.router, users.router, versions.router,
-           audit.router, ops.router]  # fmt: skip
+           audit.router, ops.router, app.router]  # fmt: skip
 
 __all__ = ["ROUTERS"]

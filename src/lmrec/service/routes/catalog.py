@@ -22,6 +22,19 @@ def similar(
     return {"item_id": item_id, "items": eng.similar(item_id, k)}
 
 
+@router.get("/v1/items/{item_id}", dependencies=[require("read", users=True)])
+def item(item_id: PathId, eng: Eng) -> dict[str, Any]:
+    """One item: its title and categories (the trained catalog, or added through the API)."""
+    added = eng.added_items().get(item_id)
+    if added is not None:
+        return {"item_id": item_id, "title": added["title"],
+                "categories": list(added.get("categories") or [])}  # fmt: skip
+    known = eng.active.catalog.get(item_id)
+    if known is None:
+        raise HTTPException(404, f"unknown item id '{item_id}'")
+    return {"item_id": item_id, "title": known[0], "categories": list(known[1])}
+
+
 @router.get("/v1/items", dependencies=[require("read", users=True)])
 def items(
     eng: Eng,

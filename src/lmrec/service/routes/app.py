@@ -1,0 +1,33 @@
+"""The web app for the people who get the recommendations: one page and its two files, served
+by the service itself. It calls the same API (and so the same online path) as any client."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+router = APIRouter(include_in_schema=False)
+
+_WEB = files("lmrec.service") / "web"
+_TYPES = {"app.js": "text/javascript", "app.css": "text/css"}
+
+
+@router.get("/")
+def page() -> Response:
+    return Response((_WEB / "index.html").read_bytes(), media_type="text/html; charset=utf-8")
+
+
+@router.get("/app/config.json")
+def config(request: Request) -> dict[str, Any]:
+    """What the page needs to know before sign-in: whether the service asks for a token."""
+    return {"open": bool(request.app.state.settings.no_auth)}
+
+
+@router.get("/app/{name}")
+def asset(name: str) -> Response:
+    if name not in _TYPES:
+        raise HTTPException(404, "no such file")
+    return Response((_WEB / name).read_bytes(), media_type=f"{_TYPES[name]}; charset=utf-8")

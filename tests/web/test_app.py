@@ -1,0 +1,186 @@
+"""The web app in a real browser (Debian's chromium driven by Playwright) against a real
+``lmrec serve``: sign-in, the list with reasons, feedback that the model answers, search,
+profile edits, the cart, and an automated accessibility check (axe-core) on every page."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lmrec.artifacts import save_artifacts
+from lmrec.data import split_loo, synthetic_dataset
+from lmrec.evaluation import prepare
+from lmrec.models.itemknn import ItemKNN
+
+CHROMIUM = "/usr/bin/chromium"
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("web")
+    data = prepare(split_loo(synthetic_dataset(n_users=60, n_items=80, seed=3))).train_valid
+    art = save_artifacts(root / "art", {"itemknn": ItemKNN(k=20).fit(data)}, data)
+    port = _free_port()
+    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
+           "--store", f"sqlite:///{root / 'store.db'}", "--port", str(port), "--no-auth",
+           "--text-encoder", "hashing", "--no-access-log"]  # fmt: skip
+    log = (root / "server.log").open("wb")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise AssertionError((root / "server.log").read_text())
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).is_file():
+        if os.environ.get("LMREC_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert errors == [], errors  # no script error on any page
+
+
+def _accessible(pg) -> None:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(pg)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], [(v["id"], v["help"], len(v["nodes"])) for v in bad]
+
+
+def _sign_in(pg, user: str) -> None:  # type: ignore[no-untyped-def]
+    pg.goto("/")
+    _accessible(pg)
+    pg.get_by_label("User id").fill(user)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.get_by_role("list", name="For you").wait_for()
+
+
+def _titles(pg, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+    lst = pg.get_by_role("list", name=name)
+    return [t.strip() for t in lst.get_by_role("listitem").get_by_role("link").all_inner_texts()]
+
+
+def test_sign_in_list_with_reasons_and_why(page) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "u1")
+    items = page.get_by_role("list", name="For you").get_by_role("listitem")
+    assert items.count() == 10
+    first = items.first
+    assert first.get_by_role("link").get_attribute("href").startswith("#/item/")
+    assert first.locator(".reason").inner_text().strip()
+    first.get_by_role("button", name="Why?").click()
+    assert first.locator(".why").is_visible()
+    for name in ("Like", "Not interested", "Add to cart"):
+        assert first.get_by_role("button", name=name).is_visible()
+    _accessible(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("User id").wait_for()
+
+
+def test_not_interested_removes_the_item_and_refills_the_list(page) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "u2")
+    before = _titles(page, "For you")
+    first = page.get_by_role("list", name="For you").get_by_role("listitem").first
+    first.get_by_role("button", name="Not interested").click()
+    page.wait_for_function(
+        "t => !Array.from(document.querySelectorAll('[aria-label=\"For you\"] a.title'))"
+        ".map(a => a.textContent.trim()).includes(t)", arg=before[0],
+    )  # fmt: skip
+    after = _titles(page, "For you")
+    assert before[0] not in after
+    assert len(after) == 10  # refilled by the model, not a client-side hide
+
+
+def test_search_profile_mute_and_cart(page) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "u3")
+    page.get_by_role("list", name="For you").get_by_role("listitem").first.get_by_role(
+        "button", name="Add to cart"
+    ).click()
+    page.get_by_role("status").filter(has_text="Added to cart").wait_for()
+    page.get_by_role("link", name="Search").click()
+    page.get_by_role("searchbox", name="Search").fill("a science fiction documentary")
+    page.get_by_role("button", name="Go").click()
+    page.get_by_role("list", name="Results").wait_for()
+    assert len(_titles(page, "Results")) == 10
+    _accessible(page)
+
+    page.get_by_role("link", name="Profile").click()
+    page.get_by_role("list", name="Interests").wait_for()
+    _accessible(page)
+    interest = page.get_by_role("list", name="Interests").get_by_role("listitem").first
+    interest.get_by_role("button", name="Mute").click()
+    page.get_by_role("list", name="Muted").get_by_role("button", name="Unmute").wait_for()
+    for name in ("Download my data", "Delete my data"):
+        assert page.get_by_role("button", name=name).is_visible()
+    assert page.get_by_role("button", name="Remove").count() > 0
+
+    page.get_by_role("link", name="Cart").click()
+    page.get_by_role("list", name="Cart").wait_for()
+    assert page.get_by_role("list", name="Cart").get_by_role("listitem").count() == 1
+    page.get_by_role("list", name="Goes well with").wait_for()
+    _accessible(page)
+
+
+def test_item_page_and_a_phone_screen(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server, viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    _sign_in(pg, "u4")
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    pg.get_by_role("list", name="For you").get_by_role("listitem").first.get_by_role("link").click()
+    pg.get_by_role("list", name="Similar items").wait_for()
+    assert pg.get_by_role("list", name="This item").get_by_role("button", name="Like").is_visible()
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _accessible(pg)
+    context.close()
+
+
+def test_delete_my_data_signs_out_and_the_user_starts_cold(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "u5")
+    page.get_by_role("link", name="Profile").click()
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Delete my data").click()
+    page.get_by_label("User id").wait_for()
+    recs = httpx.post(f"{server}/v1/recommendations", json={"user_id": "u5"}).json()
+    assert recs["cold_start"] is True
