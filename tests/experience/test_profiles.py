@@ -37,7 +37,11 @@ def test_profile_shows_interests_favourites_activity_and_edits() -> None:
         "first_seen": 0.0, "last_seen": 2 * 86400.0, "active_days": 3,
     }  # fmt: skip
     assert prof["not_interested"] == ["b"]
-    assert prof["edits"] == {"muted_categories": ["Horror"], "removed_items": ["c"]}
+    assert prof["edits"] == {
+        "muted_categories": ["Horror"],
+        "removed_items": ["c"],
+        "variety": None,
+    }
     back = edits.change(unmute=["Horror"], restore=["c"])
     assert back.empty
     assert ProfileEdits.from_json(edits.to_json()) == edits

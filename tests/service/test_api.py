@@ -498,3 +498,16 @@ def test_request_time_and_event_times_reach_the_sequential_network(
     )
     assert bad.status_code == 422
     assert "context time" in bad.text
+
+
+def test_variety_in_the_profile_reranks_the_users_lists(client: TestClient) -> None:
+    plain = _recs(client, "u7")
+    assert client.patch("/v1/users/u7/profile", json={"variety": 0.75}).status_code == 200
+    chosen = _recs(client, "u7")  # exploration draws at random: compare the flag, not the order
+    assert chosen["reranked"] is True
+    assert plain["reranked"] is False
+    assert client.patch("/v1/users/u7/profile", json={"variety": 1.5}).status_code == 422
+    client.patch("/v1/users/u7/profile", json={"variety": 0})
+    assert [i["item_id"] for i in _recs(client, "u7")["items"]] == [
+        i["item_id"] for i in plain["items"]
+    ]  # fmt: skip

@@ -184,3 +184,16 @@ def test_delete_my_data_signs_out_and_the_user_starts_cold(page, server: str) ->
     page.get_by_label("User id").wait_for()
     recs = httpx.post(f"{server}/v1/recommendations", json={"user_id": "u5"}).json()
     assert recs["cold_start"] is True
+
+
+def test_variety_is_remembered_in_the_profile(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "u6")
+    before = _titles(page, "For you")
+    page.get_by_label("Variety").fill("1")
+    page.get_by_role("status").filter(has_text="Variety: 1").wait_for()
+    prof = httpx.get(f"{server}/v1/users/u6/profile").json()
+    assert prof["edits"]["variety"] == 1.0
+    page.reload()
+    page.get_by_role("list", name="For you").wait_for()
+    assert page.get_by_label("Variety").input_value() == "1"
+    assert _titles(page, "For you") != before  # re-ranked for variety and exploration

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from lmrec.online import (
     user_state,
 )
 from lmrec.profiles import HistoryEntry, ProfileEdits
+from lmrec.rerank import RerankConfig
 from lmrec.service.store import Store
 
 __all__ = ["Engine", "discover_versions"]
@@ -100,8 +102,9 @@ class Engine:
     def run(self, request: Request) -> dict[str, Any]:
         v = self.current()  # one version for the whole request
         user_id = request.user_id
+        edits = ProfileEdits()
         if user_id is None:
-            state = user_state(v, None, [], ProfileEdits(), request.exclude)
+            state = user_state(v, None, [], edits, request.exclude)
         else:
             person, stored_edits = self.store.user_record(user_id)
             edits = ProfileEdits.from_json(stored_edits)
@@ -111,6 +114,10 @@ class Engine:
                 events = self.store.user_events(user_id)
                 known = None if person.forgotten else user_id
                 state = user_state(v, known, events, edits, request.exclude)
+        if request.rerank is None and user_id is not None and edits.variety:
+            # the user's own choice of variety, when the request does not set re-ranking
+            strength = edits.variety
+            request = replace(request, rerank=RerankConfig(strength=strength, explore=strength / 2))
         return recommend(v, request, state, self._new_items(v), rewriter=self.rewriter)
 
     def complete_cart(
@@ -149,10 +156,11 @@ class Engine:
         unmute: list[str] | None = None,
         remove: list[str] | None = None,
         restore: list[str] | None = None,
+        variety: float | None = None,
     ) -> dict[str, Any]:
         """Change the user's edits (durably) and return the new profile."""
         changed = self._edits(user_id).change(
-            mute=mute, unmute=unmute, remove=remove, restore=restore
+            mute=mute, unmute=unmute, remove=remove, restore=restore, variety=variety
         )
         self.store.set_profile_edits(user_id, changed.to_json())
         return self.profile(user_id)

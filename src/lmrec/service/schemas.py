@@ -129,6 +129,9 @@ class ProfileEdit(BaseModel):
     unmute_categories: list[Id] = Field(default_factory=list, max_length=100)
     remove_items: list[Id] = Field(default_factory=list, max_length=1000)
     restore_items: list[Id] = Field(default_factory=list, max_length=1000)
+    #: how adventurous the user's lists are, 0 (the model's order) to 1; applied when a
+    #: request sets no re-ranking of its own
+    variety: float | None = Field(None, ge=0.0, le=1.0)
 
 
 class EventIn(BaseModel):

@@ -36,6 +36,7 @@ def edit_profile(user_id: PathId, body: ProfileEdit, eng: Eng, caller: Who) -> d
             unmute=body.unmute_categories,
             remove=body.remove_items,
             restore=body.restore_items,
+            variety=body.variety,
         )
     except UsageError as exc:
         raise HTTPException(422, str(exc)) from None

@@ -43,7 +43,6 @@ async function api(method, path, body) {
 const uid = () => encodeURIComponent(state.user);
 const cartKey = () => `lmrec.cart.${state.user}`;
 const cart = () => JSON.parse(localStorage.getItem(cartKey()) || "[]");
-const variety = () => Number(localStorage.getItem(`lmrec.variety.${state.user}`) || "0");
 
 // -- items and feedback --------------------------------------------------------------------
 function itemCard(item, refresh) {
@@ -97,28 +96,23 @@ function list(name, items, refresh) {
 }
 
 // -- views ---------------------------------------------------------------------------------
-function rerank() {
-  const s = variety();
-  return s > 0 ? { strength: s, explore: Math.min(1, s / 2) } : null;
-}
-
 async function forYou() {
   const box = el("div");
   const render = async () => {
-    const body = { user_id: state.user, k: 10 };
-    const r = rerank();
-    if (r) body.rerank = r;
-    const recs = await api("POST", "/v1/recommendations", body);
+    // the user's variety (in their profile) is applied by the service itself
+    const recs = await api("POST", "/v1/recommendations", { user_id: state.user, k: 10 });
     const parts = [list("For you", recs.items, render)];
     if (recs.cold_start) {
       parts.unshift(el("p", {}, "Tell us what you like: press Like on a few of these, and the list changes at once."));
     }
     box.replaceChildren(...parts);
   };
+  const profile = await api("GET", `/v1/users/${uid()}/profile`);
   const slider = el("input", { type: "range", id: "variety", min: "0", max: "1", step: "0.25",
-                               value: String(variety()) });
+                               value: String(profile.edits.variety || 0) });
   slider.addEventListener("change", async () => {
-    localStorage.setItem(`lmrec.variety.${state.user}`, slider.value);
+    await api("PATCH", `/v1/users/${uid()}/profile`, { variety: Number(slider.value) });
+    say(`Variety: ${slider.value}`);
     await render();
   });
   await render();
