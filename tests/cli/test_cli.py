@@ -83,6 +83,14 @@ def test_full_synopsis(run, events_csv: Path, tmp_path: Path) -> None:  # type: 
         "train", sp, "--models", "itemknn", "--out", art, "--param", "itemknn.k=30"
     )
     assert code == 0, err
+    # trained on train + validation: its test numbers go with the version (the console shows them)
+    evaluation = json.loads((art / "evaluation.json").read_text())
+    assert 0 < evaluation["itemknn"]["NDCG@10"] <= evaluation["itemknn"]["HR@10"] <= 1
+    itemknn = report["models"]["itemknn"]
+    if itemknn["config"]["params"].get("k") == 30:
+        assert evaluation["itemknn"]["NDCG@10"] == pytest.approx(
+            itemknn["metrics"]["NDCG@10"]["mean"], abs=1e-4
+        )
     code, out, err = run("recommend", art, "--user", "u1", "--k", "5", "--json")
     assert code == 0, err
     rec = json.loads(out)

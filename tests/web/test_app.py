@@ -4,6 +4,7 @@ profile edits, the cart, and an automated accessibility check (axe-core) on ever
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 from lmrec.artifacts import save_artifacts
 from lmrec.data import split_loo, synthetic_dataset
 from lmrec.evaluation import prepare
+from lmrec.models.ease import EASE
 from lmrec.models.itemknn import ItemKNN
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,7 +37,12 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("web")
     data = prepare(split_loo(synthetic_dataset(n_users=60, n_items=80, seed=3))).train_valid
-    art = save_artifacts(root / "art", {"itemknn": ItemKNN(k=20).fit(data)}, data)
+    art = root / "versions"
+    save_artifacts(art / "v1", {"ease": EASE(reg=20.0).fit(data)}, data)
+    (art / "v1" / "evaluation.json").write_text(
+        json.dumps({"ease": {"NDCG@10": 0.1234, "HR@10": 0.25}})
+    )
+    save_artifacts(art / "v2", {"itemknn": ItemKNN(k=20).fit(data)}, data)
     port = _free_port()
     cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
            "--store", f"sqlite:///{root / 'store.db'}", "--port", str(port), "--no-auth",
@@ -197,3 +204,46 @@ def test_variety_is_remembered_in_the_profile(page, server: str) -> None:  # typ
     page.get_by_role("list", name="For you").wait_for()
     assert page.get_by_label("Variety").input_value() == "1"
     assert _titles(page, "For you") != before  # re-ranked for variety and exploration
+
+
+def test_console_versions_rollback_traffic_and_catalog(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/console")
+    _accessible(page)
+    page.get_by_role("button", name="Sign in").click()  # --no-auth: no key needed
+    table = page.get_by_role("table", name="Model versions")
+    table.wait_for()
+    assert "0.1234" in table.inner_text()  # v1's test numbers, from its evaluation.json
+    assert page.get_by_text("Active: v2").is_visible()
+    _accessible(page)
+    page.get_by_role("button", name="Activate v1").click()
+    page.get_by_text("Active: v1").wait_for()
+    assert httpx.get(f"{server}/v1/models").json()["active"]["version"] == "v1"
+    page.get_by_role("button", name="Roll back").click()
+    page.get_by_text("Active: v2").wait_for()
+    traffic = page.get_by_label("Traffic")
+    assert "Requests per second" in traffic.inner_text()
+    page.wait_for_function(
+        "!document.querySelector('[aria-label=Traffic]').textContent.includes('measuring')"
+    )
+
+    page.get_by_label("Item id").fill("new1")
+    page.get_by_label("Title", exact=True).fill("A brand new documentary")
+    page.get_by_label("Categories (comma-separated)").fill("documentary")
+    page.get_by_role("button", name="Save item").click()
+    added = page.get_by_role("list", name="Added items")
+    added.get_by_text("new1: A brand new documentary").wait_for()
+    page.get_by_role("button", name="Hide new1").click()
+    page.get_by_role("button", name="Show new1").wait_for()
+    _accessible(page)
+
+
+def test_a_hidden_item_is_never_recommended(server: str) -> None:
+    before = httpx.post(f"{server}/v1/recommendations", json={"user_id": "u9"}).json()["items"]
+    top = before[0]
+    hide = [{"item_id": top["item_id"], "title": top["title"], "hidden": True}]
+    assert httpx.put(f"{server}/v1/items", json=hide).status_code == 200
+    time.sleep(1.1)  # other workers re-read the catalog additions within a second
+    after = httpx.post(f"{server}/v1/recommendations", json={"user_id": "u9"}).json()["items"]
+    assert top["item_id"] not in [i["item_id"] for i in after]
+    similar = httpx.get(f"{server}/v1/items/{after[0]['item_id']}/similar?k=20").json()["items"]
+    assert top["item_id"] not in [i["item_id"] for i in similar]

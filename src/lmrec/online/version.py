@@ -8,6 +8,7 @@ the catalog's text embeddings, the near-substitute pairs and the reason cache.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -205,7 +206,21 @@ class ModelVersion:
             "lmrec_version": m.get("lmrec_version"),
             "users": m.get("n_users"),
             "items": m.get("n_items"),
+            "evaluation": self.evaluation,
         }
+
+    @cached_property
+    def evaluation(self) -> dict[str, float] | None:
+        """This model's test numbers, where ``lmrec train`` on a split wrote them."""
+        path = self.artifacts.root / "evaluation.json"
+        if not path.is_file():
+            return None
+        try:
+            numbers = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return None
+        mine = numbers.get(self.model.name) if isinstance(numbers, dict) else None
+        return dict(mine) if isinstance(mine, dict) else None
 
 
 def load_version(

@@ -5,6 +5,7 @@ profile edits and catalog additions."""
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from dataclasses import replace
@@ -74,10 +75,28 @@ class Engine:
             raise KeyError(version)
         with self._swap:
             loaded = self._load(version)
+            previous = self.active.version
             self.active = loaded
             self._new = None
+            if previous != version:
+                self.store.set_setting("previous_version", previous)
             self.store.set_setting("active_version", version)
         return loaded
+
+    def version_details(self) -> dict[str, dict[str, Any]]:
+        """Each version's manifest facts and test numbers, read from disk (no model loaded)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, path in sorted(self.versions.items()):
+            facts: dict[str, Any] = {}
+            for file in ("manifest.json", "evaluation.json"):
+                with contextlib.suppress(OSError, ValueError):
+                    facts[file.removesuffix(".json")] = json.loads((path / file).read_text())
+            manifest = facts.get("manifest", {})
+            out[name] = {
+                "models": manifest.get("models"), "trained_at": manifest.get("trained_at"),
+                "evaluation": facts.get("evaluation"),
+            }  # fmt: skip
+        return out
 
     def current(self) -> ModelVersion:
         """The active version, following the store: when another worker process activated a
@@ -101,6 +120,9 @@ class Engine:
 
     def run(self, request: Request) -> dict[str, Any]:
         v = self.current()  # one version for the whole request
+        hidden = self.hidden_items()
+        if hidden:
+            request = replace(request, exclude=(*request.exclude, *hidden))
         user_id = request.user_id
         edits = ProfileEdits()
         if user_id is None:
@@ -129,7 +151,13 @@ class Engine:
         )
 
     def similar(self, item_id: str, k: int) -> list[dict[str, Any]]:
-        return similar_items(self.current(), item_id, k)
+        hidden = self.hidden_items()
+        found = similar_items(self.current(), item_id, k + len(hidden))
+        return [i for i in found if i["item_id"] not in hidden][:k]
+
+    def hidden_items(self) -> frozenset[str]:
+        """Items an operator hid (``PUT /v1/items`` with ``hidden``): never recommended."""
+        return frozenset(i for i, body in self.added_items().items() if body.get("hidden"))
 
     def profile(self, user_id: str) -> dict[str, Any]:
         v = self.current()

@@ -84,7 +84,7 @@ class Guard:
         path = scope["path"]
         extra = (
             _DOCS_HEADERS if path in _DOCS
-            else _APP_HEADERS if path == "/" or path.startswith("/app/")
+            else _APP_HEADERS if path in ("/", "/console") or path.startswith("/app/")
             else _API_HEADERS
         )  # fmt: skip
         status = {"code": 500}

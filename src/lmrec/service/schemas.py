@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema
 
 from lmrec.rerank.config import (
     DEFAULT_STRENGTH,
@@ -118,7 +118,7 @@ class RecommendationRequest(BaseModel):
     #: diversity, exposure, calibration, exploration... (absent: the model's own order)
     rerank: Rerank | None = None
     #: compute a reason from the model's signals for every item (else a generic one)
-    explain: bool = True
+    explain: StrictBool = True
 
 
 class ProfileEdit(BaseModel):
@@ -156,6 +156,8 @@ class ItemIn(BaseModel):
     title: str = Field(..., min_length=1, max_length=1000, pattern=NO_NUL)
     text: str | None = Field(None, max_length=20_000, pattern=NO_NUL)
     categories: list[Id] = Field(default_factory=list, max_length=100)
+    #: hidden items are never recommended (an operator's switch; the item stays in the data)
+    hidden: StrictBool = False
 
 
 class CartRequest(BaseModel):
@@ -163,7 +165,7 @@ class CartRequest(BaseModel):
     items: list[Id] = Field(..., min_length=1, max_length=200)
     user_id: Id | None = None
     k: int = Field(10, ge=1, le=MAX_K)
-    allow_substitutes: bool = False
+    allow_substitutes: StrictBool = False
 
 
 class AdsRequest(BaseModel):
@@ -180,7 +182,7 @@ class Personalisation(BaseModel):
     """Whether the user's lists use what they did (false: the same lists as for anyone)."""
 
     model_config = ConfigDict(extra="forbid")
-    enabled: bool
+    enabled: StrictBool
 
 
 class Token(BaseModel):

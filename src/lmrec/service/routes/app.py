@@ -1,5 +1,6 @@
-"""The web app for the people who get the recommendations: one page and its two files, served
-by the service itself. It calls the same API (and so the same online path) as any client."""
+"""The web pages, served by the service itself: the app for the people who get the
+recommendations (``/``) and the operator console (``/console``). Both call the same API (and
+so the same online path) as any client."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ from fastapi.responses import Response
 router = APIRouter(include_in_schema=False)
 
 _WEB = files("lmrec.service") / "web"
-_TYPES = {"app.js": "text/javascript", "app.css": "text/css"}
+_TYPES = {"app.js": "text/javascript", "console.js": "text/javascript", "app.css": "text/css"}
 
 
 @router.get("/")
 def page() -> Response:
     return Response((_WEB / "index.html").read_bytes(), media_type="text/html; charset=utf-8")
+
+
+@router.get("/console")
+def console() -> Response:
+    """The operator console (the admin key is asked for on the page)."""
+    return Response((_WEB / "console.html").read_bytes(), media_type="text/html; charset=utf-8")
 
 
 @router.get("/app/config.json")

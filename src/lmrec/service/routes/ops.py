@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from lmrec.service.deps import ERRORS, require
 
 router = APIRouter()
 
@@ -29,3 +34,27 @@ def readyz(request: Request) -> JSONResponse:
 def metrics(request: Request) -> Response:
     registry = request.app.state.telemetry.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/v1/ops/traffic", dependencies=[require("admin")], responses=ERRORS)
+def traffic(request: Request) -> dict[str, Any]:
+    """The service's own counters since start (this worker): requests by route and status,
+    and the latency histogram by route. The console turns two readings into rates and
+    percentiles over the time between them."""
+    telemetry = request.app.state.telemetry
+    requests: list[dict[str, Any]] = []
+    buckets: dict[str, list[list[float]]] = {}
+    for metric in telemetry.registry.collect():
+        for sample in metric.samples:
+            if sample.name == "lmrec_requests_total":
+                requests.append({**sample.labels, "count": sample.value})
+            elif sample.name == "lmrec_request_seconds_bucket":
+                le = sample.labels["le"]
+                buckets.setdefault(sample.labels["route"], []).append(
+                    [float("inf") if le == "+Inf" else float(le), sample.value]
+                )
+    latency = {
+        route: [[b if b != float("inf") else None, n] for b, n in sorted(rows)]
+        for route, rows in buckets.items()
+    }
+    return {"at": time.time(), "requests": requests, "latency": latency}
