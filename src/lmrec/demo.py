@@ -1,4 +1,5 @@
-"""The main job: data -> split -> train and evaluate every model -> report."""
+"""The main job: data -> split -> train and evaluate every model -> report -> the best model
+saved for ``lmrec serve``."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from lmrec.data import Dataset, fetch, read_movielens_100k, split_loo, synthetic_dataset
+from lmrec.artifacts import save_artifacts
+from lmrec.data import Dataset, Split, fetch, read_movielens_100k, split_loo, synthetic_dataset
 from lmrec.errors import LmrecError
-from lmrec.evaluation import EvalConfig, evaluate
+from lmrec.evaluation import EvalConfig, evaluate, prepare
+from lmrec.evaluation.outputs import write_version_evaluation
+from lmrec.models.registry import create_model
 
-__all__ = ["load_demo_data", "run_demo"]
+__all__ = ["load_demo_data", "run_demo", "serve_best"]
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +51,17 @@ def run_demo(
     names = models or DEMO_MODELS
     params = {n: p for n, p in DEMO_PARAMS.items() if n in names}
     report = evaluate(split, names, EvalConfig(k=10), out=out / "report", params=params)
+    serve_best(report, split, out / "artifacts")
     return report, source
+
+
+def serve_best(report: dict[str, Any], split: Split, out: Path) -> str:
+    """Refit the report's best model (by NDCG@10) with its chosen settings on train +
+    validation and save it, with its test numbers, as artifacts for ``lmrec serve``."""
+    k = report["k"]
+    best = max(report["models"], key=lambda n: report["models"][n]["metrics"][f"NDCG@{k}"]["mean"])
+    data = prepare(split)
+    model = create_model(best, **report["models"][best]["config"]["params"]).fit(data.train_valid)
+    save_artifacts(out, {best: model}, data.train_valid, source="lmrec demo")
+    write_version_evaluation(out, {best: model}, data, "lmrec demo (leave-one-out)")
+    return best

@@ -247,3 +247,39 @@ def test_a_hidden_item_is_never_recommended(server: str) -> None:
     assert top["item_id"] not in [i["item_id"] for i in after]
     similar = httpx.get(f"{server}/v1/items/{after[0]['item_id']}/similar?k=20").json()["items"]
     assert top["item_id"] not in [i["item_id"] for i in similar]
+
+
+def test_a_newcomer_is_asked_what_they_like_and_the_list_answers(page) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "someone-new")
+    page.get_by_text("Tell us what you like").wait_for()
+    before = _titles(page, "For you")
+    first = page.get_by_role("list", name="For you").get_by_role("listitem").first
+    first.get_by_role("button", name="Like").click()
+    page.get_by_role("status").filter(has_text="Liked").wait_for()
+    page.wait_for_function("!document.body.textContent.includes('Tell us what you like')")
+    assert _titles(page, "For you") != before  # personal now: the model read the Like
+
+
+def test_ratings_where_the_data_has_them(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "u8")
+    first = page.get_by_role("list", name="For you").get_by_role("listitem").first
+    title = first.get_by_role("link").inner_text().strip()
+    first.get_by_role("combobox", name="Rating").select_option("5")
+    page.get_by_role("status").filter(has_text=f"Rated 5: {title}").wait_for()
+    prof = httpx.get(f"{server}/v1/users/u8/profile").json()
+    assert prof["activity"]["by_type"].get("rating") == 1
+
+
+def test_every_page_fits_a_phone(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server, viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    _sign_in(pg, "u10")
+    for path, ready in (("/#/search", "searchbox"), ("/#/profile", "list"), ("/#/cart", "heading"),
+                        ("/console", "button")):  # fmt: skip
+        pg.goto(path)
+        pg.get_by_role(ready).first.wait_for()
+        assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+    pg.get_by_role("button", name="Sign in").click()
+    pg.get_by_role("table", name="Model versions").wait_for()
+    assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()

@@ -35,3 +35,8 @@ def demo(
     k = report["k"]
     console.print(metrics_table(report, [f"NDCG@{k}", f"HR@{k}", f"Coverage@{k}"]))
     console.print(f"report: {out / 'report' / 'report.html'}")
+    console.print("the app, on the best model (then open http://127.0.0.1:8000/):")
+    console.print(
+        f"  lmrec serve {out / 'artifacts'} --no-auth --store sqlite:///{out / 'store.db'}",
+        soft_wrap=True,
+    )

@@ -67,24 +67,11 @@ def train(
         console.print(f"trained {name} {params}")
     save_artifacts(out, fitted, full, source=source)
     if prepared is not None and len(prepared.test_users):
-        _write_evaluation(out, fitted, prepared, source)
+        from lmrec.evaluation.outputs import write_version_evaluation
+
+        for name, numbers in write_version_evaluation(out, fitted, prepared, source).items():
+            console.print(f"  {name}: NDCG@10 {numbers['NDCG@10']:.4f} on the test users")
     console.print(f"artifacts -> {out}")
-
-
-def _write_evaluation(out: Path, fitted: dict[str, Any], prepared: Any, source: str) -> None:
-    """Each model's NDCG@10 and HR@10 on the split's test users, as ``evaluation.json`` beside
-    the models (the operator console shows it with the version)."""
-    import json
-
-    from lmrec.evaluation.collect import accuracy_per_user
-
-    numbers: dict[str, Any] = {"split": source, "test_users": len(prepared.test_users)}
-    for name, model in fitted.items():
-        recs, _ = model.recommend(prepared.test_users, 10, at=prepared.test_at)
-        acc = accuracy_per_user(recs, prepared.test_truth, 10)
-        numbers[name] = {m: round(float(acc[m].mean()), 4) for m in ("NDCG@10", "HR@10")}
-        console.print(f"  {name}: NDCG@10 {numbers[name]['NDCG@10']:.4f} on the test users")
-    (out / "evaluation.json").write_text(json.dumps(numbers, indent=2) + "\n")
 
 
 def _train_ctr(

@@ -11,12 +11,14 @@ import numpy as np
 import polars as pl
 
 from lmrec.data.vocab import Vocabulary
+from lmrec.evaluation.collect import accuracy_per_user
 from lmrec.evaluation.protocol import EvalData
+from lmrec.models.base import Recommender
 
 if TYPE_CHECKING:
     from lmrec.evaluation.runner import ModelResult
 
-__all__ = ["recs_frame", "write_outputs"]
+__all__ = ["recs_frame", "write_outputs", "write_version_evaluation"]
 
 
 def recs_frame(
@@ -67,3 +69,18 @@ def _json_default(obj: object) -> object:
     if isinstance(obj, np.generic):
         return obj.item()
     return str(obj)
+
+
+def write_version_evaluation(
+    out: Path, fitted: dict[str, Recommender], data: EvalData, source: str
+) -> dict[str, dict[str, float]]:
+    """Each model's NDCG@10 and HR@10 on ``data``'s test users, written as ``evaluation.json``
+    beside the saved models (the operator console shows it with the version)."""
+    numbers: dict[str, dict[str, float]] = {}
+    for name, model in fitted.items():
+        recs, _ = model.recommend(data.test_users, 10, at=data.test_at)
+        acc = accuracy_per_user(recs, data.test_truth, 10)
+        numbers[name] = {m: round(float(acc[m].mean()), 4) for m in ("NDCG@10", "HR@10")}
+    meta = {"split": source, "test_users": len(data.test_users)}
+    (Path(out) / "evaluation.json").write_text(json.dumps({**meta, **numbers}, indent=2) + "\n")
+    return numbers

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from lmrec.artifacts import Artifacts
 from lmrec.errors import UsageError
@@ -208,6 +209,12 @@ class ModelVersion:
             "items": m.get("n_items"),
             "evaluation": self.evaluation,
         }
+
+    @cached_property
+    def has_ratings(self) -> bool:
+        """Whether the training interactions carry a value (a rating) that users can give."""
+        path = self.artifacts.root / "history.parquet"
+        return path.is_file() and "value" in pl.read_parquet_schema(path)
 
     @cached_property
     def evaluation(self) -> dict[str, float] | None:

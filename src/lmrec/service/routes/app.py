@@ -29,8 +29,11 @@ def console() -> Response:
 
 @router.get("/app/config.json")
 def config(request: Request) -> dict[str, Any]:
-    """What the page needs to know before sign-in: whether the service asks for a token."""
-    return {"open": bool(request.app.state.settings.no_auth)}
+    """What the page needs to know: whether the service asks for a token, and whether users
+    can rate items (the model's data has ratings)."""
+    engine = getattr(request.app.state, "engine", None)
+    ratings = bool(engine is not None and engine.active.has_ratings)
+    return {"open": bool(request.app.state.settings.no_auth), "ratings": ratings}
 
 
 @router.get("/app/{name}")

@@ -56,10 +56,26 @@ function itemCard(item, refresh) {
       el("button", { type: "button", on: { click: () => feedback(item, "not_interested", refresh, "Hidden") } }, "Not interested"),
       el("button", { type: "button", on: { click: () => addToCart(item, refresh) } }, "Add to cart"),
       el("button", { type: "button", "aria-expanded": "false", on: { click: (e) => toggleWhy(e.currentTarget, why, item) } }, "Why?"),
+      state.config.ratings ? rating(item, refresh) : null,
     ),
     why,
   );
   return card;
+}
+
+function rating(item, refresh) {
+  const select = el("select", { "aria-label": "Rating" },
+    el("option", { value: "" }, "Rate…"), [5, 4, 3, 2, 1].map((n) => el("option", { value: String(n) }, `${n} ★`)));
+  select.addEventListener("change", async () => {
+    if (!select.value) return;
+    try {
+      await api("POST", "/v1/events", { events: [{ user_id: state.user, item_id: item.item_id, type: "rating",
+                                                   value: Number(select.value), event_id: crypto.randomUUID() }] });
+      say(`Rated ${select.value}: ${item.title || item.item_id}`);
+      await refresh();
+    } catch (error) { say(error.message); }
+  });
+  return select;
 }
 
 function toggleWhy(button, box, item) {
@@ -69,7 +85,7 @@ function toggleWhy(button, box, item) {
   if (!open) return;
   const x = item.explanation || {};
   const parts = [x.text || item.reason || "No explanation."];
-  if (x.item) parts.push(`It cites an item you interacted with: ${x.item}.`);
+  if (x.item) parts.push(`The item it cites from your history has the id ${x.item}.`);
   if (x.effect != null) parts.push(`Without it, this item's score would drop by ${Number(x.effect).toFixed(3)}.`);
   parts.push(`Kind of reason: ${x.kind || "model"}; score ${Number(item.score ?? 0).toFixed(3)}.`);
   box.replaceChildren(...parts.map((p) => el("p", {}, p)));
@@ -256,7 +272,10 @@ function signOut() {
   route();
 }
 
+let routing = 0; // the latest navigation: a slower, earlier one must not draw over it
+
 async function route() {
+  const mine = ++routing;
   const signedIn = Boolean(state.user);
   document.getElementById("nav").hidden = !signedIn;
   const [, view, arg] = (location.hash || "#/").split("/");
@@ -271,7 +290,7 @@ async function route() {
   } catch (error) {
     parts = [el("h1", {}, "Something went wrong"), el("p", { class: "error" }, error.message)];
   }
-  main().replaceChildren(...parts.filter(Boolean));
+  if (mine === routing) main().replaceChildren(...parts.filter(Boolean));
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
