@@ -13,7 +13,10 @@ from fastapi.responses import Response
 router = APIRouter(include_in_schema=False)
 
 _WEB = files("lmrec.service") / "web"
-_TYPES = {"app.js": "text/javascript", "console.js": "text/javascript", "app.css": "text/css"}
+_TYPES = {
+    "app.js": "text/javascript", "console.js": "text/javascript", "common.js": "text/javascript",
+    "app.css": "text/css",
+}  # fmt: skip
 
 
 @router.get("/")

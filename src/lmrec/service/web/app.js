@@ -1,5 +1,6 @@
 // The lmrec app: one page over the service's own API (the same online path as every client).
 // Views: For you, Search, an item, the cart, the profile. No build step, no dependencies.
+import { el, request, say } from "/app/common.js";
 
 const state = {
   user: sessionStorage.getItem("lmrec.user"),
@@ -8,36 +9,8 @@ const state = {
 };
 const main = () => document.getElementById("main");
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "on") for (const [ev, fn] of Object.entries(value)) node.addEventListener(ev, fn);
-    else if (value === true) node.setAttribute(key, "");
-    else if (value !== false && value != null) node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child != null) node.append(child instanceof Node ? child : document.createTextNode(child));
-  }
-  return node;
-}
-
-function say(text) {
-  const status = document.getElementById("status");
-  status.textContent = text;
-  clearTimeout(say.timer);
-  say.timer = setTimeout(() => { status.textContent = ""; }, 2500);
-}
-
-async function api(method, path, body) {
-  const headers = { "content-type": "application/json" };
-  if (state.token) headers.authorization = `Bearer ${state.token}`;
-  const response = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
-  const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
-  if (!response.ok) {
-    const detail = data && (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail));
-    throw new Error(`${response.status}: ${detail || response.statusText}`);
-  }
-  return data;
+function api(method, path, body) {
+  return request(method, path, body, state.token ? { authorization: `Bearer ${state.token}` } : {});
 }
 
 const uid = () => encodeURIComponent(state.user);

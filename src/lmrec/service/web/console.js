@@ -1,38 +1,11 @@
 // The operator console: model versions (activate, roll back), live traffic from the service's
 // own counters, the catalog (add, edit, hide), and experiment results. Admin key required.
+import { el, request, say } from "/app/common.js";
 
 const state = { key: sessionStorage.getItem("lmrec.adminKey") || "", config: { open: false }, last: null, timer: null };
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "on") for (const [ev, fn] of Object.entries(value)) node.addEventListener(ev, fn);
-    else if (value === true) node.setAttribute(key, "");
-    else if (value !== false && value != null) node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child != null) node.append(child instanceof Node ? child : document.createTextNode(child));
-  }
-  return node;
-}
-
-function say(text) {
-  const status = document.getElementById("status");
-  status.textContent = text;
-  clearTimeout(say.timer);
-  say.timer = setTimeout(() => { status.textContent = ""; }, 2500);
-}
-
-async function api(method, path, body) {
-  const headers = { "content-type": "application/json" };
-  if (state.key) headers["x-api-key"] = state.key;
-  const response = await fetch(path, { method, headers, body: body && JSON.stringify(body) });
-  const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
-  if (!response.ok) {
-    const detail = data && (typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail));
-    throw new Error(`${response.status}: ${detail || response.statusText}`);
-  }
-  return data;
+function api(method, path, body) {
+  return request(method, path, body, state.key ? { "x-api-key": state.key } : {});
 }
 
 const fmt = (x, digits = 4) => (x == null ? "—" : Number(x).toFixed(digits));
