@@ -58,7 +58,7 @@ class Engine:
         self._swap = threading.Lock()
         self._checked = time.monotonic()
         self._new: tuple[str, float, NewItems] | None = None
-        self._added: tuple[float, dict[str, dict[str, Any]]] | None = None
+        self._added: tuple[float, dict[str, dict[str, Any]], frozenset[str]] | None = None
         wanted = store.get_setting("active_version")
         first = wanted if wanted in self.versions else sorted(self.versions)[-1]
         self.active = self._load(first)
@@ -157,11 +157,13 @@ class Engine:
 
     def hidden_items(self) -> frozenset[str]:
         """Items an operator hid (``PUT /v1/items`` with ``hidden``): never recommended."""
-        return frozenset(i for i, body in self.added_items().items() if body.get("hidden"))
+        self.added_items()  # refreshes the cache that holds them
+        assert self._added is not None
+        return self._added[2]
 
     def profile(self, user_id: str) -> dict[str, Any]:
         v = self.current()
-        person = self.store.person(user_id)
+        person, edits = self.store.user_record(user_id)
         fresh = [
             HistoryEntry(e.item_id, e.timestamp, e.type, e.value)
             for e in self.store.user_events(user_id)
@@ -171,7 +173,7 @@ class Engine:
             for i in self.added_items().values()
         }
         out = user_profile(
-            v, user_id, fresh, self._edits(user_id), added, trained=not person.forgotten
+            v, user_id, fresh, ProfileEdits.from_json(edits), added, trained=not person.forgotten
         )
         out["personalised"] = person.personalise
         return out
@@ -218,7 +220,8 @@ class Engine:
         if cached is not None and now - cached[0] < 1.0:
             return cached[1]
         added = self.store.items()
-        self._added = (now, added)
+        hidden = frozenset(i for i, body in added.items() if body.get("hidden"))
+        self._added = (now, added, hidden)
         return added
 
     # -- people's data --------------------------------------------------------------------------
