@@ -21,7 +21,7 @@ from lmrec.models.itemknn import ItemKNN
 from lmrec.service import create_app
 from lmrec.service.auth import KeyRing, parse_keys
 from lmrec.service.sqlite import SQLiteStore
-from lmrec.service.store import Event, open_store
+from lmrec.service.store import Event, Impression, open_store
 from lmrec.service.vault import SECRET_ENV, Vault
 
 RAW_USER = "alice.raw-id@example.org"
@@ -125,10 +125,11 @@ def test_export_then_delete_leaves_nothing_and_the_user_is_cold(
     assert [e["item_id"] for e in exported["events"]] == ["i3", "i4"]
     assert exported["profile_edits"]["muted_categories"] == ["c1"]
     assert exported["user_id"] == user
+    assert len(exported["shown"]) == 1  # the list served to them above
 
     gone = client.delete(f"/v1/users/{user}", headers=boss)
     assert gone.status_code == 200
-    assert gone.json()["deleted"] == {"events": 2, "profile_edits": 1}
+    assert gone.json()["deleted"] == {"events": 2, "profile_edits": 1, "impressions": 1}
     after = client.get(f"/v1/users/{user}/export", headers=boss).json()
     assert after["events"] == []
     assert after["profile_edits"] is None
@@ -234,17 +235,22 @@ def test_retention_purges_old_events_and_the_audit_log_is_append_only(tmp_path: 
 def test_privacy_on_postgresql(pg_url: str) -> None:
     store = open_store(pg_url)
     try:
-        store.add_events([Event(RAW_USER, WATCHED, "view", 1.0, None, None, "e1")])
+        rec = "0" * 32
+        store.add_impressions([Impression(rec, RAW_USER, time.time(), "v1", [WATCHED], [1.0])])
+        store.add_events([Event(RAW_USER, WATCHED, "click", 1.0, None, None, "e1", rec)])
         store.set_profile_edits(RAW_USER, '{"muted_categories": ["x"], "removed_items": []}')
         assert store.export_user(RAW_USER)["events"][0]["item_id"] == WATCHED
+        [served] = store.impressions()
+        assert served.feedback == (("click", 0),)  # tied to the list, on PostgreSQL too
         import psycopg
 
         with psycopg.connect(pg_url) as db:
             users = {r[0] for r in db.execute("SELECT user_key FROM events").fetchall()}
         assert RAW_USER not in users
         assert store.vault.pseudonym(RAW_USER) in users
-        assert store.delete_user(RAW_USER) == {"events": 1, "profile_edits": 1}
+        assert store.delete_user(RAW_USER) == {"events": 1, "profile_edits": 1, "impressions": 1}
         assert store.user_events(RAW_USER) == []
+        assert store.impressions() == []
         assert store.person(RAW_USER).forgotten
         store.audit("key:x", "delete", "t")
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from lmrec.artifacts import save_artifacts
 from lmrec.data import split_loo, synthetic_dataset
@@ -22,6 +23,9 @@ from lmrec.service import create_app
 from lmrec.service.auth import KeyRing, parse_keys
 
 KEY = "schemathesis-key"
+#: operations whose bodies have rules across fields that a schema cannot say (an
+#: experiment's variant names differ, its shares sum to 1): a valid-looking body may get 422
+CROSS_FIELD_RULES = {"POST /v1/experiments"}
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +53,7 @@ def test_no_server_errors(api_schema, mode: GenerationMode) -> None:  # type: ig
     statuses: list[int] = []
     assert len(operations) >= 12
     for operation in operations:
+        excluded = [positive_data_acceptance] if operation.label in CROSS_FIELD_RULES else []
 
         @given(operation.as_strategy(generation_mode=mode))
         @settings(
@@ -62,7 +67,9 @@ def test_no_server_errors(api_schema, mode: GenerationMode) -> None:  # type: ig
             response = case.call(headers={"X-API-Key": KEY})
             statuses.append(response.status_code)
             assert response.status_code < 500, (case.method, case.formatted_path, response.text)
-            case.validate_response(response, headers={"X-API-Key": KEY})
+            case.validate_response(
+                response, headers={"X-API-Key": KEY}, excluded_checks=excluded  # noqa: B023 (run in this iteration)
+            )
 
         try:
             run()

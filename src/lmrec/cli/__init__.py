@@ -69,9 +69,20 @@ def _root(
 
 
 def _register() -> None:
-    from lmrec.cli import data, demo, evaluate, profile, recommend, serve, simulate, train
+    from lmrec.cli import (
+        data,
+        demo,
+        evaluate,
+        profile,
+        recommend,
+        report,
+        serve,
+        simulate,
+        train,
+    )
 
     app.add_typer(data.app, name="data")
+    app.add_typer(report.app, name="report")
     app.command("train")(train.train)
     app.command("recommend")(recommend.recommend)
     app.command("evaluate")(evaluate.evaluate)

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 def evaluate(
-    models: str = typer.Option(
-        ...,
+    models: str | None = typer.Option(
+        None,
         "--models",
         "-m",
         help="Comma-separated: pop, rules, itemknn, als, bpr, ease, content, sequential, hybrid "
@@ -98,11 +98,32 @@ def evaluate(
         help="CTR task: give each event its user's count of earlier events and click rate.",
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    off_policy: bool = typer.Option(
+        False,
+        "--off-policy",
+        help="Estimate the online CTR of the model at --artifacts from "
+        "the lists a service served with exploration on (--store), without serving it.",
+    ),
+    store: str | None = typer.Option(None, "--store", help="With --off-policy: the store URL."),
+    artifacts: Path | None = typer.Option(
+        None, "--artifacts", help="With --off-policy: the candidate version's artifacts."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="With --off-policy: lists served from (Unix seconds or ISO 8601)."
+    ),
+    until: str | None = typer.Option(None, "--until", help="With --off-policy: ... until."),
 ) -> None:
     """Tune on validation, refit on train + validation, rank all items for test users, report.
 
-    Every model ranks the full catalog with each user's earlier items excluded.
+    Every model ranks the full catalog with each user's earlier items excluded. With
+    --off-policy: the self-normalised inverse propensity estimate of a model's online CTR
+    from logged lists.
     """
+    if off_policy:
+        _off_policy(store, artifacts, models, since, until, out)
+        return
+    if models is None:
+        raise UsageError("give --models (or --off-policy with --store and --artifacts)")
     from lmrec.cart.evaluation import BasketConfig
     from lmrec.ctr.evaluation import CTRConfig
     from lmrec.data import Dataset, Split, split_dataset
@@ -252,3 +273,52 @@ def _ctr(dataset: Path, names: list[str], out: Path, cfg: CTRConfig) -> None:
     if "oracle" in report:
         console.print(f"oracle (true probabilities): AUC {report['oracle']['AUC']:.4f}")
     console.print(f"report: {out / 'report.html'}  (json: {out / 'report.json'})")
+
+
+def _off_policy(
+    store: str | None, artifacts: Path | None, models: str | None, since: str | None,
+    until: str | None, out: Path,
+) -> None:  # fmt: skip
+    import json
+
+    from lmrec.cli.report import parse_time
+    from lmrec.service.replay import off_policy_estimate
+    from lmrec.service.store import open_store
+
+    if store is None or artifacts is None:
+        raise UsageError("--off-policy needs --store (the service's) and --artifacts (the "
+                         "candidate's)")  # fmt: skip
+    names = split_names(models) if models else [None]
+    if len(names) != 1:
+        raise UsageError("--off-policy estimates one model at a time")
+    opened = open_store(store)
+    try:
+        result = off_policy_estimate(
+            opened, artifacts, model=names[0], since=parse_time(since, "--since", 0.0),
+            until=parse_time(until, "--until", float("inf")),
+        )  # fmt: skip
+    finally:
+        opened.close()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "off_policy.json").write_text(json.dumps(result, indent=2) + "\n")
+    est, logged = result["estimate"], result["logged_ctr"]
+
+    def fmt(e: dict[str, Any]) -> str:
+        if e["mean"] is None:
+            return "-"
+        ci = e["ci95"]
+        return f"{e['mean']:.4f}" + ("" if ci is None or ci[0] is None else
+                                     f" [{ci[0]:.4f}, {ci[1]:.4f}]")  # fmt: skip
+
+    table = Table(title=f"Off-policy estimate from {result['lists']} logged lists "
+                        f"({result['users']} users)")  # fmt: skip
+    for col in ("model", f"estimated CTR@{result['k']} [95% CI]", "logged CTR", "support",
+                "effective n"):  # fmt: skip
+        table.add_column(col, justify="right")
+    support = result["support"]
+    table.add_row(
+        f"{result['model']} ({result['version']})", fmt(est), fmt(logged),
+        "-" if support is None else f"{support:.1%}", f"{result['effective_sample_size']:.0f}",
+    )  # fmt: skip
+    console.print(table)
+    console.print(f"written: {out / 'off_policy.json'}")

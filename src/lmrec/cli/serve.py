@@ -78,6 +78,18 @@ def serve(
     retention_days: float | None = typer.Option(
         None, "--retention-days", help="Purge events stored longer ago (default 365)."
     ),
+    explore: float | None = typer.Option(
+        None, "--explore", help="Exploration: the share of lists drawn at random from the best "
+        "--explore-pool items, with their propensities recorded for off-policy estimates "
+        "(lmrec evaluate --off-policy); default 0 (off).",
+    ),
+    explore_pool: int | None = typer.Option(
+        None, "--explore-pool", help="How many of the best items exploration draws from (50)."
+    ),
+    impressions: bool = typer.Option(
+        True, "--impressions/--no-impressions", help="Record every served list (online "
+        "metrics, experiments and off-policy estimates need it).",
+    ),
     access_log: bool = typer.Option(
         True,
         "--access-log/--no-access-log",
@@ -127,6 +139,8 @@ def serve(
         "reason_llm_url": reason_llm_url, "reason_llm_model": reason_llm_model,
         "reason_llm_timeout": reason_llm_timeout, "retention_days": retention_days,
         "no_auth": True if no_auth else None, "access_log": None if access_log else False,
+        "explore": explore, "explore_pool": explore_pool,
+        "impressions": None if impressions else False,
     }  # fmt: skip
     try:
         settings = ServiceSettings(**{k: v for k, v in given.items() if v is not None})

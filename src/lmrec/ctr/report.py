@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lmrec.evaluation.html import NO_PLOTS, _png
+from lmrec.evaluation.html import NO_PLOTS, figure_png
 
 __all__ = ["write_ctr_html"]
 
@@ -32,7 +32,7 @@ def _reliability_plot(report: dict[str, Any]) -> str:
     ax.set_title("Reliability on the test events")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    img = _png(fig)
+    img = figure_png(fig)
     plt.close(fig)
     return img
 

@@ -13,13 +13,13 @@ import numpy as np
 if TYPE_CHECKING:
     from lmrec.evaluation.runner import ModelResult
 
-__all__ = ["NO_PLOTS", "write_html"]
+__all__ = ["NO_PLOTS", "figure_png", "write_html"]
 
 #: What a report shows in place of its plots when matplotlib is not installed.
 NO_PLOTS = "<p>The plots need matplotlib: <code>pip install 'lmrec[plots]'</code>.</p>"
 
 
-def _png(fig: Any) -> str:
+def figure_png(fig: Any) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return base64.b64encode(buf.getvalue()).decode("ascii")
@@ -50,7 +50,7 @@ def _plots(
         ax.set_title(label)
         ax.tick_params(axis="x", rotation=30)
     fig.suptitle("Accuracy with 95% bootstrap intervals", y=1.04)
-    out.append(("Accuracy", _png(fig)))
+    out.append(("Accuracy", figure_png(fig)))
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
@@ -67,7 +67,7 @@ def _plots(
     ax.set_ylabel(f"NDCG@{k}")
     ax.set_title("Accuracy vs coverage")
     ax.grid(alpha=0.3)
-    out.append(("Accuracy vs coverage", _png(fig)))
+    out.append(("Accuracy vs coverage", figure_png(fig)))
     plt.close(fig)
 
     counts = item_counts
@@ -93,7 +93,7 @@ def _plots(
     ax.set_ylabel("density")
     ax.set_title("Recommended-popularity distribution")
     ax.legend(fontsize=8)
-    out.append(("Popularity of recommendations", _png(fig)))
+    out.append(("Popularity of recommendations", figure_png(fig)))
     plt.close(fig)
     if report.get("rerank_sweep"):
         out.append(("Re-ranking strength", _sweep_plot(report["rerank_sweep"], k)))
@@ -128,7 +128,7 @@ def _sweep_plot(sweep: dict[str, list[dict[str, Any]]], k: int) -> str:
         "interval of the NDCG change",
         y=1.03,
     )
-    png = _png(fig)
+    png = figure_png(fig)
     plt.close(fig)
     return png
 

@@ -20,6 +20,7 @@ from lmrec.online import ServingOptions
 from lmrec.service.auth import KeyRing, UserTokens
 from lmrec.service.deps import Access, RateLimits
 from lmrec.service.engine import Engine
+from lmrec.service.impressions import ImpressionLog
 from lmrec.service.middleware import Guard, enable_access_log
 from lmrec.service.routes import ROUTERS
 from lmrec.service.settings import ServiceSettings
@@ -77,9 +78,13 @@ def create_app(
         )
         app.state.ctr = _ctr(settings.artifacts)
         app.state.compute = anyio.CapacityLimiter(1)  # recommendations computed one at a time
+        log = ImpressionLog(store) if settings.impressions else None
+        app.state.impressions = log
         app.state.engine = Engine(
-            settings.artifacts, store, settings.model, options=options, rewriter=rewriter
-        )
+            settings.artifacts, store, settings.model, options=options, rewriter=rewriter,
+            explore=settings.explore, explore_pool=settings.explore_pool, log=log,
+        )  # fmt: skip
+        telemetry.watch(app.state.engine)
         app.state.access = Access(keyring, UserTokens(store.vault.token_key), limits,
                                   open=settings.no_auth)  # fmt: skip
         purge = asyncio.create_task(_purge_loop(store, settings.retention_days))
@@ -89,6 +94,8 @@ def create_app(
             purge.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purge
+            if log is not None:
+                await anyio.to_thread.run_sync(log.close)
             store.close()
 
     app = FastAPI(title="lmrec", version="1", lifespan=lifespan, max_body_size=MAX_BODY)

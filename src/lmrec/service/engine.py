@@ -8,12 +8,14 @@ import contextlib
 import json
 import threading
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from lmrec.experiments import Experiment, explore, team_draft
 from lmrec.explain.rewrite import ReasonRewriter
 from lmrec.models.capabilities import ScoresNewItems
 from lmrec.online import (
@@ -31,7 +33,8 @@ from lmrec.online import (
 )
 from lmrec.profiles import HistoryEntry, ProfileEdits
 from lmrec.rerank import RerankConfig
-from lmrec.service.store import Store
+from lmrec.service.impressions import ImpressionLog
+from lmrec.service.store import Impression, Store
 
 __all__ = ["Engine", "discover_versions"]
 
@@ -48,8 +51,16 @@ class Engine:
         *,
         options: ServingOptions | None = None,
         rewriter: ReasonRewriter | None = None,
+        explore: float = 0.0,
+        explore_pool: int = 50,
+        log: ImpressionLog | None = None,
     ) -> None:
         self.root = root
+        self.explore_rate = explore
+        self.explore_pool = explore_pool
+        self.log = log
+        self._loaded: dict[str, ModelVersion] = {}  # other versions that experiments serve
+        self._experiment: tuple[float, Experiment | None] | None = None
         self.store = store
         self.model_name = model_name
         self.options = options or ServingOptions()
@@ -118,8 +129,9 @@ class Engine:
         edits; ``fields`` are those of :class:`~lmrec.online.Request`."""
         return self.run(Request(user_id, k, **fields))
 
-    def run(self, request: Request) -> dict[str, Any]:
-        v = self.current()  # one version for the whole request
+    def run(self, request: Request, v: ModelVersion | None = None) -> dict[str, Any]:
+        """One list from version ``v`` (the active one by default)."""
+        v = v or self.current()  # one version for the whole request
         hidden = self.hidden_items()
         if hidden:
             request = replace(request, exclude=(*request.exclude, *hidden))
@@ -141,6 +153,164 @@ class Engine:
             strength = edits.variety
             request = replace(request, rerank=RerankConfig(strength=strength, explore=strength / 2))
         return recommend(v, request, state, self._new_items(v), rewriter=self.rewriter)
+
+    # -- served lists: experiments, exploration, the record of what was shown -------------------
+    def serve(self, request: Request) -> dict[str, Any]:
+        """:meth:`run` for the user's variant when an experiment runs (both variants' lists
+        merged for an interleaving), with exploration when it is on; the response carries a
+        ``recommendation_id`` and its ``variant``, and the list is recorded."""
+        start = time.perf_counter()
+        rec_id = uuid.uuid4().hex
+        rng = np.random.default_rng(int(rec_id[:16], 16))
+        exp = self.running_experiment() if request.user_id is not None else None
+        teams = prop = pool = None
+        variant = None
+        if exp is None:
+            result, prop, pool = self._explored(self.current(), request, rng)
+        elif exp.kind == "ab":
+            assert request.user_id is not None
+            arm = exp.assign(request.user_id)
+            variant = arm.name
+            if arm.rerank is not None:
+                request = replace(request, rerank=RerankConfig(**arm.rerank))
+            result, prop, pool = self._explored(self.version(arm.version), request, rng)
+        else:
+            result, teams = self._interleaved(exp, request, rng)
+            variant = "interleaved"
+        result["recommendation_id"] = rec_id
+        result["experiment"] = None if exp is None else exp.name
+        result["variant"] = variant
+        if self.log is not None and request.user_id is not None:
+            self.log.add(Impression(
+                rec_id, request.user_id, time.time(), result["version"],
+                [i["item_id"] for i in result["items"]], [i["score"] for i in result["items"]],
+                result["experiment"], variant, (time.perf_counter() - start) * 1000.0,
+                prop, teams, pool, None if request.rerank is None else request.rerank.to_dict(),
+                request.context,
+            ))  # fmt: skip
+        return result
+
+    def _explored(
+        self, v: ModelVersion, request: Request, rng: np.random.Generator
+    ) -> tuple[dict[str, Any], list[float] | None, list[str] | None]:
+        """The list, and with exploration on its items' propensities and the pool drawn from
+        (:func:`lmrec.experiments.explore`)."""
+        if self.explore_rate <= 0:
+            return self.run(request, v), None, None
+        pool_k = max(request.k, self.explore_pool)
+        result = self.run(replace(request, k=pool_k), v)
+        items = result["items"]
+        chosen, prop, _ = explore(len(items), request.k, self.explore_rate, rng)
+        result["items"] = [items[j] for j in chosen]
+        return result, [float(p) for p in prop], [i["item_id"] for i in items]
+
+    def _interleaved(
+        self, exp: Experiment, request: Request, rng: np.random.Generator
+    ) -> tuple[dict[str, Any], list[int]]:
+        """Both variants' lists merged by team draft; which side each item came from."""
+        lists = []
+        for arm in exp.variants:
+            req = request if arm.rerank is None else replace(
+                request, rerank=RerankConfig(**arm.rerank))  # fmt: skip
+            lists.append(self.run(req, self.version(arm.version)))
+        by_id = {i["item_id"]: i for r in reversed(lists) for i in r["items"]}
+        ids, teams = team_draft(
+            [i["item_id"] for i in lists[0]["items"]], [i["item_id"] for i in lists[1]["items"]],
+            request.k, rng,
+        )  # fmt: skip
+        result = dict(lists[0])
+        result["items"] = [by_id[i] for i in ids]
+        result["version"] = "+".join(r["version"] for r in lists)
+        result["reranked"] = any(r["reranked"] for r in lists)
+        return result, teams
+
+    def served(self, since: float, until: float, experiment: str | None = None) -> list[Impression]:
+        """The lists served in ``[since, until)`` with their feedback (this worker's queued
+        lists written first, so a list just served is in)."""
+        if self.log is not None:
+            self.log.flush()
+        return self.store.impressions(since, until, experiment=experiment)
+
+    def online_metrics(self, since: float, until: float, k: int) -> dict[str, Any]:
+        """:func:`lmrec.service.measure.online_metrics` of the lists served in the window."""
+        from lmrec.service.measure import online_metrics
+
+        v = self.current()
+        catalog = {
+            **{i: c for i, (_, c) in v.catalog.items()},
+            **{i: list(b.get("categories") or []) for i, b in self.added_items().items()},
+        }
+        has_categories = any(catalog.values())
+        out = online_metrics(
+            self.served(since, until), k=k, catalog_size=v.n_items + len(self.added_items()),
+            categories=(lambda i: catalog.get(i, [])) if has_categories else None,
+        )  # fmt: skip
+        return {"since": since, "until": until, **out}
+
+    def experiment_results(self, name: str) -> dict[str, Any]:
+        from lmrec.service.measure import experiment_results, traffic
+
+        exp = self.experiments()[name]  # KeyError: no such experiment
+        until = exp.stopped_at if exp.stopped_at is not None else time.time() + 1.0
+        served = self.served(exp.started_at, until, experiment=name)
+        return experiment_results(exp, traffic(exp, served))
+
+    def version(self, name: str) -> ModelVersion:
+        """Version ``name``: the active one, or one loaded for an experiment (KeyError when
+        there is no such version)."""
+        v = self.current()
+        if name == v.version:
+            return v
+        found = self._loaded.get(name)
+        if found is None:
+            with self._swap:
+                found = self._loaded.get(name)
+                if found is None:
+                    if name not in self.versions:
+                        self.versions = discover_versions(self.root)
+                    if name not in self.versions:
+                        raise KeyError(name)
+                    found = self._loaded[name] = self._load(name)
+        return found
+
+    def experiments(self) -> dict[str, Experiment]:
+        return {n: Experiment.from_json(b) for n, b in sorted(self.store.experiments().items())}
+
+    def running_experiment(self) -> Experiment | None:
+        """The experiment running now, if any (re-read from the store at most once a second,
+        so every worker process follows a start or a stop)."""
+        now = time.monotonic()
+        cached = self._experiment
+        if cached is not None and now - cached[0] < 1.0:
+            return cached[1]
+        running = [e for e in self.experiments().values() if e.running]
+        exp = running[0] if running else None
+        wanted = set() if exp is None else exp.versions()
+        for name in list(self._loaded):  # versions no experiment serves any more
+            if name not in wanted:
+                self._loaded.pop(name, None)
+        self._experiment = (now, exp)
+        return exp
+
+    def start_experiment(self, exp: Experiment) -> None:
+        """Load the experiment's versions, then store it (KeyError: an unknown version;
+        ValueError: the name is taken or another experiment is running)."""
+        for name in sorted(exp.versions()):
+            self.version(name)
+        self._experiment = None
+        if self.running_experiment() is not None:
+            raise ValueError("another experiment is running; stop it first")
+        if not self.store.add_experiment(exp.name, exp.to_json()):
+            raise ValueError(f"an experiment named '{exp.name}' exists")
+        self._experiment = None
+
+    def stop_experiment(self, name: str) -> Experiment:
+        exp = self.experiments()[name]  # KeyError: no such experiment
+        if exp.running:
+            exp = replace(exp, stopped_at=time.time())
+            self.store.set_experiment(name, exp.to_json())
+        self._experiment = None
+        return exp
 
     def complete_cart(
         self, items: list[str], k: int, *, user_id: str | None = None,
@@ -226,10 +396,15 @@ class Engine:
 
     # -- people's data --------------------------------------------------------------------------
     def export_user(self, user_id: str) -> dict[str, Any]:
+        if self.log is not None:  # the lists just served to them are part of it
+            self.log.flush()
         return self.store.export_user(user_id)
 
     def delete_user(self, user_id: str) -> dict[str, int]:
-        """Remove the user's data from the store; their next lists are cold-start."""
+        """Remove the user's data from the store (the record of lists shown to them with it);
+        their next lists are cold-start."""
+        if self.log is not None:  # no queued list of theirs is written after the delete
+            self.log.flush()
         return self.store.delete_user(user_id)
 
     def set_personalise(self, user_id: str, personalise: bool) -> None:

@@ -101,7 +101,7 @@ class PostgresStore(Store):
     def _compact(self) -> None:
         # the freed rows' space is marked for reuse; what is left of them is ciphertext
         with self._errors_as_unavailable(), self._pool.connection() as db:
-            db.execute("VACUUM events, profile_edits")
+            db.execute("VACUUM events, profile_edits, impressions, feedback")
 
     def close(self) -> None:
         self._pool.close()

@@ -24,6 +24,7 @@ __all__ = [
     "CartRequest",
     "EventIn",
     "EventsIn",
+    "ExperimentIn",
     "ItemIn",
     "Personalisation",
     "ProfileEdit",
@@ -52,6 +53,9 @@ RequestTime = Annotated[
         {"type": "string", "format": "date-time"},
     ]}),
 ]  # fmt: skip
+
+#: a ``recommendation_id``: 32 lowercase hex digits
+RECOMMENDATION_ID = r"^[0-9a-f]{32}$"
 
 #: a user, item or version id in a path
 PathId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_CONTROL)]
@@ -143,6 +147,8 @@ class EventIn(BaseModel):
     timestamp: float | None = Field(None, ge=0, le=MAX_TIMESTAMP, allow_inf_nan=False)
     context: ContextMap | None = None
     event_id: str | None = Field(None, min_length=1, max_length=128, pattern=NO_CONTROL)
+    #: the ``recommendation_id`` of the list this event answers (ties it to that list)
+    recommendation_id: str | None = Field(None, pattern=RECOMMENDATION_ID)
 
 
 class EventsIn(BaseModel):
@@ -218,3 +224,27 @@ class RecommendationResponse(BaseModel):
     fresh_events: int
     reranked: bool
     context_used: list[str]
+    #: names this list: events that answer it carry it as their ``recommendation_id``
+    recommendation_id: str
+    #: the running experiment and the variant that served this list (null outside one)
+    experiment: str | None
+    variant: str | None
+
+
+class VariantIn(BaseModel):
+    """One arm of an experiment: a model version, optionally re-ranked, with its share of
+    users (A/B; equal shares when none is given)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Id
+    version: Id
+    rerank: Rerank | None = None
+    share: float | None = Field(None, gt=0.0, le=1.0)
+
+
+class ExperimentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Id
+    #: ab: each user sees one variant; interleaving: every list merges two variants' lists
+    kind: Literal["ab", "interleaving"] = "ab"
+    variants: list[VariantIn] = Field(..., min_length=2, max_length=10)

@@ -46,6 +46,12 @@ class ServiceSettings(BaseSettings):
     user_rate_limit: str = "20/second"
     #: how long a user token lasts
     token_ttl_s: float = Field(86400.0, gt=0, le=366 * 86400)
+    #: record every served list (for online metrics, experiments and off-policy estimates)
+    impressions: bool = True
+    #: exploration: the share of lists drawn at random from the pool of the best items, with
+    #: their propensities recorded (for off-policy estimates); 0 is off
+    explore: float = Field(0.0, ge=0.0, le=1.0)
+    explore_pool: int = Field(50, ge=1, le=1000)
     #: events stored longer ago than this are purged (none: kept until deleted)
     retention_days: float | None = Field(365.0, gt=0)
     api_keys: str | None = Field(

@@ -15,6 +15,7 @@ from typing import Any
 from lmrec.errors import UsageError
 from lmrec.service.store import (
     INSERT_EVENTS,
+    INSERT_FEEDBACK,
     LOCK_WAIT_S,
     Step,
     Store,
@@ -39,6 +40,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 @dataclass
 class _Ticket:
     rows: list[tuple[Any, ...]]
+    feedback: list[tuple[Any, ...]]
     result: int = 0
     done: bool = False
     error: BaseException | None = None
@@ -160,11 +162,11 @@ class SQLiteStore(Store):
         result: list[int] = self._transaction(run)
         return result
 
-    def _insert_events(self, rows: list[tuple[Any, ...]]) -> int:
+    def _insert_events(self, rows: list[tuple[Any, ...]], feedback: list[tuple[Any, ...]]) -> int:
         """Group commit: concurrent callers (the server's threads) queue their batches; one of
         them commits everything queued in one transaction, one fsync. Each caller returns once
         its own batch is on disk, or raises when the transaction holding it failed."""
-        ticket = _Ticket(rows)
+        ticket = _Ticket(rows, feedback)
         with self._queue_lock:
             self._queue.append(ticket)
         with self._commit_lock:
@@ -177,6 +179,8 @@ class SQLiteStore(Store):
                         before = self._db.total_changes
                         self._db.executemany(INSERT_EVENTS, t.rows)
                         t.result = self._db.total_changes - before
+                        if t.feedback:
+                            self._db.executemany(INSERT_FEEDBACK, t.feedback)
 
                 try:
                     self._transaction(run)

@@ -23,7 +23,9 @@ from lmrec.service.vault import SECRET_ENV, Vault, url_path
 __all__ = [
     "EVENT_TYPES",
     "INSERT_EVENTS",
+    "INSERT_FEEDBACK",
     "Event",
+    "Impression",
     "Person",
     "Step",
     "Store",
@@ -51,6 +53,41 @@ class Event:
     value: float | None = None
     context: dict[str, str] | None = None
     event_id: str | None = None
+    #: the served list this event answers (``recommendation_id`` of the response)
+    recommendation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Impression:
+    """One served list: what a user was shown, by which version and variant, and how.
+    ``user`` is the raw id when written and the pseudonym when read back."""
+
+    recommendation_id: str
+    user: str
+    at: float
+    version: str
+    items: list[str]
+    scores: list[float]
+    experiment: str | None = None
+    variant: str | None = None
+    latency_ms: float = 0.0
+    #: each item's probability of being in the list (exploration on), for off-policy estimates
+    propensities: list[float] | None = None
+    #: an interleaving: the variant (0 or 1) whose list each item came from
+    teams: list[int] | None = None
+    #: exploration on: the ranked pool the list was drawn from
+    pool: list[str] | None = None
+    rerank: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    #: read back: the attributed feedback, ``(type, position)`` pairs
+    feedback: tuple[tuple[str, int], ...] = ()
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "items": self.items, "scores": self.scores, "propensities": self.propensities,
+            "teams": self.teams, "pool": self.pool, "rerank": self.rerank,
+            "context": self.context,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -81,8 +118,10 @@ class Store:
         """Run ``steps`` in one transaction; the rows each changed."""
         raise NotImplementedError
 
-    def _insert_events(self, rows: list[tuple[Any, ...]]) -> int:
-        return self._write([(INSERT_EVENTS, rows, True)])[0]
+    def _insert_events(self, rows: list[tuple[Any, ...]], feedback: list[tuple[Any, ...]]) -> int:
+        """Insert events and their feedback rows (those tied to a served list) in one
+        transaction; how many events were new."""
+        return self._write([(INSERT_EVENTS, rows, True), (INSERT_FEEDBACK, feedback, True)])[0]
 
     def _compact(self) -> None:
         """Overwrite what deleted rows left in the files."""
@@ -104,16 +143,21 @@ class Store:
     def add_events(self, events: list[Event]) -> int:
         """Append durably; events whose ``event_id`` is already stored are skipped. Returns how
         many were new."""
-        day = int(time.time() // DAY)
-        rows = []
+        now = time.time()
+        day = int(now // DAY)
+        rows, feedback = [], []
         for e in events:
             user = self.vault.pseudonym(e.user_id)
-            body = json.dumps(
-                [e.item_id, e.type, e.value, e.timestamp, e.context or None, e.event_id]
-            )
+            body = json.dumps([
+                e.item_id, e.type, e.value, e.timestamp, e.context or None, e.event_id,
+                e.recommendation_id,
+            ])  # fmt: skip
             key = None if e.event_id is None else self.vault.tag("event", e.event_id)
             rows.append((key, user, day, self.vault.seal(body.encode(), user)))
-        return self._insert_events(rows)
+            if e.recommendation_id is not None:
+                item = self.vault.seal(e.item_id.encode(), user)
+                feedback.append((key, e.recommendation_id, user, e.type, now, day, item))
+        return self._insert_events(rows, feedback)
 
     def user_events(self, user_id: str, limit: int = 1000) -> list[Event]:
         """The user's events, oldest first (at most the latest ``limit``)."""
@@ -126,8 +170,8 @@ class Store:
         return [self._event(user_id, user, bytes(r[0])) for r in rows]
 
     def _event(self, user_id: str, user: str, blob: bytes) -> Event:
-        item, kind, value, ts, context, event_id = json.loads(self.vault.unseal(blob, user))
-        return Event(user_id, item, kind, ts, value, context, event_id)
+        item, kind, value, ts, context, event_id, *rec = json.loads(self.vault.unseal(blob, user))
+        return Event(user_id, item, kind, ts, value, context, event_id, rec[0] if rec else None)
 
     def count_events(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM events")[0][0])
@@ -135,10 +179,80 @@ class Store:
     def purge_events(self, older_than_days: float) -> int:
         """Delete events stored more than ``older_than_days`` ago; how many went."""
         cutoff = int((time.time() - older_than_days * DAY) // DAY)
-        n = self._write([("DELETE FROM events WHERE stored_day < ?", (cutoff,), False)])[0]
-        if n:
+        counts = self._write([
+            (f"DELETE FROM {table} WHERE stored_day < ?", (cutoff,), False)
+            for table in ("events", "feedback", "impressions")
+        ])  # fmt: skip
+        n = counts[0]
+        if any(counts):
             self._compact()
         return n
+
+    # -- served lists and their feedback ----------------------------------------------------------
+    def add_impressions(self, served: list[Impression]) -> int:
+        """Record served lists (a retried ``recommendation_id`` is stored once)."""
+        rows = []
+        for imp in served:
+            user = self.vault.pseudonym(imp.user)
+            body = self.vault.seal(json.dumps(imp.body()).encode(), user)
+            rows.append((
+                imp.recommendation_id, user, imp.at, int(imp.at // DAY), imp.version,
+                imp.experiment, imp.variant, imp.latency_ms, body,
+            ))  # fmt: skip
+        return self._write([(INSERT_IMPRESSIONS, rows, True)])[0]
+
+    def impressions(
+        self, since: float = 0.0, until: float = float("inf"), *, experiment: str | None = None
+    ) -> list[Impression]:
+        """The lists served in ``[since, until)`` (oldest first), each with the feedback tied
+        to it: events of the same user on one of its items, each (type, item) counted once."""
+        where = "i.at >= ? AND i.at < ?"
+        args: list[Any] = [since, min(until, 1e300)]
+        if experiment is not None:
+            where += " AND i.experiment = ?"
+            args.append(experiment)
+        lists = self._read(
+            "SELECT rec_key, user_key, at, version, experiment, variant, latency_ms, body "
+            f"FROM impressions AS i WHERE {where} ORDER BY at", args,
+        )  # fmt: skip
+        rows = self._read(
+            "SELECT f.rec_key, f.user_key, f.type, f.body FROM feedback AS f "
+            f"JOIN impressions AS i ON i.rec_key = f.rec_key WHERE {where}", args,
+        )  # fmt: skip
+        tied: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for rec, user, kind, blob in rows:
+            item = self.vault.unseal(bytes(blob), user).decode()
+            tied.setdefault((rec, user), set()).add((kind, item))
+        out = []
+        for rec, user, at, version, exp, variant, latency, blob in lists:
+            body = json.loads(self.vault.unseal(bytes(blob), user))
+            where_is = {item: j for j, item in enumerate(body["items"])}
+            feedback = tuple(sorted(
+                (kind, where_is[item]) for kind, item in tied.get((rec, user), ())
+                if item in where_is
+            ))  # fmt: skip
+            out.append(Impression(
+                rec, user, float(at), version, body["items"], body["scores"], exp, variant,
+                float(latency), body.get("propensities"), body.get("teams"), body.get("pool"),
+                body.get("rerank"), body.get("context"), feedback,
+            ))  # fmt: skip
+        return out
+
+    # -- experiments ----------------------------------------------------------------------------
+    def add_experiment(self, name: str, body: str) -> bool:
+        """Store a new experiment; False when one of that name exists (running or stopped)."""
+        n = self._write([(
+            "INSERT INTO experiments (name, body) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (name, body), False,
+        )])  # fmt: skip
+        return n[0] == 1
+
+    def set_experiment(self, name: str, body: str) -> None:
+        self._write([("UPDATE experiments SET body = ? WHERE name = ?", (body, name), False)])
+
+    def experiments(self) -> dict[str, str]:
+        """Every experiment's JSON by name."""
+        return {r[0]: r[1] for r in self._read("SELECT name, body FROM experiments")}
 
     # -- catalog and settings -------------------------------------------------------------------
     def upsert_items(self, items: list[dict[str, Any]]) -> None:
@@ -227,14 +341,28 @@ class Store:
                     "value": e.value,
                     "context": e.context,
                     "event_id": e.event_id,
+                    "recommendation_id": e.recommendation_id,
                 }
                 for e in events
             ],
+            "shown": self._shown_to(user),
             "profile_edits": json.loads(edits) if edits else None,
             "personalise": person.personalise,
             "forgotten": person.forgotten,
             "audit": self.audit_log(target=user),
         }
+
+    def _shown_to(self, user: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT rec_key, at, version, variant, body FROM impressions WHERE user_key = ? "
+            "ORDER BY at", (user,),
+        )  # fmt: skip
+        out = []
+        for rec, at, version, variant, blob in rows:
+            body = json.loads(self.vault.unseal(bytes(blob), user))
+            out.append({"recommendation_id": rec, "at": at, "version": version,
+                        "variant": variant, "items": body["items"]})  # fmt: skip
+        return out
 
     def delete_user(self, user_id: str) -> dict[str, int]:
         """Remove the user's events and edits (and their bytes), and remember that the model's
@@ -243,12 +371,14 @@ class Store:
         counts = self._write([
             ("DELETE FROM events WHERE user_key = ?", (user,), False),
             ("DELETE FROM profile_edits WHERE user_key = ?", (user,), False),
+            ("DELETE FROM impressions WHERE user_key = ?", (user,), False),
+            ("DELETE FROM feedback WHERE user_key = ?", (user,), False),
             ("INSERT INTO people (user_key, personalise, forgotten) VALUES (?, 1, 1) "
              "ON CONFLICT (user_key) DO UPDATE SET personalise = 1, forgotten = 1",
              (user,), False),
         ])  # fmt: skip
         self._compact()
-        return {"events": counts[0], "profile_edits": counts[1]}
+        return {"events": counts[0], "profile_edits": counts[1], "impressions": counts[2]}
 
     # -- audit ----------------------------------------------------------------------------------
     def audit(self, actor: str, action: str, target: str | None = None, detail: str = "") -> None:
@@ -308,12 +438,48 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_target ON audit (target, seq);
+CREATE TABLE IF NOT EXISTS impressions (
+    rec_key TEXT PRIMARY KEY,
+    user_key TEXT NOT NULL,
+    at {real} NOT NULL,
+    stored_day INTEGER NOT NULL,
+    version TEXT NOT NULL,
+    experiment TEXT,
+    variant TEXT,
+    latency_ms {real} NOT NULL,
+    body {blob} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS impressions_at ON impressions (at);
+CREATE INDEX IF NOT EXISTS impressions_user ON impressions (user_key);
+CREATE INDEX IF NOT EXISTS impressions_day ON impressions (stored_day);
+CREATE TABLE IF NOT EXISTS feedback (
+    seq {serial},
+    event_key TEXT UNIQUE,
+    rec_key TEXT NOT NULL,
+    user_key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at {real} NOT NULL,
+    stored_day INTEGER NOT NULL,
+    body {blob} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_rec ON feedback (rec_key);
+CREATE INDEX IF NOT EXISTS feedback_user ON feedback (user_key);
+CREATE INDEX IF NOT EXISTS feedback_day ON feedback (stored_day);
+CREATE TABLE IF NOT EXISTS experiments (name TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
 
 
 INSERT_EVENTS = (
     "INSERT INTO events (event_key, user_key, stored_day, body) VALUES (?, ?, ?, ?) "
     "ON CONFLICT DO NOTHING"
+)
+INSERT_FEEDBACK = (
+    "INSERT INTO feedback (event_key, rec_key, user_key, type, at, stored_day, body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+INSERT_IMPRESSIONS = (
+    "INSERT INTO impressions (rec_key, user_key, at, stored_day, version, experiment, variant, "
+    "latency_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 
 

@@ -1,8 +1,18 @@
 """The HTTP routes, one router per resource."""
 
-from lmrec.service.routes import app, audit, catalog, events, ops, recommend, users, versions
+from lmrec.service.routes import (
+    app,
+    audit,
+    catalog,
+    events,
+    experiments,
+    ops,
+    recommend,
+    users,
+    versions,
+)
 
 ROUTERS = [recommend.router, events.router, catalog.router, users.router, versions.router,
-           audit.router, ops.router, app.router]  # fmt: skip
+           audit.router, experiments.router, ops.router, app.router]  # fmt: skip
 
 __all__ = ["ROUTERS"]

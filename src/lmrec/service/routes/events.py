@@ -19,6 +19,8 @@ router = APIRouter(route_class=StrictRoute, responses=ERRORS)
 def events(body: EventsIn, eng: Eng, caller: Who, request: Request) -> dict[str, Any]:
     """Store the events (an application key with the ``events`` scope, or a user token for
     its own events). ``stored`` counts the new ones: a retried ``event_id`` is stored once.
+    An event with a ``recommendation_id`` is tied to that served list (and the item's place
+    in it) when it is the same user's and the item was in the list.
     503 means nothing of the batch was stored."""
     for user in {e.user_id for e in body.events}:
         caller_for_user(caller, "events", user)
@@ -40,6 +42,7 @@ def events(body: EventsIn, eng: Eng, caller: Who, request: Request) -> dict[str,
                 e.value,
                 e.context,
                 e.event_id,
+                e.recommendation_id,
             )
             for e in body.events
         ]

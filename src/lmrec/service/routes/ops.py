@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from lmrec.service.deps import ERRORS, require
 
@@ -32,8 +32,7 @@ def readyz(request: Request) -> JSONResponse:
                      "content": {"text/plain": {"schema": {"type": "string"}}}}},
 )  # fmt: skip
 def metrics(request: Request) -> Response:
-    registry = request.app.state.telemetry.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(request.app.state.telemetry.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/v1/ops/traffic", dependencies=[require("admin")], responses=ERRORS)

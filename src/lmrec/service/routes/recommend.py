@@ -46,7 +46,7 @@ async def recommendations(
         context=body.context.model_dump() if body.context else None,
         context_weight=body.context_weight,
     )
-    result = await anyio.to_thread.run_sync(eng.run, rec, limiter=request.app.state.compute)
+    result = await anyio.to_thread.run_sync(eng.serve, rec, limiter=request.app.state.compute)
     return Response(json.dumps(result, ensure_ascii=True), media_type="application/json")
 
 
