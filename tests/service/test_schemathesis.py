@@ -68,7 +68,9 @@ def test_no_server_errors(api_schema, mode: GenerationMode) -> None:  # type: ig
             statuses.append(response.status_code)
             assert response.status_code < 500, (case.method, case.formatted_path, response.text)
             case.validate_response(
-                response, headers={"X-API-Key": KEY}, excluded_checks=excluded  # noqa: B023 (run in this iteration)
+                response,
+                headers={"X-API-Key": KEY},
+                excluded_checks=excluded,  # noqa: B023 (run in this iteration)
             )
 
         try:

@@ -79,7 +79,9 @@ def serve(
         None, "--retention-days", help="Purge events stored longer ago (default 365)."
     ),
     explore: float | None = typer.Option(
-        None, "--explore", help="Exploration: the share of lists drawn at random from the best "
+        None,
+        "--explore",
+        help="Exploration: the share of lists drawn at random from the best "
         "--explore-pool items, with their propensities recorded for off-policy estimates "
         "(lmrec evaluate --off-policy); default 0 (off).",
     ),
@@ -87,7 +89,9 @@ def serve(
         None, "--explore-pool", help="How many of the best items exploration draws from (50)."
     ),
     impressions: bool = typer.Option(
-        True, "--impressions/--no-impressions", help="Record every served list (online "
+        True,
+        "--impressions/--no-impressions",
+        help="Record every served list (online "
         "metrics, experiments and off-policy estimates need it).",
     ),
     access_log: bool = typer.Option(
