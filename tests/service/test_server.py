@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,30 +17,7 @@ from lmrec.data import split_loo, synthetic_dataset
 from lmrec.evaluation import prepare
 from lmrec.models.itemknn import ItemKNN
 from lmrec.service.store import open_store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(art: Path, store: str, port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
-           "--store", store, "--port", str(port), *(extra or ("--no-auth",))]  # fmt: skip
-    with log.open("ab") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-        if proc.poll() is not None:
-            raise AssertionError(log.read_text())
-    proc.kill()
-    raise AssertionError("server did not become ready in 60 s")
+from lmrec.testing.server import free_port, start_server
 
 
 @pytest.fixture
@@ -80,8 +54,8 @@ def test_acknowledged_events_survive_sigkill(
         else request.getfixturevalue("pg_url")
     )
     log = tmp_path / "server.log"
-    port = _free_port()
-    proc = _start(artifacts, store, port, log)
+    port = free_port()
+    proc = start_server(artifacts, store, port, log)
     acked: list[str] = []
     stop = threading.Event()
 
@@ -114,7 +88,7 @@ def test_acknowledged_events_survive_sigkill(
     lost = set(acked) - stored
     assert not lost, f"{len(lost)} acknowledged events lost"
     # the restarted server reads them back
-    proc = _start(artifacts, store, port, log)
+    proc = start_server(artifacts, store, port, log)
     try:
         prof = httpx.get(f"http://127.0.0.1:{port}/v1/users/u1/profile", timeout=5).json()
         assert prof["activity"]["by_type"]["view"] > 0
@@ -147,9 +121,11 @@ def test_unreachable_postgres_is_one_line(cli) -> None:  # type: ignore[no-untyp
 def test_two_workers_answer_without_nagle_delays(artifacts: Path, tmp_path: Path) -> None:
     """``--workers 2``: both serve, and a keep-alive client is not held up ~40 ms per request
     by Nagle's algorithm meeting delayed ACKs (uvicorn's own multi-worker socket did that)."""
-    port = _free_port()
+    port = free_port()
     store = f"sqlite:///{tmp_path / 's.db'}"
-    proc = _start(artifacts, store, port, tmp_path / "server.log", "--no-auth", "--workers", "2")
+    proc = start_server(
+        artifacts, store, port, tmp_path / "server.log", "--no-auth", "--workers", "2"
+    )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
             for _ in range(5):  # warm-up

@@ -283,3 +283,45 @@ def test_every_page_fits_a_phone(browser, server: str) -> None:  # type: ignore[
     pg.get_by_role("table", name="Model versions").wait_for()
     assert pg.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     context.close()
+
+
+def test_console_starts_an_experiment_and_shows_its_results(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/console")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Experiment name").fill("v1-vs-v2")
+    page.get_by_label("Control version").select_option("v1")
+    page.get_by_label("Treatment version").select_option("v2")
+    page.get_by_role("button", name="Start experiment").click()
+    variants = page.get_by_role("table", name="Variants of v1-vs-v2")
+    variants.wait_for()
+    _accessible(page)
+    # people use the app: each gets a sticky variant; a like on the list is tied to it
+    for n in range(6):
+        user = f"u{n}"
+        rec = httpx.post(f"{server}/v1/recommendations", json={"user_id": user, "k": 5}).json()
+        assert rec["experiment"] == "v1-vs-v2"
+        item = rec["items"][0]["item_id"]
+        httpx.post(f"{server}/v1/events", json={"events": [{
+            "user_id": user, "item_id": item, "type": "click",
+            "recommendation_id": rec["recommendation_id"]}]})  # fmt: skip
+    page.reload()
+    page.get_by_role("button", name="Sign in").click()  # --no-auth: no key to remember
+    variants = page.get_by_role("table", name="Variants of v1-vs-v2")
+    variants.wait_for()
+    text = variants.inner_text()
+    assert "v1" in text
+    assert "v2" in text
+    assert page.get_by_role("table", name="Comparisons of v1-vs-v2").is_visible()
+    assert "v2 /" in page.get_by_role("table", name="Online metrics").inner_text()
+    page.get_by_role("button", name="Stop v1-vs-v2").click()
+    page.get_by_text("v1-vs-v2 (A/B, stopped)").wait_for()
+    assert httpx.get(f"{server}/v1/experiments").json()["experiments"][0]["running"] is False
+
+
+def test_feedback_in_the_app_is_tied_to_the_list_it_came_from(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    _sign_in(page, "u7")
+    first = page.get_by_role("list", name="For you").get_by_role("listitem").first
+    first.get_by_role("button", name="Like").click()
+    page.wait_for_function("document.getElementById('status').textContent.startsWith('Liked')")
+    metrics = httpx.get(f"{server}/v1/metrics/online").json()
+    assert sum(g["clicks"] for g in metrics["groups"]) >= 1

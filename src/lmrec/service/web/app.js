@@ -43,7 +43,8 @@ function rating(item, refresh) {
     if (!select.value) return;
     try {
       await api("POST", "/v1/events", { events: [{ user_id: state.user, item_id: item.item_id, type: "rating",
-                                                   value: Number(select.value), event_id: crypto.randomUUID() }] });
+                                                   value: Number(select.value), event_id: crypto.randomUUID(),
+                                                   recommendation_id: item.recommendation_id }] });
       say(`Rated ${select.value}: ${item.title || item.item_id}`);
       await refresh();
     } catch (error) { say(error.message); }
@@ -67,7 +68,8 @@ function toggleWhy(button, box, item) {
 async function feedback(item, type, refresh, done) {
   try {
     await api("POST", "/v1/events", { events: [{ user_id: state.user, item_id: item.item_id, type,
-                                                 event_id: crypto.randomUUID() }] });
+                                                 event_id: crypto.randomUUID(),
+                                                 recommendation_id: item.recommendation_id }] });
     say(`${done}: ${item.title || item.item_id}`);
     await refresh();
   } catch (error) { say(error.message); }
@@ -80,6 +82,12 @@ async function addToCart(item, refresh) {
   await feedback(item, "cart", refresh, "Added to cart");
 }
 
+// the items of a served list, each knowing the list it came from: feedback on it is tied to
+// that list (its recommendation_id), so the service can measure what its lists did
+function served(recs) {
+  return recs.items.map((i) => ({ ...i, recommendation_id: recs.recommendation_id }));
+}
+
 function list(name, items, refresh) {
   return el("ul", { class: "items", "aria-label": name }, items.map((i) => itemCard(i, refresh)));
 }
@@ -90,7 +98,7 @@ async function forYou() {
   const render = async () => {
     // the user's variety (in their profile) is applied by the service itself
     const recs = await api("POST", "/v1/recommendations", { user_id: state.user, k: 10 });
-    const parts = [list("For you", recs.items, render)];
+    const parts = [list("For you", served(recs), render)];
     if (recs.cold_start) {
       parts.unshift(el("p", {}, "Tell us what you like: press Like on a few of these, and the list changes at once."));
     }
@@ -119,7 +127,7 @@ async function search() {
     const weight = blend.checked ? 0.5 : 1.0;
     const recs = await api("POST", "/v1/recommendations",
                            { user_id: state.user, k: 10, query: input.value.trim(), query_weight: weight });
-    results.replaceChildren(list("Results", recs.items, run));
+    results.replaceChildren(list("Results", served(recs), run));
   };
   const form = el("form", { role: "search", on: { submit: async (e) => { e.preventDefault(); await run(); } } },
     el("label", { for: "q" }, "Search"), input,

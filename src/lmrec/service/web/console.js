@@ -109,9 +109,71 @@ async function catalog() {
           form, el("h3", {}, "Added or changed"), page.added.length ? added : el("p", {}, "None yet.")];
 }
 
-function experiments() {
-  return [el("h2", { id: "experiments" }, "Experiments"),
-          el("p", {}, "No experiment results yet: A/B tests and interleaving will report here.")];
+const ci = (e, digits = 4) => (e && e.mean != null
+  ? `${fmt(e.mean, digits)}${e.ci95 && e.ci95[0] != null ? ` [${fmt(e.ci95[0], digits)}, ${fmt(e.ci95[1], digits)}]` : ""}` : "—");
+const pct = (e) => (e && e.mean != null
+  ? `${(100 * e.mean).toFixed(1)}% [${(100 * e.ci95[0]).toFixed(1)}%, ${(100 * e.ci95[1]).toFixed(1)}%]` : "—");
+
+function table(label, head, rows) {
+  return el("div", { class: "scroll" }, el("table", { "aria-label": label },
+    el("thead", {}, el("tr", {}, head.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, j) => (j === 0 ? el("th", { scope: "row" }, c) : el("td", {}, c))))))));
+}
+
+async function online() {
+  const m = await api("GET", "/v1/metrics/online");
+  const rows = m.groups.map((g) => [g.variant ? `${g.version} / ${g.variant}` : g.version, String(g.lists), String(g.users),
+    ci(g.ctr), fmt(g.conversion.cart, 3), fmt(g.coverage, 3), g.latency_ms.p95 == null ? "—" : `${g.latency_ms.p95.toFixed(1)} ms`]);
+  return [el("h2", { id: "online" }, "What lists did (last day)"),
+          rows.length ? table("Online metrics", ["version", "lists", "users", `CTR@${m.k} [95% CI]`, "cart rate", "coverage", "p95"], rows)
+                      : el("p", {}, "No list served in the last day.")];
+}
+
+async function experimentResults(e) {
+  const r = await api("GET", `/v1/experiments/${encodeURIComponent(e.name)}`);
+  const parts = [el("h3", {}, `${e.name} (${e.kind === "ab" ? "A/B" : "interleaving"}, ${e.running ? "running" : "stopped"})`)];
+  parts.push(table(`Variants of ${e.name}`, ["variant", "version", "users", "impressions", "clicks", "CTR [95% CI]"],
+    r.variants.map((v) => [v.name, v.version, String(v.users), String(v.impressions), String(v.clicks), ci(v.ctr)])));
+  const rows = r.comparisons.map((c) => [c.variant, c.lift ? pct(c.lift) : `prefers ${c.variant}: ${pct(c.preference)}`,
+    fmt(c.p_value, 3), fmt(c.always_valid_p, 3)]);
+  parts.push(table(`Comparisons of ${e.name}`, ["variant", e.kind === "ab" ? "lift of CTR [95% CI]" : "preference [95% CI]",
+    "p-value", "always-valid p"], rows));
+  parts.push(el("p", { class: "meta" }, `Sample-ratio mismatch p = ${fmt(r.srm_p, 3)}`
+    + (r.srm_p < 0.001 ? ": the split is off; check the assignment before trusting these numbers." : ".")
+    + " Watch the always-valid p: it stays valid however often you look."));
+  if (e.running) {
+    parts.push(el("div", { class: "actions" }, el("button", { type: "button", "aria-label": `Stop ${e.name}`,
+      on: { click: () => act(`/v1/experiments/${encodeURIComponent(e.name)}/stop`, `Stopped ${e.name}`) } }, "Stop")));
+  }
+  return parts;
+}
+
+async function experiments() {
+  const [list, models] = await Promise.all([api("GET", "/v1/experiments"), api("GET", "/v1/models")]);
+  const name = el("input", { type: "text", id: "exp-name", required: true });
+  const kind = el("select", { id: "exp-kind" }, el("option", { value: "ab" }, "A/B test"),
+                  el("option", { value: "interleaving" }, "Interleaving"));
+  const pick = (id) => el("select", { id }, models.versions.map((v) => el("option", { value: v }, v)));
+  const a = pick("exp-a"), b = pick("exp-b");
+  if (models.versions.length > 1) b.value = models.versions[1];
+  const form = el("form", { on: { submit: async (ev) => {
+    ev.preventDefault();
+    const same = a.value === b.value;
+    const variants = [{ name: same ? "A" : a.value, version: a.value }, { name: same ? "B" : b.value, version: b.value }];
+    try { await api("POST", "/v1/experiments", { name: name.value.trim(), kind: kind.value, variants });
+          say(`Started ${name.value.trim()}`); await render(); }
+    catch (error) { say(error.message); }
+  } } },
+  el("label", { for: "exp-name" }, "Experiment name"), name, el("label", { for: "exp-kind" }, "Kind"), kind,
+  el("label", { for: "exp-a" }, "Control version"), a, el("label", { for: "exp-b" }, "Treatment version"), b,
+  el("div", { class: "actions" }, el("button", { type: "submit", class: "primary" }, "Start experiment")));
+  const parts = [el("h2", { id: "experiments" }, "Experiments")];
+  const running = list.experiments.filter((e) => e.running);
+  const shown = [...running, ...list.experiments.filter((e) => !e.running).slice(-3)];
+  for (const e of shown) parts.push(...(await experimentResults(e)));
+  if (!shown.length) parts.push(el("p", {}, "No experiment yet."));
+  if (!running.length) parts.push(el("h3", {}, "Start one"), form);
+  return parts;
 }
 
 // -- shell ---------------------------------------------------------------------------------
@@ -138,7 +200,7 @@ async function render() {
   if (!signedIn) { clearInterval(state.timer); main.replaceChildren(...signIn()); return; }
   try {
     const parts = [el("h1", {}, "Operator console"), ...(await versions()), ...(await traffic()),
-                   ...(await catalog()), ...experiments()];
+                   ...(await catalog()), ...(await online()), ...(await experiments())];
     main.replaceChildren(...parts);
   } catch (error) {
     main.replaceChildren(el("h1", {}, "Something went wrong"), el("p", { class: "error" }, error.message));
