@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from lmrec.rerank.config import (
     DEFAULT_STRENGTH,
@@ -50,12 +58,24 @@ RequestTime = Annotated[
     StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL),
     WithJsonSchema({"anyOf": [
         {"type": "string", "pattern": "^[0-9]{1,11}$"},
-        {"type": "string", "format": "date-time"},
+        # the features of a time need a year the calendar functions take: 1970 to 9999
+        {"type": "string", "format": "date-time", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-"},
     ]}),
 ]  # fmt: skip
 
 #: a ``recommendation_id``: 32 lowercase hex digits
 RECOMMENDATION_ID = r"^[0-9a-f]{32}$"
+
+
+def _whole(value: object) -> object:
+    """A JSON number with no fraction (``10.0``) is an integer, as JSON Schema says."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: an integer in a (strict) request body: ``10`` or ``10.0``, never ``true`` or ``"10"``
+Integer = Annotated[int, BeforeValidator(_whole)]
 
 #: a user, item or version id in a path
 PathId = Annotated[str, Path(min_length=1, max_length=256, pattern=NO_CONTROL)]
@@ -75,14 +95,14 @@ ContextMap = Annotated[
 
 
 class Context(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     device: str | None = Field(None, max_length=64, pattern=NO_CONTROL)
     location: str | None = Field(None, max_length=64, pattern=NO_CONTROL)
     time: RequestTime | None = None
 
 
 class Filters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     #: only items in at least one of these categories
     categories: list[Id] | None = Field(None, min_length=1, max_length=100)
 
@@ -90,7 +110,7 @@ class Filters(BaseModel):
 class Rerank(BaseModel):
     """Re-ranking for this request (see :class:`lmrec.rerank.RerankConfig`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     strength: float = Field(DEFAULT_STRENGTH, ge=0.0, le=1.0)
     relevance: Relevance = _RR.relevance
     sharpness: float = Field(_RR.sharpness, gt=0.0, le=100.0)
@@ -108,9 +128,9 @@ class Rerank(BaseModel):
 
 
 class RecommendationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     user_id: Id
-    k: int = Field(10, ge=1, le=MAX_K)
+    k: Integer = Field(10, ge=1, le=MAX_K)
     context: Context | None = None
     #: how strongly the context (part of day, weekday, device, location) shifts the ranking
     context_weight: float = Field(0.5, ge=0.0, le=5.0)
@@ -128,7 +148,7 @@ class RecommendationRequest(BaseModel):
 class ProfileEdit(BaseModel):
     """Changes to a user's profile: mute categories, remove items from their interests."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     mute_categories: list[Id] = Field(default_factory=list, max_length=100)
     unmute_categories: list[Id] = Field(default_factory=list, max_length=100)
     remove_items: list[Id] = Field(default_factory=list, max_length=1000)
@@ -139,7 +159,7 @@ class ProfileEdit(BaseModel):
 
 
 class EventIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     user_id: Id
     item_id: Id
     type: Literal["view", "click", "cart", "purchase", "rating", "not_interested"]
@@ -152,12 +172,12 @@ class EventIn(BaseModel):
 
 
 class EventsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     events: list[EventIn] = Field(..., min_length=1, max_length=MAX_BATCH)
 
 
 class ItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     item_id: Id
     title: str = Field(..., min_length=1, max_length=1000, pattern=NO_NUL)
     text: str | None = Field(None, max_length=20_000, pattern=NO_NUL)
@@ -167,27 +187,27 @@ class ItemIn(BaseModel):
 
 
 class CartRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     items: list[Id] = Field(..., min_length=1, max_length=200)
     user_id: Id | None = None
-    k: int = Field(10, ge=1, le=MAX_K)
+    k: Integer = Field(10, ge=1, le=MAX_K)
     allow_substitutes: StrictBool = False
 
 
 class AdsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     user_id: Id
     context: ContextMap = Field(default_factory=dict)
     candidates: list[Id] | None = Field(None, min_length=1, max_length=1000)
-    k: int = Field(10, ge=1, le=MAX_K)
+    k: Integer = Field(10, ge=1, le=MAX_K)
     min_pctr: float = Field(0.0, ge=0.0, le=1.0)
-    frequency_cap: int | None = Field(None, ge=1, le=10**6)
+    frequency_cap: Annotated[int, Field(ge=1, le=10**6), BeforeValidator(_whole)] | None = None
 
 
 class Personalisation(BaseModel):
     """Whether the user's lists use what they did (false: the same lists as for anyone)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     enabled: StrictBool
 
 
@@ -235,7 +255,7 @@ class VariantIn(BaseModel):
     """One arm of an experiment: a model version, optionally re-ranked, with its share of
     users (A/B; equal shares when none is given)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: Id
     version: Id
     rerank: Rerank | None = None
@@ -243,7 +263,7 @@ class VariantIn(BaseModel):
 
 
 class ExperimentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     name: Id
     #: ab: each user sees one variant; interleaving: every list merges two variants' lists
     kind: Literal["ab", "interleaving"] = "ab"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import math
+import contextlib
+import re
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -23,20 +24,18 @@ Time = Annotated[RequestTime | None, Query()]
 
 
 def _time(value: str | None, name: str, default: float) -> float:
-    """Unix seconds or an ISO 8601 date-time (UTC unless it says so), within 1970..5138."""
+    """Unix seconds (digits) or an ISO 8601 date-time from 1970 on (UTC unless it says so)."""
     if value is None:
         return default
-    try:
-        t = float(value)
-    except ValueError:
-        try:
+    if re.fullmatch(r"[0-9]{1,11}", value):
+        return float(value)
+    d = None
+    if re.match(r"(19[7-9][0-9]|[2-9][0-9]{3})-", value):
+        with contextlib.suppress(ValueError):
             d = datetime.fromisoformat(value.upper())
-        except ValueError:
-            raise HTTPException(422, f"{name}: not Unix seconds or an ISO date-time: "
-                                     f"'{value}'") from None  # fmt: skip
-        t = (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp()
-    if not math.isfinite(t):
-        raise HTTPException(422, f"{name} is not a time: '{value}'")
+    if d is None:
+        raise HTTPException(422, f"{name}: not Unix seconds or an ISO 8601 date-time from 1970")
+    t = (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp()
     return min(max(t, 0.0), 1e11)
 
 
