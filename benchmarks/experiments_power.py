@@ -4,8 +4,11 @@ the same two, both analysed by the service's own code (lmrec.service.measure).
 
     .venv/bin/python benchmarks/experiments_power.py [--reps 200]
 
-Each simulated user gets one list of 10 (A/B: from their arm's model; interleaving: both
-models' lists merged by team draft). Power at N users is the share of `--reps` experiments
+Each simulated user has a session of 5 lists of 10, as `lmrec simulate --url` plays it against
+the service: before each list, the clicks so far are the user's fresh events and what was
+shown is left out (A/B: the lists of their arm's model; interleaving: both models' lists merged
+by team draft). Sessions are precomputed (16 per user and arm, clicks drawn at random) and
+drawn with replacement for each experiment. Power at N users is the share of `--reps` experiments
 with p < 0.05 and the right sign; the users needed for 80% power are interpolated on a grid
 of N (log scale). Writes the "Experiments: A/B against interleaving" section of RESULTS.md
 and benchmarks/plots/experiment_power.png.
@@ -24,18 +27,47 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 from common import machine, write_section  # noqa: E402
 from lmrec.experiments import Experiment, Variant, team_draft  # noqa: E402
+from lmrec.online import Request, UserState, recommend  # noqa: E402
 from lmrec.service.measure import Traffic, experiment_results  # noqa: E402
-from online_sim import top_lists, versions  # noqa: E402
+from online_sim import Population, versions  # noqa: E402
 
 HEADING = "## Experiments: A/B against interleaving"
 K = 10
-MERGES = 16  # team-draft merges precomputed per user (the coin flips differ per list)
+ROUNDS = 5
+SESSIONS = 16  # sessions precomputed per user and arm
+FULL_AB = 6400  # people in the one A/B test reported in full
 
 
-def traffic(users: np.ndarray, arm: np.ndarray, clicks: np.ndarray, a: np.ndarray,
-            b: np.ndarray) -> Traffic:  # fmt: skip
-    n = len(users)
-    return Traffic(np.arange(n), arm, np.zeros(n), np.full(n, float(K)), clicks, a, b)
+def traffic(clicks: np.ndarray, arm: np.ndarray, a: np.ndarray, b: np.ndarray) -> Traffic:
+    n = len(clicks)
+    return Traffic(np.arange(n), arm, np.zeros(n), np.full(n, float(K * ROUNDS)), clicks, a, b)
+
+
+def session(vs: dict, pop: Population, u: int, arm: str, rng: np.random.Generator  # type: ignore[type-arg]
+            ) -> tuple[float, float, float]:  # fmt: skip
+    """One session of user ``u``: (clicks, clicks credited to pop, to sequential); ``arm`` is
+    a model name or ``interleaving``."""
+    user = int(pop.users[u])
+    fresh: list[int] = []
+    shown: set[str] = set()
+    total = credit_a = credit_b = 0.0
+    request = Request(None, K, explain=False)
+    for _ in range(ROUNDS):
+        state = UserState(user, tuple(fresh), blocked=frozenset(shown))
+        names = ["pop", "sequential"] if arm == "interleaving" else [arm]
+        lists = [[i["item_id"] for i in recommend(vs[n], request, state)["items"]] for n in names]
+        if arm == "interleaving":
+            items, teams = team_draft(lists[0], lists[1], K, rng)
+        else:
+            items, teams = lists[0], [0] * len(lists[0])
+        idx = vs["pop"].artifacts.item_vocab.indices(items)
+        hit = rng.random(len(idx)) < pop.click_prob(u, idx)
+        shown.update(items)
+        fresh.extend(int(i) for i in idx[hit])
+        total += float(hit.sum())
+        credit_a += float(sum(h for h, t in zip(hit, teams, strict=True) if t == 0))
+        credit_b += float(sum(h for h, t in zip(hit, teams, strict=True) if t == 1))
+    return total, credit_a, credit_b
 
 
 def power_curve(run, grid: list[int], reps: int, rng: np.random.Generator) -> list[float]:  # type: ignore[no-untyped-def]
@@ -60,38 +92,29 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     vs, pop = versions(args.ml100k)
-    lists = {name: top_lists(v, pop, K) for name, v in vs.items()}
     n_users = len(pop.users)
-    prob = {name: np.array([pop.click_prob(u, lists[name][u]) for u in range(n_users)])
-            for name in lists}  # fmt: skip
-    il_prob = np.zeros((n_users, MERGES, K))
-    il_team = np.zeros((n_users, MERGES, K), dtype=np.int64)
-    for u in range(n_users):
-        for m in range(MERGES):
-            merged, teams = team_draft(list(lists["pop"][u]), list(lists["sequential"][u]), K, rng)
-            il_prob[u, m] = pop.click_prob(u, np.array(merged))
-            il_team[u, m] = teams
+    started = time.perf_counter()
+    sessions = {arm: np.array([[session(vs, pop, u, arm, rng) for _ in range(SESSIONS)]
+                               for u in range(n_users)])
+                for arm in ("pop", "sequential", "interleaving")}  # fmt: skip
+    sim_s = time.perf_counter() - started
     ab = Experiment("ab", (Variant("pop", "pop"), Variant("sequential", "sequential")))
     il = Experiment("il", ab.variants, kind="interleaving")
 
+    def draw(n: int, r: np.random.Generator, arm: str) -> np.ndarray:
+        return sessions[arm][r.integers(n_users, size=n), r.integers(SESSIONS, size=n)]
+
     def run_ab(n: int, r: np.random.Generator) -> bool:
-        users = r.integers(n_users, size=n)
         arm = (r.random(n) < 0.5).astype(np.int64)
-        p = np.where(arm[:, None] == 1, prob["sequential"][users], prob["pop"][users])
-        clicks = (r.random((n, K)) < p).sum(axis=1).astype(float)
+        clicks = np.where(arm == 1, draw(n, r, "sequential")[:, 0], draw(n, r, "pop")[:, 0])
         zero = np.zeros(n)
-        c = experiment_results(ab, traffic(users, arm, clicks, zero, zero), looks=1)
+        c = experiment_results(ab, traffic(clicks, arm, zero, zero), looks=1)
         comp = c["comparisons"][0]
         return comp["p_value"] is not None and comp["p_value"] < 0.05 and comp["lift"]["mean"] > 0
 
     def run_il(n: int, r: np.random.Generator) -> bool:
-        users = r.integers(n_users, size=n)
-        m = r.integers(MERGES, size=n)
-        hit = r.random((n, K)) < il_prob[users, m]
-        team = il_team[users, m]
-        a = (hit & (team == 0)).sum(axis=1).astype(float)
-        b = (hit & (team == 1)).sum(axis=1).astype(float)
-        c = experiment_results(il, traffic(users, np.full(n, -1), a + b, a, b), looks=1)
+        s = draw(n, r, "interleaving")
+        c = experiment_results(il, traffic(s[:, 0], np.full(n, -1), s[:, 1], s[:, 2]), looks=1)
         pref = c["preference"]
         return pref["p_value"] is not None and pref["p_value"] < 0.05 and \
             pref["preference"]["mean"] > 0.5  # fmt: skip
@@ -103,36 +126,40 @@ def main() -> None:
     power_il = power_curve(run_il, grid_il, args.reps, rng)
     wall = time.perf_counter() - start
     n_ab, n_il = n_for(power_ab, grid_ab), n_for(power_il, grid_il)
-    true_ctr = {name: float(p.mean()) for name, p in prob.items()}
-    share = float(np.mean([(il_prob[u] * (il_team[u] == 1)).sum() / il_prob[u].sum()
-                           for u in range(n_users)]))  # fmt: skip
-    # one A/B over the whole population, as an operator would run it
-    full = []
-    for _ in range(1):
-        arm = np.array([0 if ab.assign(f"ml-{u}").name == "pop" else 1 for u in range(n_users)])
-        p = np.where(arm[:, None] == 1, prob["sequential"], prob["pop"])
-        clicks = (rng.random((n_users, K)) < p).sum(axis=1).astype(float)
-        zero = np.zeros(n_users)
-        full.append(experiment_results(ab, traffic(np.arange(n_users), arm, clicks, zero, zero),
-                                       looks=1))  # fmt: skip
+    per_list = K * ROUNDS
+    true_ctr = {
+        arm: float(sessions[arm][:, :, 0].mean() / per_list) for arm in ("pop", "sequential")
+    }
+    il_all = sessions["interleaving"]
+    share = float(il_all[:, :, 2].sum() / (il_all[:, :, 1] + il_all[:, :, 2]).sum())
+    # one A/B as an operator would run it: FULL_AB people (the simulated users drawn with
+    # replacement), assigned by the experiment's salted hash of their ids
+    arm = np.array([0 if ab.assign(f"person-{j}").name == "pop" else 1 for j in range(FULL_AB)])
+    who = rng.integers(n_users, size=FULL_AB)
+    pick = rng.integers(SESSIONS, size=FULL_AB)
+    clicks = np.where(arm == 1, sessions["sequential"][who, pick, 0],
+                      sessions["pop"][who, pick, 0])  # fmt: skip
+    zero = np.zeros(FULL_AB)
+    full = [experiment_results(ab, traffic(clicks, arm, zero, zero), looks=1)]
     comp = full[0]["comparisons"][0]
     _plot(grid_ab, power_ab, grid_il, power_il)
     ratio = None if n_ab is None or n_il is None else n_ab / n_il
     fmt_n = lambda n: "not reached on the grid" if n is None else f"{n:,.0f}"  # noqa: E731
     lines = [
         HEADING, "",
-        f"Date: {dt.date.today().isoformat()}. Machine: {machine()}. {wall:.0f} s for the "
-        "power curves (training not counted).",
+        f"Date: {dt.date.today().isoformat()}. Machine: {machine()}. {sim_s:.0f} s for the "
+        f"sessions, {wall:.0f} s for the power curves (training not counted).",
         f"Command: `.venv/bin/python benchmarks/experiments_power.py {' '.join(sys.argv[1:])}`",
         "",
         f"MovieLens 100K, temporal split; {n_users} simulated users (those with a held-out "
         "rating >= 4; users new to training get both models' cold-start list). Each clicks a "
-        "shown item they liked with probability 0.8, any other with 0.01. True CTR@10 of the "
-        f"lists: pop {true_ctr['pop']:.4f}, sequential {true_ctr['sequential']:.4f} (lift "
-        f"{true_ctr['sequential'] / true_ctr['pop'] - 1:+.1%}); sequential's expected share of "
+        f"shown item they liked with probability 0.8, any other with 0.01; sessions of {ROUNDS} "
+        f"lists of {K}, real time. CTR of the sessions: pop {true_ctr['pop']:.4f}, sequential {true_ctr['sequential']:.4f} (lift "
+        f"{true_ctr['sequential'] / true_ctr['pop'] - 1:+.1%}); sequential's share of "
         f"an interleaving's clicks {share:.3f}.",
         "",
-        f"One A/B over all {n_users} users (assigned by the salted hash): lift "
+        f"One A/B test of {FULL_AB:,} people (the simulated users drawn with replacement, "
+        "assigned by the salted hash of their ids), as `GET /v1/experiments/{name}` reports it: lift "
         f"{comp['lift']['mean']:+.1%} [{comp['lift']['ci95'][0]:+.1%}, "
         f"{comp['lift']['ci95'][1]:+.1%}], p = {comp['p_value']:.2g}, sample-ratio p = "
         f"{full[0]['srm_p']:.2f}: {'detected, right sign' if comp['p_value'] < 0.05 and comp['lift']['mean'] > 0 else 'NOT detected'}.",
