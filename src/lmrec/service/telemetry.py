@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ONLINE_WINDOW_S", "OnlineMetrics", "Telemetry"]
 
-#: the window of the online-metric series: lists served in the last hour
-ONLINE_WINDOW_S = 3600.0
+#: the window of the online-metric series: lists served in the last 5 minutes (each scrape
+#: reads and unseals them, so the window bounds its cost), with the feedback tied to them so far
+ONLINE_WINDOW_S = 300.0
 
 
 @dataclass
@@ -92,7 +93,7 @@ class OnlineMetrics(Collector):
         labels = ["version", "variant"]
         families = {
             "lists": GaugeMetricFamily(
-                "lmrec_online_lists", "Lists served in the last hour", labels=labels),
+                "lmrec_online_lists", "Lists served in the last 5 minutes", labels=labels),
             "impressions": GaugeMetricFamily(
                 "lmrec_online_impressions", f"Items shown in the top {self.k} of those lists",
                 labels=labels),
@@ -100,14 +101,14 @@ class OnlineMetrics(Collector):
                 "lmrec_online_clicks", "Attributed clicks, carts and purchases on them",
                 labels=labels),
             "ctr": GaugeMetricFamily(
-                "lmrec_online_ctr", f"CTR@{self.k} of lists served in the last hour",
+                "lmrec_online_ctr", f"CTR@{self.k} of lists served in the last 5 minutes",
                 labels=labels),
             "coverage": GaugeMetricFamily(
-                "lmrec_online_coverage", "Share of the catalog shown in the last hour",
+                "lmrec_online_coverage", "Share of the catalog shown in the last 5 minutes",
                 labels=labels),
         }  # fmt: skip
         conversion = GaugeMetricFamily(
-            "lmrec_online_conversion", "Share of lists served in the last hour that led to a "
+            "lmrec_online_conversion", "Share of lists served in the last 5 minutes that led to a "
             "cart or a purchase", labels=[*labels, "type"],
         )  # fmt: skip
         for g in data["groups"]:
