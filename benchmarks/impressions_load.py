@@ -118,7 +118,9 @@ def main() -> None:
         HEADING, "",
         f"Date: {dt.date.today().isoformat()}. Machine: {machine()}. One uvicorn worker; the "
         "load generator of service_load.py on the same 2 cores; sequential model, MovieLens 100K.",
-        f"Command: `.venv/bin/python benchmarks/impressions_load.py {' '.join(sys.argv[1:])}`",
+        f"Command: `.venv/bin/python benchmarks/impressions_load.py {' '.join(sys.argv[1:])}` "
+        "(artifacts: the sequential model this script, like service_load.py, trains without "
+        "--artifacts, 60 s budget).",
         "",
         f"{args.runs} runs each, alternating; {args.seconds:g} s per offered rate. Held: the "
         "highest offered rate with no error, >= 95% of it achieved and p99 <= 20 ms.",
