@@ -54,6 +54,24 @@ def evaluate(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for splits and bootstrap."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals."),
+    search: str = typer.Option(
+        "grid",
+        "--search",
+        help="How tuning searches: grid (every setting of each model's "
+        "grid) or tpe (Optuna TPE over each model's ranges, within --trials and --tune-timeout).",
+    ),
+    trials: int | None = typer.Option(
+        None, "--trials", help="With --search tpe: fits per model (default: a third of its grid)."
+    ),
+    tune_timeout: float | None = typer.Option(
+        None, "--tune-timeout", help="With --search tpe: seconds per model's search."
+    ),
+    study: str | None = typer.Option(
+        None,
+        "--study",
+        help="With --search tpe: an Optuna storage (sqlite:///study.db) that "
+        "keeps every trial; a later run resumes it.",
+    ),
     cold_items: float = typer.Option(
         0.0,
         "--cold-items",
@@ -174,11 +192,21 @@ def evaluate(
         )
     if calibration < 0:
         raise UsageError(f"--calibration must be >= 0, not {calibration}")
+    if search not in ("grid", "tpe"):
+        raise UsageError(f"--search must be grid or tpe, not '{search}'")
+    if trials is not None and trials < 1:
+        raise UsageError(f"--trials must be >= 1, not {trials}")
+    if tune_timeout is not None and not tune_timeout > 0:
+        raise UsageError(f"--tune-timeout must be > 0, not {tune_timeout}")
     cfg = EvalConfig(
         k=k,
         seed=seed,
         tune=tune,
         n_boot=n_boot,
+        search=search,
+        trials=trials,
+        tune_timeout_s=tune_timeout,
+        study=study,
         cold_items=cold_items,
         progress=progress,
         rerank_sweep=rerank_sweep,

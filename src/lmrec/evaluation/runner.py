@@ -47,6 +47,15 @@ class EvalConfig:
     rerank_text_encoder: str | None = None  # text similarity for diversity (else categories)
     rerank_calibration: float = 0.0  # weight of Steck's calibration term in the sweep
     context: bool = False  # measure context-aware scoring (daypart, daytype, device, location)
+    #: how tuning searches: "grid" (every setting of the model's search space) or "tpe"
+    #: (Optuna over its tuning space, within ``trials`` and ``tune_timeout_s``)
+    search: str = "grid"
+    #: TPE fits per model (default: a third of the model's grid, at least 2)
+    trials: int | None = None
+    #: seconds a model's search may take (no new trial starts after)
+    tune_timeout_s: float | None = None
+    #: an Optuna storage URL (sqlite:///study.db): studies are kept there and resumed
+    study: str | None = None
 
 
 @dataclass
@@ -62,7 +71,8 @@ class ModelResult:
 def tune(
     name: str, data: EvalData, cfg: EvalConfig, *, overrides: dict[str, Any] | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Fit each setting of the model's search space on train; pick the best validation NDCG@k.
+    """Search the model's settings on train, scored by validation NDCG@k: every setting of its
+    grid (``cfg.search == "grid"``, the default) or TPE over its tuning space (``"tpe"``).
 
     Without tuning (or without validation users) the model's own defaults are used.
     """
@@ -71,6 +81,19 @@ def tune(
         return dict(overrides or {}), []
     if len(space) == 1:
         return space[0], []
+    if cfg.search == "tpe":
+        from lmrec.evaluation.search import tpe_search
+
+        tpe_space = {**get_model_class(name).tuning_space(), **(overrides or {})}
+        return tpe_search(
+            name, tpe_space, space[0], data.train,
+            lambda model: model.recommend(data.valid_users, cfg.k, at=data.valid_at)[0],
+            data.valid_truth, k=cfg.k, trials=cfg.trials or max(2, len(space) // 3),
+            timeout_s=cfg.tune_timeout_s, seed=cfg.seed, storage=cfg.study,
+            progress=cfg.progress,
+        )  # fmt: skip
+    if cfg.search != "grid":
+        raise UsageError(f"search must be 'tpe' or 'grid', not '{cfg.search}'")
     return grid_search(
         name,
         space,
@@ -201,6 +224,7 @@ def evaluate_model(
             "model": model.name,
             "params": model.get_params(),
             "selected_on": f"valid NDCG@{cfg.k}",
+            "search": cfg.search if trials else None,
             "tuning": trials,
         },
     }

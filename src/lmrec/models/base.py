@@ -18,6 +18,7 @@ from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.fileformat import check_format
 from lmrec.params import get_params
+from lmrec.search_space import Space, space_from_grid
 
 __all__ = ["FORMAT_VERSION", "Recommender", "cart_matrix", "cart_times", "request_times", "top_n"]
 
@@ -223,8 +224,15 @@ class Recommender(ABC):
     # -- parameters and storage ----------------------------------------------------------------
     @staticmethod
     def search_space() -> list[dict[str, Any]]:
-        """The settings tried on validation, the first being the default (override)."""
+        """The settings a grid search tries on validation, the first being the default
+        (override)."""
         return [{}]
+
+    @classmethod
+    def tuning_space(cls) -> Space:
+        """What the Optuna search may try (override with ranges); by default the grid's
+        values of each parameter as choices."""
+        return space_from_grid(cls.search_space())
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments, in JSON's form (tuples as lists), as saved in config.json."""

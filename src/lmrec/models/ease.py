@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.models.base import Recommender
+from lmrec.search_space import FloatRange, Space
 
 __all__ = ["EASE"]
 
@@ -30,6 +31,10 @@ class EASE(Recommender):
     @staticmethod
     def search_space() -> list[dict[str, Any]]:
         return [{"reg": r} for r in (50.0, 100.0, 200.0, 300.0, 500.0, 800.0, 1200.0)]
+
+    @classmethod
+    def tuning_space(cls) -> Space:
+        return {"reg": FloatRange(10.0, 5000.0, log=True)}
 
     def _fit(self, data: Interactions) -> None:
         x = data.matrix

@@ -14,6 +14,7 @@ from threadpoolctl import threadpool_limits
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.models.base import Recommender
+from lmrec.search_space import Choice, FloatRange, Space
 
 __all__ = ["ALS", "BPR"]
 
@@ -77,6 +78,11 @@ class ALS(_Factorization):
             for r in (0.01, 0.1, 1.0, 10.0)
             for a in (0.5, 1.0, 2.0, 5.0)
         ]
+
+    @classmethod
+    def tuning_space(cls) -> Space:
+        return {"embedding_size": Choice((32, 64, 128)), "reg": FloatRange(0.003, 30.0, log=True),
+                "alpha": FloatRange(0.2, 10.0, log=True), "epochs": 15}  # fmt: skip
 
     def _fit(self, data: Interactions) -> None:
         from implicit.cpu.als import AlternatingLeastSquares

@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.models.base import Recommender
+from lmrec.search_space import FloatRange, IntRange, Space
 
 __all__ = ["ItemKNN"]
 
@@ -41,6 +42,11 @@ class ItemKNN(Recommender):
             for s in (0.0, 10.0, 50.0)
             for a in (0.5, 0.7)
         ]
+
+    @classmethod
+    def tuning_space(cls) -> Space:
+        return {"k": IntRange(10, 500, log=True), "shrink": FloatRange(0.0, 100.0),
+                "alpha": FloatRange(0.3, 0.9)}  # fmt: skip
 
     def _fit(self, data: Interactions) -> None:
         x = data.matrix.tocsc()

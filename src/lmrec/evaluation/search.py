@@ -1,0 +1,97 @@
+"""Hyper-parameter search with Optuna: TPE over the space a model declares
+(:meth:`~lmrec.models.base.Recommender.tuning_space`), within a budget of trials and seconds,
+the model's defaults tried first; a study kept in a storage (``sqlite:///study.db``) resumes
+where it stopped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import scipy.sparse as sp
+
+from lmrec.data.interactions import Interactions
+from lmrec.errors import UsageError
+from lmrec.evaluation.collect import accuracy_per_user
+from lmrec.models.base import Recommender
+from lmrec.models.registry import create_model
+from lmrec.progress import track
+from lmrec.search_space import Choice, FloatRange, IntRange, Space
+
+__all__ = ["tpe_search"]
+
+
+def _suggest(trial: Any, space: Space) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, what in space.items():
+        if isinstance(what, FloatRange):
+            params[key] = trial.suggest_float(key, what.low, what.high, log=what.log)
+        elif isinstance(what, IntRange):
+            params[key] = trial.suggest_int(key, what.low, what.high, log=what.log)
+        elif isinstance(what, Choice):
+            params[key] = trial.suggest_categorical(key, list(what.options))
+        else:
+            params[key] = what
+    return params
+
+
+def tpe_search(
+    name: str,
+    space: Space,
+    defaults: dict[str, Any],
+    fit_data: Interactions,
+    rank: Callable[[Recommender], Any],
+    truth: sp.csr_matrix,
+    *,
+    k: int,
+    trials: int,
+    timeout_s: float | None = None,
+    seed: int = 0,
+    storage: str | None = None,
+    progress: bool = False,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Up to ``trials`` fits of model ``name`` (fewer when ``timeout_s`` runs out), each
+    scored by validation NDCG@``k`` of ``rank(model)`` against ``truth``; the first is
+    ``defaults``. Returns the best setting and every trial of the study (earlier runs of a
+    stored study included)."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    label = f"NDCG@{k}"
+    try:
+        study = optuna.create_study(
+            study_name=f"lmrec-{name}", storage=storage, load_if_exists=True,
+            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+        )  # fmt: skip
+    except Exception as exc:  # a storage URL SQLAlchemy cannot open, or not an Optuna study
+        first = str(exc).strip().splitlines()
+        raise UsageError(
+            f"cannot open the study storage {storage}: {first[0] if first else type(exc).__name__}"
+        ) from None
+    fixed = {
+        key: v for key, v in space.items() if not isinstance(v, FloatRange | IntRange | Choice)
+    }
+    if not study.trials:
+        tunable = {key: v for key, v in defaults.items() if key in space and key not in fixed}
+        study.enqueue_trial(tunable, skip_if_exists=True)
+
+    def objective(trial: Any) -> float:
+        params = _suggest(trial, space)
+        start = time.perf_counter()
+        model = create_model(name, **params).fit(fit_data)
+        value = float(accuracy_per_user(rank(model), truth, k)[label].mean())
+        trial.set_user_attr("params", params)
+        trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
+        return value
+
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    for n in track(range(trials), f"tune {name}", enabled=progress):
+        if n > 0 and deadline is not None and time.monotonic() >= deadline:
+            break  # the first trial always runs: a search returns a fitted setting
+        study.optimize(objective, n_trials=1)
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    out = [{"params": t.user_attrs["params"], f"valid_{label}": t.value,
+            "seconds": t.user_attrs["seconds"], "trial": t.number} for t in done]  # fmt: skip
+    best = max(range(len(out)), key=lambda i: (out[i][f"valid_{label}"], -i))
+    return out[best]["params"], out

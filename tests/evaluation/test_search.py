@@ -1,0 +1,86 @@
+"""The Optuna search: its budget of trials and seconds, the defaults first, a stored study that
+resumes, and ``lmrec evaluate --search tpe``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lmrec.data import split_loo, synthetic_dataset
+from lmrec.errors import UsageError
+from lmrec.evaluation import EvalConfig, evaluate, prepare
+from lmrec.evaluation.search import tpe_search
+from lmrec.search_space import Choice, FloatRange, space_from_grid
+
+
+@pytest.fixture(scope="module")
+def data() -> Any:
+    return prepare(split_loo(synthetic_dataset(n_users=80, n_items=60, seed=3)))
+
+
+def _search(data: Any, **kw: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return tpe_search(
+        "ease", {"reg": FloatRange(1.0, 1000.0, log=True)}, {"reg": 250.0}, data.train,
+        lambda m: m.recommend(data.valid_users, 10)[0], data.valid_truth, k=10, **kw,
+    )  # fmt: skip
+
+
+def test_space_from_grid_keeps_constants_and_makes_choices() -> None:
+    grid = [{"a": 1, "b": 0.1, "c": "x"}, {"a": 2, "b": 0.1, "c": "x"}, {"a": 1, "b": 0.1}]
+    assert space_from_grid(grid) == {"a": Choice((1, 2)), "b": 0.1, "c": "x"}
+
+
+def test_the_budget_the_defaults_first_and_the_best_trial(data: Any) -> None:
+    best, trials = _search(data, trials=5, seed=1)
+    assert len(trials) == 5
+    assert trials[0]["params"] == {"reg": 250.0}  # the model's default is tried first
+    assert all(1.0 <= t["params"]["reg"] <= 1000.0 for t in trials)
+    top = max(trials, key=lambda t: t["valid_NDCG@10"])
+    assert best == top["params"]
+    again, _ = _search(data, trials=5, seed=1)
+    assert again == best  # seeded: the same search
+
+
+def test_a_timeout_stops_the_search_after_the_first_trial(data: Any) -> None:
+    _, trials = _search(data, trials=50, timeout_s=1e-6)
+    assert len(trials) == 1
+
+
+def test_a_stored_study_resumes(data: Any, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    _, first = _search(data, trials=3, storage=url)
+    _, both = _search(data, trials=2, storage=url)
+    assert [t["trial"] for t in both] == [0, 1, 2, 3, 4]
+    assert both[:3] == first
+    with pytest.raises(UsageError, match="study storage"):
+        _search(data, trials=1, storage="nonsense://x")
+
+
+def test_evaluate_with_tpe_reports_its_trials(data: Any, tmp_path: Path) -> None:
+    split = split_loo(synthetic_dataset(n_users=80, n_items=60, seed=3))
+    cfg = EvalConfig(search="tpe", trials=3, n_boot=50, progress=False)
+    report = evaluate(split, ["itemknn"], cfg, out=tmp_path / "r")
+    chosen = report["models"]["itemknn"]["config"]
+    assert chosen["search"] == "tpe"
+    assert len(chosen["tuning"]) == 3
+    best = max(chosen["tuning"], key=lambda t: t["valid_NDCG@10"])
+    assert {k: chosen["params"][k] for k in best["params"]} == best["params"]
+
+
+def test_the_cli_takes_the_search_flags(cli: Callable[..., tuple[int, str, str]],
+                                        tmp_path: Path) -> None:  # fmt: skip
+    synthetic_dataset(n_users=60, n_items=40, seed=2).save(tmp_path / "ds")
+    code, _, err = cli("evaluate", "--dataset", tmp_path / "ds", "--models", "ease",
+                       "--search", "tpe", "--trials", "2", "--out", tmp_path / "r",
+                       "--no-progress", "--n-boot", "50")  # fmt: skip
+    assert code == 0, err
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert "ease" in report["models"]
+    code, _, err = cli("evaluate", "--dataset", tmp_path / "ds", "--models", "ease",
+                       "--search", "random", "--out", tmp_path / "r")  # fmt: skip
+    assert code == 2
+    assert "--search" in err
