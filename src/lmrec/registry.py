@@ -36,6 +36,7 @@ _EXTRA_OF_MODULE = {
     "pydantic_settings": "serve",
     "prometheus_client": "serve",
     "matplotlib": "plots",
+    "optuna": "tune",
 }
 
 
