@@ -259,3 +259,15 @@ def test_off_policy_estimate_from_the_store_matches_a_hand_count(
     assert out["support"] == 1.0
     assert out["logged_ctr"]["mean"] == pytest.approx(2 / 6)
     store.close()
+
+
+def test_experiments_need_the_record_of_served_lists(versions: Path, tmp_path: Path) -> None:
+    body = {
+        "name": "x",
+        "variants": [{"name": "a", "version": "v1"}, {"name": "b", "version": "v2"}],
+    }
+    with _app(versions, tmp_path, impressions=False) as c:
+        r = c.post("/v1/experiments", json=body, headers=BOSS)
+        assert r.status_code == 409
+        assert "--no-impressions" in r.text
+        assert _recommend(c, "u1")["recommendation_id"]  # lists still carry their id

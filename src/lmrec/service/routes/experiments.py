@@ -61,6 +61,9 @@ def online(
 def start(body: ExperimentIn, eng: Eng, caller: Who) -> dict[str, Any]:
     """Start an experiment: users are assigned to variants by a salted hash of their id (A/B)
     or see both variants' lists merged (interleaving), from now until it is stopped."""
+    if eng.log is None:
+        raise HTTPException(409, "experiments read the record of served lists, which this "
+                                 "service does not keep (started with --no-impressions)")  # fmt: skip
     given = [v.share for v in body.variants]
     if body.kind == "ab" and any(s is None for s in given) and any(s is not None for s in given):
         raise HTTPException(422, "give every variant a share, or none (equal shares)")
