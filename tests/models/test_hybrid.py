@@ -48,3 +48,26 @@ def test_close_to_its_best_component_on_synthetic() -> None:
     assert hybrid >= ease - 0.02, (hybrid, ease)
     assert hybrid > pop + 0.05, (hybrid, pop)
     assert np.isfinite(hybrid)
+
+
+def test_the_ranker_is_kept_only_when_it_beats_its_best_component(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import lmrec.models.hybrid as hybrid_module
+
+    data = prepare(split_loo(synthetic_dataset(n_users=300, n_items=200, seed=7))).train_valid
+    users = np.arange(50)
+    kept = HybridRanker(components=("ease", "itemknn", "pop"), candidates=30).fit(data)
+    assert set(kept.check_) == {"hybrid", "ease", "itemknn", "pop"}
+    if kept.fallback_ is None:  # judged on users the ranker was not trained on
+        assert kept.check_["hybrid"] >= max(kept.check_[n] for n in ("ease", "itemknn", "pop"))
+    # a ranker that loses (forced here) gives way to the best component, whose lists it serves
+    monkeypatch.setattr(hybrid_module, "_ndcg_among", lambda *a: 0.0)
+    lost = HybridRanker(components=("ease", "itemknn", "pop"), candidates=30).fit(data)
+    best = max(("ease", "itemknn", "pop"), key=lambda n: lost.check_[n])
+    assert lost.fallback_ == best
+    ids, _ = lost.recommend(users, 10)
+    alone, _ = lost.components_[best].recommend(users, 10)
+    assert np.array_equal(ids, alone)
+    lost.save(tmp_path / "h")
+    again = HybridRanker.load(tmp_path / "h")
+    assert again.fallback_ == best
+    assert np.array_equal(again.recommend(users, 10)[0], alone)

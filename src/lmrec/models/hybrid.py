@@ -4,6 +4,11 @@ Fitting holds out each user's last action: the component models are fitted on th
 candidates for those users become the ranker's training data (label = the held-out item), and
 the components are then refitted on all the data for serving. In ``lmrec evaluate``'s final fit
 on train + validation, the ranker is therefore trained on exactly the validation split.
+
+The ranker is judged before it is kept: trained on all but a ``check_share`` of those users,
+it must reach at least the NDCG@10 of its best component on the users it was not trained on;
+otherwise the hybrid serves that component's ranking (``fallback_``), so it never loses to
+its own parts on held-out data.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ class HybridRanker(Recommender):
         min_child_samples: int = 50,
         side_features: bool = False,
         random_state: int = 0,
+        check_share: float = 0.2,
     ) -> None:
         self.components = components
         self.component_params = component_params
@@ -80,6 +86,7 @@ class HybridRanker(Recommender):
         self.min_child_samples = min_child_samples
         self.side_features = side_features
         self.random_state = random_state
+        self.check_share = check_share
 
     # -- fitting --------------------------------------------------------------------------------
     def _make_components(self) -> dict[str, Recommender]:
@@ -92,8 +99,6 @@ class HybridRanker(Recommender):
         return {n: create_model(n, **params.get(n, {})) for n in names}
 
     def _fit(self, data: Interactions) -> None:
-        import lightgbm as lgb
-
         prefix, users, targets = hold_out_last(data)
         if len(users) == 0:
             raise UsageError("hybrid needs users with at least 3 interactions to train its ranker")
@@ -107,10 +112,36 @@ class HybridRanker(Recommender):
         feats, cand, _ = self._features(first, users, prefix.matrix[users], at)
         labels = (cand == targets[:, None]).astype(np.float32)
         has_pos = labels.sum(axis=1) > 0
-        x = feats[has_pos].reshape(-1, feats.shape[2])
-        y = labels[has_pos].ravel()
-        group = np.full(int(has_pos.sum()), cand.shape[1])
-        self.ranker_: Any = lgb.LGBMRanker(
+        check = np.random.default_rng(self.random_state).random(len(users)) < self.check_share
+        if check.sum() < 20 or (has_pos & ~check).sum() < 20:
+            check[:] = False  # too few users to judge on: the ranker is kept
+        self.ranker_ = self._ranker(feats, labels, has_pos & ~check, len(first))
+        self.check_: dict[str, float] = {}
+        self.fallback_: str | None = None
+        if check.any():
+            self.check_ = {"hybrid": _ndcg_among(self.ranker_, feats[check], cand[check],
+                                                 targets[check])}  # fmt: skip
+            rows = prefix.matrix[users[check]]
+            check_at = None if at is None else at[check]
+            for n, m in first.items():
+                self.check_[n] = _ndcg_full(m, users[check], rows, targets[check], check_at)
+            best = max(first, key=lambda n: self.check_[n])
+            if self.check_["hybrid"] < self.check_[best]:
+                self.fallback_ = best
+            else:  # kept: now trained on every held-out user
+                self.ranker_ = self._ranker(feats, labels, has_pos, len(first))
+        self.train_recall_ = float(has_pos.mean())  # share of held-out items among candidates
+        self.components_ = {n: m.fit(data) for n, m in self._make_components().items()}
+        self._set_item_stats(data)
+
+    def _ranker(self, feats: np.ndarray, labels: np.ndarray, rows: np.ndarray, n_models: int
+                ) -> Any:  # fmt: skip
+        import lightgbm as lgb
+
+        x = feats[rows].reshape(-1, feats.shape[2])
+        y = labels[rows].ravel()
+        group = np.full(int(rows.sum()), feats.shape[1])
+        ranker = lgb.LGBMRanker(
             objective="lambdarank",
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,
@@ -122,13 +153,11 @@ class HybridRanker(Recommender):
             n_jobs=1,
             # a higher component score (or better rank) never lowers an item: this keeps a
             # ranker trained on one held-out item per user from learning noise
-            monotone_constraints=[1, -1] * len(first) + [0, 0, 0] * self.side_features,
+            monotone_constraints=[1, -1] * n_models + [0, 0, 0] * self.side_features,
             monotone_constraints_method="advanced",
         )
-        self.ranker_.fit(x, y, group=group)
-        self.train_recall_ = float(has_pos.mean())  # share of held-out items among candidates
-        self.components_ = {n: m.fit(data) for n, m in self._make_components().items()}
-        self._set_item_stats(data)
+        ranker.fit(x, y, group=group)
+        return ranker
 
     def _set_item_stats(self, data: Interactions) -> None:
         counts = data.item_counts
@@ -195,6 +224,9 @@ class HybridRanker(Recommender):
         return self._score_at(users, history, None)
 
     def _score_at(self, users: IntArray, history: sp.csr_matrix, at: IntArray | None) -> FloatArray:
+        if getattr(self, "fallback_", None) is not None:  # the ranker did not beat this one
+            model = self.components_[str(self.fallback_)]
+            return np.asarray(model.score(users, history=None, at=at), dtype=np.float32)
         feats, cand, fallback = self._features(self.components_, users, history, at)
         out = zscore(fallback).astype(np.float32) - 1e3  # below every candidate
         out[~np.isfinite(out)] = -1e6
@@ -216,7 +248,9 @@ class HybridRanker(Recommender):
         for name, model in self.components_.items():
             model.save(folder / "components" / name)
         (folder / "ranker.txt").write_text(self.ranker_.booster_.model_to_string())
-        (folder / "hybrid.json").write_text(json.dumps({"train_recall": self.train_recall_}))
+        (folder / "hybrid.json").write_text(json.dumps({
+            "train_recall": self.train_recall_, "fallback": self.fallback_, "check": self.check_,
+        }))  # fmt: skip
 
     def _load_files(self, folder: Path) -> None:
         import lightgbm as lgb
@@ -224,7 +258,39 @@ class HybridRanker(Recommender):
         self.components_ = {n: Recommender.load(folder / "components" / n) for n in self.components}
         booster = lgb.Booster(model_str=(folder / "ranker.txt").read_text())
         self.ranker_ = _BoosterRanker(booster)
-        self.train_recall_ = json.loads((folder / "hybrid.json").read_text())["train_recall"]
+        saved = json.loads((folder / "hybrid.json").read_text())
+        self.train_recall_ = saved["train_recall"]
+        self.fallback_ = saved.get("fallback")  # artifacts saved before the check: None
+        self.check_ = saved.get("check", {})
+
+
+def _ndcg_among(ranker: Any, feats: np.ndarray, cand: IntArray, targets: IntArray) -> float:
+    """Mean NDCG@10 of the ranker's order of each user's candidates (one relevant item)."""
+    pred = np.asarray(ranker.predict(feats.reshape(-1, feats.shape[2]))).reshape(cand.shape)
+    pred[cand < 0] = -np.inf
+    gains = []
+    for u in range(len(targets)):
+        where = np.flatnonzero(cand[u] == targets[u])
+        if not len(where):
+            gains.append(0.0)
+            continue
+        rank = int((pred[u] > pred[u, where[0]]).sum())
+        gains.append(1.0 / np.log2(rank + 2) if rank < 10 else 0.0)
+    return float(np.mean(gains))
+
+
+def _ndcg_full(
+    model: Recommender, users: IntArray, history: sp.csr_matrix, targets: IntArray,
+    at: IntArray | None,
+) -> float:  # fmt: skip
+    """Mean NDCG@10 of the model's full ranking (seen items left out), one relevant item."""
+    scores = np.nan_to_num(model.score(users, history=None, at=at), nan=-np.inf)
+    rows = np.repeat(np.arange(len(users)), np.diff(history.indptr))
+    scores[rows, history.indices] = -np.inf
+    target = scores[np.arange(len(users)), targets]
+    rank = (scores > target[:, None]).sum(axis=1)
+    gains = np.where(np.isfinite(target) & (rank < 10), 1.0 / np.log2(rank + 2), 0.0)
+    return float(gains.mean())
 
 
 class _BoosterRanker:
