@@ -97,6 +97,15 @@ def _accessible(pg) -> None:  # type: ignore[no-untyped-def]
     assert bad == [], [(v["id"], v["help"], len(v["nodes"])) for v in bad]
 
 
+def _expect(locator):  # type: ignore[no-untyped-def]
+    """Playwright's waiting assertions (they poll in the page without ``eval``, which the
+    app's Content-Security-Policy forbids), with the same patience as the locators."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    return expect(locator)
+
+
 def _sign_in(pg, user: str) -> None:  # type: ignore[no-untyped-def]
     pg.goto("/")
     _accessible(pg)
@@ -131,10 +140,8 @@ def test_not_interested_removes_the_item_and_refills_the_list(page) -> None:  # 
     before = _titles(page, "For you")
     first = page.get_by_role("list", name="For you").get_by_role("listitem").first
     first.get_by_role("button", name="Not interested").click()
-    page.wait_for_function(
-        "t => !Array.from(document.querySelectorAll('[aria-label=\"For you\"] a.title'))"
-        ".map(a => a.textContent.trim()).includes(t)", arg=before[0],
-    )  # fmt: skip
+    gone = page.get_by_role("list", name="For you").get_by_role("link", name=before[0], exact=True)
+    _expect(gone).to_have_count(0)
     after = _titles(page, "For you")
     assert before[0] not in after
     assert len(after) == 10  # refilled by the model, not a client-side hide
@@ -222,9 +229,7 @@ def test_console_versions_rollback_traffic_and_catalog(page, server: str) -> Non
     page.get_by_text("Active: v2").wait_for()
     traffic = page.get_by_label("Traffic")
     assert "Requests per second" in traffic.inner_text()
-    page.wait_for_function(
-        "!document.querySelector('[aria-label=Traffic]').textContent.includes('measuring')"
-    )
+    _expect(traffic).not_to_contain_text("measuring")
 
     page.get_by_label("Item id").fill("new1")
     page.get_by_label("Title", exact=True).fill("A brand new documentary")
@@ -256,7 +261,7 @@ def test_a_newcomer_is_asked_what_they_like_and_the_list_answers(page) -> None: 
     first = page.get_by_role("list", name="For you").get_by_role("listitem").first
     first.get_by_role("button", name="Like").click()
     page.get_by_role("status").filter(has_text="Liked").wait_for()
-    page.wait_for_function("!document.body.textContent.includes('Tell us what you like')")
+    _expect(page.get_by_text("Tell us what you like")).to_have_count(0)
     assert _titles(page, "For you") != before  # personal now: the model read the Like
 
 
@@ -322,6 +327,6 @@ def test_feedback_in_the_app_is_tied_to_the_list_it_came_from(page, server: str)
     _sign_in(page, "u7")
     first = page.get_by_role("list", name="For you").get_by_role("listitem").first
     first.get_by_role("button", name="Like").click()
-    page.wait_for_function("document.getElementById('status').textContent.startsWith('Liked')")
+    page.get_by_role("status").filter(has_text="Liked").wait_for()
     metrics = httpx.get(f"{server}/v1/metrics/online").json()
     assert sum(g["clicks"] for g in metrics["groups"]) >= 1
