@@ -163,7 +163,7 @@ def _windows(prepared: Any) -> int:
     seqs, _ = user_sequences(prepared.train_valid)
     tokens = [s[:-1] if len(s) >= 3 else s for s in seqs]
     zeros = [np.zeros(len(t), np.int64) for t in tokens]
-    return len(make_windows(tokens, zeros, model.config.max_len, stride=model.stride).inputs)
+    return len(make_windows(tokens, zeros, model.max_len, stride=model.stride).inputs)
 
 
 def write_results(

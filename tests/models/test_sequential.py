@@ -499,7 +499,14 @@ def test_the_network_config_is_saved_as_it_is(tmp_path: Path, n_models: int) -> 
     from lmrec.models.base import Recommender
     from lmrec.testing import checkerboard
 
-    model = SequentialRecommender(**{**FAST, "epochs": 2, "n_models": n_models}).fit(checkerboard())
+    board = checkerboard()
+    texts = [f"{'even' if i % 2 == 0 else 'odd'} item number {i}" for i in range(board.n_items)]
+    items = pl.DataFrame({"item_id": [f"i{i}" for i in range(board.n_items)], "text": texts})
+    data = Interactions.from_frame(
+        board.frame.select("user_id", "item_id", "timestamp"), board.user_vocab,
+        board.item_vocab, items=items,
+    )  # fmt: skip
+    model = SequentialRecommender(**{**FAST, "epochs": 2, "n_models": n_models}).fit(data)
     path = model.save(tmp_path / "m")
     config = json.loads((path / "config.json").read_text())
     assert config["fitted"]["network"] == model.network_.to_dict()

@@ -133,6 +133,17 @@ class Interactions:
         bounds = np.searchsorted(users, np.arange(self.n_users + 1))
         return [items[bounds[u] : bounds[u + 1]] for u in range(self.n_users)]
 
+    def item_texts(self) -> list[str] | None:
+        """Each item's text ("" where missing), or None when no item has a text other than its
+        id (a catalog known only from interactions: nothing for a text encoder to read)."""
+        if "text" not in self.items.columns:
+            return None
+        texts = self.items["text"].fill_null("").to_list()
+        ids = self.items["item_id"].cast(pl.String).to_list()
+        if all(t == "" or t == i for t, i in zip(texts, ids, strict=True)):
+            return None
+        return [str(t) for t in texts]
+
     def item_categories(self) -> list[list[str]]:
         return [c or [] for c in self.items["categories"].to_list()]
 

@@ -7,11 +7,14 @@ user's own model gains the capability by defining the methods.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from lmrec._types import FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from lmrec.text.encoder import TextEncoder
 
 __all__ = [
     "DifferentiallyPrivate",
@@ -46,9 +49,10 @@ class TwoTower(Protocol):
 
 @runtime_checkable
 class ScoresNewItems(Protocol):
-    """Scores items added after training from their text, embedded by ``text_encoder``."""
+    """Scores items added after training from their text, embedded by ``text_encoder`` (a
+    name, or the model's own fine-tuned encoder)."""
 
-    text_encoder: str | None
+    text_encoder: str | TextEncoder | None
 
     def score_new_items(
         self, carts: Sequence[IntArray], users: IntArray | None, text_embeddings: np.ndarray

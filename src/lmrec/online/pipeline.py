@@ -184,8 +184,8 @@ def blend_query(v: ModelVersion, scores: np.ndarray, query: str, weight: float) 
     from lmrec.text import encode_items
 
     emb = v.text_embeddings
-    assert v.options.text_encoder is not None  # text_embeddings refused otherwise
-    q = encode_items([query], v.options.text_encoder, use_cache=False)[0]
+    assert v.encoder is not None  # text_embeddings refused otherwise
+    q = encode_items([query], v.encoder, use_cache=False)[0]
     sims = zscore(emb @ q)
     blended = sims if weight >= 1.0 else weight * sims + (1.0 - weight) * zscore(scores)
     blended[~np.isfinite(scores)] = -np.inf

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import polars as pl
@@ -26,6 +26,9 @@ from lmrec.index import VectorIndex
 from lmrec.models.base import Recommender
 from lmrec.models.capabilities import TwoTower
 from lmrec.rerank import ItemFeatures, ThompsonExplorer
+
+if TYPE_CHECKING:
+    from lmrec.text.encoder import TextEncoder
 
 __all__ = [
     "ANN_MIN_ITEMS",
@@ -142,14 +145,23 @@ class ModelVersion:
         return ThompsonExplorer(self.n_items)
 
     @cached_property
+    def encoder(self) -> str | TextEncoder | None:
+        """The encoder of item texts and queries: the model's own when it was fine-tuned on
+        the catalog (``finetune_encoder``), else :attr:`ServingOptions.text_encoder`."""
+        own = getattr(self.model, "text_encoder", None)
+        if own is not None and not isinstance(own, str):
+            return cast("TextEncoder", own)
+        return self.options.text_encoder or None
+
+    @cached_property
     def text_embeddings(self) -> np.ndarray:
-        """The catalog's text embeddings by :attr:`ServingOptions.text_encoder`."""
+        """The catalog's text embeddings by :attr:`encoder`."""
         from lmrec.text import encode_items
 
-        if not self.options.text_encoder:
+        if self.encoder is None:
             raise UsageError("no text encoder is configured for this service")
         texts = self.artifacts.items["text"].fill_null("").to_list()
-        return encode_items(texts, self.options.text_encoder)
+        return encode_items(texts, self.encoder)
 
     @cached_property
     def substitutes(self) -> Any:
@@ -188,7 +200,7 @@ class ModelVersion:
                 from lmrec import metrics as M
 
                 seen = self.model.seen_
-                emb = self.text_embeddings if text and self.options.text_encoder else None
+                emb = self.text_embeddings if text and self.encoder is not None else None
                 cats = self.categories
                 cached = self._features[text] = ItemFeatures.build(
                     np.asarray(seen.sum(axis=0)).ravel(),

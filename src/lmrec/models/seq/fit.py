@@ -12,8 +12,10 @@ import numpy as np
 import torch
 
 from lmrec.data.interactions import Interactions
+from lmrec.errors import UsageError
 from lmrec.models.seq.inputs import StoredSequences, user_event_codes, user_sequences
 from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
+from lmrec.models.seq.settings import Resolved, resolve
 from lmrec.models.seq.train import (
     N_CONTEXT_CODES,
     VALUE_CODES,
@@ -41,6 +43,7 @@ class TrainingData:
     user's sequence as the fitted model keeps it."""
 
     cfg: SeqConfig
+    settings: Resolved
     text: np.ndarray | None
     windows: SeqBatch
     full: SeqBatch
@@ -57,18 +60,34 @@ class Fitted:
     train_seconds: float
 
 
-def training_data(model: SequentialRecommender, data: Interactions) -> TrainingData:
-    """Windows of ``model.config.max_len`` actions ending every ``model.stride`` actions, each user's
-    last action held out (users with at least three) for early stopping."""
+def training_data(
+    model: SequentialRecommender, data: Interactions, device: torch.device
+) -> TrainingData:
+    """Windows of ``max_len`` actions ending every ``stride`` actions (both from
+    :func:`~lmrec.models.seq.settings.resolve` where not given), each user's last action held
+    out for early stopping (users with at least three; a seeded sample of ``valid_users`` of
+    them when there are more)."""
     text = model.text_embeddings(data)
     use_context = model.config.next_context and not data.time_is_order
     seqs, stamps = user_sequences(data)
     names, codes = user_event_codes(data, seqs, model.config.event_features)
+    settings = resolve(
+        model.config,
+        np.array([len(s) for s in seqs]),
+        data.n_items,
+        has_text=text is not None,
+        on_gpu=device.type == "cuda",
+    )
+    if not 0 < settings.stride <= settings.max_len:
+        raise UsageError(
+            f"window_stride must be in [1, max_len={settings.max_len}], not {settings.stride}"
+        )
     cfg = model.net_config(
         data.n_items,
         0 if text is None else text.shape[1],
         N_CONTEXT_CODES * use_context,
         len(names) * VALUE_CODES,
+        settings,
     )
     tokens = [s.astype(np.int64) + 1 for s in seqs]
     gaps = [gap_buckets(t, cfg.n_gap_buckets) for t in stamps]
@@ -76,13 +95,17 @@ def training_data(model: SequentialRecommender, data: Interactions) -> TrainingD
         next_context_codes(t) if use_context else np.zeros(len(t), np.int64) for t in stamps
     ]
     held = [u for u, s in enumerate(seqs) if len(s) >= 3]
+    if settings.valid_users is not None and len(held) > settings.valid_users:
+        # a seeded sample is enough to stop on; the others keep their last action to train on
+        rng = np.random.default_rng(model.config.random_state)
+        held = sorted(rng.choice(held, settings.valid_users, replace=False).tolist())
     is_held = np.zeros(len(seqs), dtype=bool)
     is_held[held] = True
 
     def drop_held(rows: list[np.ndarray]) -> list[np.ndarray]:
         return [r[:-1] if h else r for r, h in zip(rows, is_held, strict=True)]
 
-    stride, max_len = model.stride, model.config.max_len
+    stride, max_len = settings.stride, settings.max_len
     windows = make_windows(
         drop_held(tokens), drop_held(gaps), max_len, drop_held(contexts), drop_held(codes),
         stride=stride,
@@ -109,7 +132,7 @@ def training_data(model: SequentialRecommender, data: Interactions) -> TrainingD
     occurred[np.unique(full.inputs.numpy())] = True
     occurred[np.unique(full.targets.numpy())] = True
     return TrainingData(
-        cfg, text, windows, full, valid, torch.from_numpy(~occurred),
+        cfg, settings, text, windows, full, valid, torch.from_numpy(~occurred),
         StoredSequences.from_rows(tokens, gaps, stamps, codes),
     )  # fmt: skip
 
@@ -123,9 +146,11 @@ def fit_networks(model: SequentialRecommender, prep: TrainingData, device: torch
     budget = model.config.time_budget_s
     tcfg = TrainConfig(
         epochs=model.config.epochs,
-        batch_size=model.config.batch_size,
+        batch_size=prep.settings.batch_size,
         learning_rate=model.config.learning_rate,
-        patience=model.config.patience,
+        patience=prep.settings.patience,
+        softmax=prep.settings.softmax,
+        negatives=prep.settings.negatives,
         lr_plateau=model.config.lr_plateau,
         label_smoothing=model.config.label_smoothing,
         exclude_seen=model.config.exclude_seen,

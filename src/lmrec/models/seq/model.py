@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,10 +18,14 @@ from lmrec.models.base import Recommender, cart_times, request_times
 from lmrec.models.seq.fit import fit_networks, training_data
 from lmrec.models.seq.inputs import StoredSequences
 from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
+from lmrec.models.seq.settings import MAX_LEN_CAP, Resolved
 from lmrec.models.seq.train import (
     next_context_codes,
     right_align,
 )
+from lmrec.search_space import Choice, FloatRange, Space
+from lmrec.text.encoder import TextEncoder
+from lmrec.text.finetune import FineTuned
 
 __all__ = ["SequentialConfig", "SequentialRecommender"]
 
@@ -37,24 +42,30 @@ def pick_device(device: str) -> torch.device:
 class SequentialConfig:
     """The hyper-parameters of :class:`SequentialRecommender`, saved and loaded as they are."""
 
-    max_len: int = 50
+    max_len: int | None = None
     window_stride: int | None = None
     embedding_size: int = 64
     n_layers: int = 2
     n_heads: int = 2
     dropout: float = 0.4
     epochs: int = 200
-    batch_size: int = 128
+    batch_size: int | None = None
     learning_rate: float = 3e-3
-    patience: int = 20
+    patience: int | None = None
     lr_plateau: int = 0
     text_encoder: str | None = "all-MiniLM-L6-v2"
     use_ids: bool = True
     time_gaps: bool = False
     next_context: bool = True
     event_features: bool = False
-    id_dropout: float = 0.0
+    id_dropout: float | None = 0.0
+    finetune_encoder: bool = False
+    finetune_pairs: int = 20_000
+    finetune_epochs: int = 1
     label_smoothing: float = 0.3
+    softmax: str = "auto"
+    negatives: int = 1024
+    valid_users: int | None = 5000
     exclude_seen: bool = True
     weight_averaging: float = 0.9
     time_budget_s: float | None = None
@@ -69,25 +80,34 @@ class SequentialConfig:
 class SequentialRecommender(Recommender):
     """Next-item prediction with a causal Transformer over each user's time-ordered actions.
 
-    Trained with full-softmax cross-entropy at every position of overlapping windows
-    (``window_stride``, default ``max_len // 2``), each position's softmax leaving out the items
-    before it (``exclude_seen``) and spreading ``label_smoothing`` of its target over all items.
-    Each user's last action is held out for early stopping on NDCG@10 (``patience`` epochs
-    without a better one; in ``lmrec evaluate``'s final fit that is the validation split), and a
-    moving average of the weights (``weight_averaging``) is what is judged and kept. An item's
-    vector is its id embedding plus a learned projection of its text embedding, so items never
-    seen in training are scored through their text. ``next_context`` gives each position the
-    part of the day, weekday and time since the previous action of the action it predicts; when
-    scoring, pass the request's time as ``at``. Options: ``time_gaps``, ``event_features``,
-    ``n_models`` (an ensemble), ``refit`` (train again on every action), ``lr_plateau``,
-    ``id_dropout``, ``time_budget_s``. What each default bought on MovieLens 100K is in
-    ``benchmarks/RESULTS.md`` and ``benchmarks/notes/``.
+    Trained with softmax cross-entropy at every position of overlapping windows (``max_len``
+    actions ending every ``window_stride``), each position's softmax leaving out the items
+    before it (``exclude_seen``) and spreading ``label_smoothing`` of its target over the
+    items it covers: the whole catalog (``softmax="full"``) or the batch's targets and
+    ``negatives`` sampled items with the log-Q correction (``"sampled"``). Held-out last
+    actions (of at most ``valid_users`` users) stop training after ``patience`` epochs without
+    a better NDCG@10, and a moving average of the weights (``weight_averaging``) is what is
+    judged and kept. Settings left as None (or ``"auto"``) follow from the data
+    (:func:`~lmrec.models.seq.settings.resolve`; the fitted ones are ``settings_``).
+
+    An item's vector is its id embedding plus a learned projection of its text embedding, so
+    items never seen in training are scored through their text; ``id_dropout`` trains that
+    pathway to carry an item alone, and ``finetune_encoder`` first fine-tunes the text encoder
+    on the items users take one after the other (saved with the model, used for new items).
+    ``next_context`` gives each position the part of the day, weekday and time since the
+    previous action of the action it predicts; when scoring, pass the request's time as
+    ``at``. Options: ``time_gaps``, ``event_features``, ``n_models`` (an ensemble), ``refit``
+    (train again on every action), ``lr_plateau``, ``time_budget_s``. What each default bought
+    is in ``benchmarks/RESULTS.md`` and ``benchmarks/notes/``.
     """
 
     name: ClassVar[str] = "sequential"
     uses_history: ClassVar[bool] = True
     #: Called after every epoch with (network, history row); for benchmarks, not a parameter.
     epoch_callback: Callable[[SeqNet, dict[str, Any]], None] | None = None
+    #: the text encoder fine-tuned by this fit (or loaded with the model), when there is one
+    encoder_: FineTuned | None = None
+    _encoder_dir: Path | None = None
 
     def __init__(self, config: SequentialConfig | None = None, **params: Any) -> None:
         """``config``, with any of its fields given by name in ``params`` replacing its own."""
@@ -96,36 +116,59 @@ class SequentialRecommender(Recommender):
     def get_params(self) -> dict[str, Any]:
         return asdict(self.config)
 
+    @classmethod
+    def tuning_space(cls) -> Space:
+        """What ``--search tpe`` may try; each trial's held-out curve can prune it."""
+        return {
+            "dropout": FloatRange(0.1, 0.5),
+            "learning_rate": FloatRange(1e-3, 6e-3, log=True),
+            "label_smoothing": FloatRange(0.0, 0.4),
+            "embedding_size": Choice((32, 64, 128)),
+        }
+
     @property
-    def text_encoder(self) -> str | None:
-        """The sentence encoder of the item texts (None: no text)."""
-        return self.config.text_encoder
+    def text_encoder(self) -> str | TextEncoder | None:
+        """The sentence encoder of the item texts (None: no text): the one fine-tuned on this
+        model's training data where ``finetune_encoder`` made one, else ``text_encoder``."""
+        encoder = self.encoder_
+        if encoder is None and self._encoder_dir is not None:
+            from lmrec.text.finetune import load_finetuned
+
+            encoder = self.encoder_ = load_finetuned(self._encoder_dir)
+        return encoder if encoder is not None else self.config.text_encoder
 
     @property
     def stride(self) -> int:
-        """Actions between the ends of consecutive training windows (``window_stride``, or
-        half of ``max_len`` when that is None)."""
-        return (
-            self.config.window_stride
-            if self.config.window_stride is not None
-            else max(1, self.config.max_len // 2)
-        )
+        """Actions between the ends of consecutive training windows: that of the fit when
+        fitted, else ``window_stride``, or half of ``max_len`` (its cap when None)."""
+        if hasattr(self, "settings_"):
+            return self.settings_.stride
+        if self.config.window_stride is not None:
+            return self.config.window_stride
+        return max(1, (self.config.max_len or MAX_LEN_CAP) // 2)
+
+    @property
+    def max_len(self) -> int:
+        """The window length the network reads (that of the fit when fitted)."""
+        if hasattr(self, "network_"):
+            return int(self.network_.max_len)
+        return self.config.max_len or MAX_LEN_CAP
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit(self, data: Interactions) -> None:
         if self.config.n_models < 1:
             raise UsageError(f"n_models must be at least 1, not {self.config.n_models}")
-        if not 0 < self.stride <= self.config.max_len:
-            raise UsageError(
-                f"window_stride must be in [1, max_len={self.config.max_len}], not {self.stride}"
-            )
+        if self.config.softmax not in ("auto", "full", "sampled"):
+            raise UsageError(f"softmax must be auto, full or sampled, not {self.config.softmax!r}")
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         torch.manual_seed(self.config.random_state)
-        prep = training_data(self, data)
-        fitted = fit_networks(self, prep, pick_device(self.config.device))
+        device = pick_device(self.config.device)
+        prep = training_data(self, data, device)
+        fitted = fit_networks(self, prep, device)
         self.net_: SeqNet | SeqEnsemble = fitted.net
         self.network_ = prep.cfg
+        self.settings_ = prep.settings
         self.history_ = fitted.history
         self.best_epoch_ = fitted.best_epochs[0]
         self.best_epochs_ = fitted.best_epochs
@@ -134,13 +177,32 @@ class SequentialRecommender(Recommender):
         self.sequences_ = prep.sequences
         self._item_cache: tuple[int, torch.Tensor] | None = None
 
+    def fit_summary(self) -> dict[str, Any]:
+        """What the fit chose and did: the settings derived from the data, the epochs trained
+        before early stopping, the best one, and the training seconds."""
+        self._check_fitted()
+        stopping = [h for h in self.history_ if not h.get("refit")]
+        return {
+            "settings": self.settings_.to_dict(),
+            "epochs": len(stopping),
+            "best_epoch": self.best_epoch_,
+            "train_seconds": round(self.train_seconds_, 1),
+        }
+
     def net_config(
-        self, n_items: int, text_dim: int, n_context: int, n_event_types: int = 0
+        self,
+        n_items: int,
+        text_dim: int,
+        n_context: int,
+        n_event_types: int = 0,
+        settings: Resolved | None = None,
     ) -> SeqConfig:
-        """The network these parameters describe, for a catalog of ``n_items`` items."""
+        """The network these parameters describe, for a catalog of ``n_items`` items (with the
+        window length and id dropout of ``settings`` when given)."""
+        id_dropout = settings.id_dropout if settings is not None else self.config.id_dropout
         return SeqConfig(
             n_items=n_items,
-            max_len=self.config.max_len,
+            max_len=settings.max_len if settings is not None else self.max_len,
             dim=self.config.embedding_size,
             n_layers=self.config.n_layers,
             n_heads=self.config.n_heads,
@@ -148,21 +210,38 @@ class SequentialRecommender(Recommender):
             text_dim=text_dim,
             use_ids=self.config.use_ids,
             n_gap_buckets=N_GAP_BUCKETS if self.config.time_gaps else 0,
-            id_dropout=self.config.id_dropout,
+            id_dropout=id_dropout or 0.0,
             n_context=n_context,
             n_event_types=n_event_types,
         )
 
     def text_embeddings(self, data: Interactions) -> np.ndarray | None:
-        """The item texts' embeddings by ``text_encoder`` (None without text)."""
+        """The item texts' embeddings by ``text_encoder`` (None without text, or when every
+        item's text is only its id); with ``finetune_encoder``, by that encoder fine-tuned on
+        the items users take one after the other in ``data`` (kept as ``encoder_``)."""
+        self.encoder_ = None
+        self._encoder_dir = None
         if self.config.text_encoder is None:
             return None
         from lmrec.text import encode_items
 
-        texts = data.items["text"].fill_null("").to_list() if "text" in data.items.columns else []
-        if not texts:
+        texts = data.item_texts()
+        if texts is None:
             return None
-        return encode_items(texts, self.config.text_encoder, progress=self.config.progress)
+        if not self.config.finetune_encoder:
+            return encode_items(texts, self.config.text_encoder, progress=self.config.progress)
+        from lmrec.text.finetune import FineTuning, finetune_encoder, successive_pairs
+
+        cfg = FineTuning(
+            max_pairs=self.config.finetune_pairs,
+            epochs=self.config.finetune_epochs,
+            seed=self.config.random_state,
+        )
+        pairs = successive_pairs(data.sequences(), cfg.max_pairs, seed=cfg.seed)
+        self.encoder_ = finetune_encoder(
+            self.config.text_encoder, texts, pairs, cfg, progress=self.config.progress
+        )
+        return encode_items(texts, self.encoder_, progress=self.config.progress)
 
     # -- scoring --------------------------------------------------------------------------------
     def user_tokens(self, user: int) -> tuple[np.ndarray, np.ndarray]:
@@ -188,14 +267,14 @@ class SequentialRecommender(Recommender):
     ) -> FloatArray:
         """Next-item scores (len(tokens), n_items) for token sequences (item index + 1)."""
         net = self.net_
-        seqs = torch.from_numpy(right_align(tokens, self.config.max_len))
+        seqs = torch.from_numpy(right_align(tokens, self.max_len))
         g = c = e = None
         if net.cfg.n_gap_buckets and gaps is not None:
-            g = torch.from_numpy(right_align(gaps, self.config.max_len))
+            g = torch.from_numpy(right_align(gaps, self.max_len))
         if net.cfg.n_context and contexts is not None:
-            c = torch.from_numpy(right_align(contexts, self.config.max_len))
+            c = torch.from_numpy(right_align(contexts, self.max_len))
         if net.cfg.n_event_types and events is not None:
-            e = torch.from_numpy(right_align(events, self.config.max_len))
+            e = torch.from_numpy(right_align(events, self.max_len))
         items = self._item_vectors()
         h = net.encode_last(seqs, g, e, items, c)
         return (h @ items[1:].T).numpy().astype(np.float32)
@@ -223,11 +302,11 @@ class SequentialRecommender(Recommender):
         times: Sequence[IntArray] | None = None,
     ) -> torch.Tensor:
         """The newest position's hidden state (len(carts), C) of each user's sequence + cart."""
-        seqs = torch.from_numpy(right_align(self._cart_tokens(carts, users), self.config.max_len))
+        seqs = torch.from_numpy(right_align(self._cart_tokens(carts, users), self.max_len))
         ctx = self._cart_contexts(carts, users, at, times)
-        c = None if ctx is None else torch.from_numpy(right_align(ctx, self.config.max_len))
+        c = None if ctx is None else torch.from_numpy(right_align(ctx, self.max_len))
         ev = self._cart_events(carts, users)
-        e = None if ev is None else torch.from_numpy(right_align(ev, self.config.max_len))
+        e = None if ev is None else torch.from_numpy(right_align(ev, self.max_len))
         return self.net_.encode_last(seqs, None, e, self._item_vectors(), c)
 
     def _cart_events(
@@ -376,7 +455,19 @@ class SequentialRecommender(Recommender):
 
     def _fitted_config(self) -> dict[str, Any]:
         n = len(self.net_.members) if isinstance(self.net_, SeqEnsemble) else 0
-        return {"network": self.network_.to_dict(), "members": n}
+        out: dict[str, Any] = {"network": self.network_.to_dict(), "members": n}
+        if hasattr(self, "settings_"):
+            out["settings"] = self.settings_.to_dict()
+        return out
+
+    def _save_files(self, folder: Path) -> None:
+        encoder = self.text_encoder
+        if isinstance(encoder, FineTuned):
+            encoder.save(folder / "encoder")
+
+    def _load_files(self, folder: Path) -> None:
+        self.encoder_ = None
+        self._encoder_dir = folder / "encoder" if (folder / "encoder").is_dir() else None
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         nets = {k[4:]: v for k, v in state.items() if k.startswith("net.")}
@@ -396,6 +487,8 @@ class SequentialRecommender(Recommender):
             members.append(net.eval())
         self.net_ = members[0] if n == 0 else SeqEnsemble(members).eval()
         self.network_ = cfg
+        if "settings" in fitted:
+            self.settings_ = Resolved(**fitted["settings"])
         self._item_cache = None
         self.sequences_ = StoredSequences.from_state(state)
 

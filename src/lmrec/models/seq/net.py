@@ -237,6 +237,7 @@ class SeqNet(nn.Module):
         label_smoothing: float = 0.0,
         contexts: torch.Tensor | None = None,
         exclude_seen: bool = False,
+        logit_bias: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Full-softmax cross-entropy at every target position (``targets`` (B, T); 0 = none).
 
@@ -244,9 +245,10 @@ class SeqNet(nn.Module):
         training are not taught as negatives); None: all. ``label_smoothing`` spreads that
         share of each target over the covered items. ``exclude_seen`` leaves the items of the
         window up to each position out of that position's softmax (unless one is the target),
-        as they are left out of the ranking when scoring."""
+        as they are left out of the ranking when scoring. ``logit_bias`` (N_candidates,): added
+        to each covered item's logit (a sampled softmax's log-Q correction)."""
         logits, target, left = self._target_logits(
-            seq, targets, gaps, events, candidates, contexts, exclude_seen
+            seq, targets, gaps, events, candidates, contexts, exclude_seen, logit_bias
         )
         return _cross_entropy(logits, target, left, label_smoothing)
 
@@ -259,6 +261,7 @@ class SeqNet(nn.Module):
         candidates: torch.Tensor | None,
         contexts: torch.Tensor | None,
         exclude_seen: bool,
+        bias: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, LeftOut | None]:
         """Logits (N_targets, N_candidates) of the target positions, the target columns and,
         with ``exclude_seen``, what each position leaves out of its softmax (else None)."""
@@ -278,9 +281,11 @@ class SeqNet(nn.Module):
             tokens = column[seq]
         hk = h[keep]  # (N_targets, C)
         logits = hk @ weights.T  # (N_targets, N_candidates)
+        if bias is not None:
+            logits = logits + bias
         if not exclude_seen:
             return logits, target, None
-        return logits, target, LeftOut.of(h, tokens, keep, target, hk, weights)
+        return logits, target, LeftOut.of(h, tokens, keep, target, hk, weights, bias)
 
 
 @dataclass(frozen=True)
@@ -305,10 +310,11 @@ class LeftOut:
         target: torch.Tensor,
         hk: torch.Tensor,
         weights: torch.Tensor,
+        bias: torch.Tensor | None = None,
     ) -> LeftOut:
         """From the hidden states ``h`` (B, T, C) of windows of ``tokens`` (B, T; column + 1,
-        0 = none), the kept positions, their target columns and states ``hk``, and the item
-        vectors ``weights`` (N_candidates, C)."""
+        0 = none), the kept positions, their target columns and states ``hk``, the item
+        vectors ``weights`` (N_candidates, C) and the bias added to their logits."""
         b, t = tokens.shape
         earlier = torch.ones(t, t, dtype=torch.bool, device=tokens.device).tril(-1)  # s' < s
         repeat = ((tokens[:, :, None] == tokens[:, None, :]) & earlier).any(dim=2)  # (B, T)
@@ -319,12 +325,18 @@ class LeftOut:
         out = (first[:, None, :] & upto[None]).expand(b, t, t)[keep]
         out = out & (columns != target[:, None])
         pair = h @ weights[col].transpose(1, 2)  # (B, T, T): position t's logit of token s
+        total = hk @ weights.sum(dim=0)
+        target_logit = (hk * weights[target]).sum(dim=1)
+        if bias is not None:
+            pair = pair + bias[col][:, None, :]
+            total = total + bias.sum()
+            target_logit = target_logit + bias[target]
         return cls(
             columns=columns,
             out=out,
             out_sum=(pair[keep] * out).sum(dim=1),
-            total=hk @ weights.sum(dim=0),
-            target_logit=(hk * weights[target]).sum(dim=1),
+            total=total,
+            target_logit=target_logit,
         )
 
     def bias(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

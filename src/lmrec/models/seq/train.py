@@ -56,6 +56,11 @@ class TrainConfig:
     #: (0: never); the count starts again after each halving
     lr_plateau: int = 0
     time_budget_s: float | None = None  # stop after this much training time
+    #: "full": every position's softmax covers the catalog; "sampled": it covers the batch's
+    #: targets and ``negatives`` items drawn uniformly, each logit corrected by the log of its
+    #: chance of being among them (log-Q), so the cost follows the batch, not the catalog
+    softmax: str = "full"
+    negatives: int = 1024
     seed: int = 0
     progress: bool = False
 
@@ -204,6 +209,27 @@ def last_position_scores(
     return torch.cat(out) if out else torch.zeros(0, net.cfg.n_items)
 
 
+def validation_ndcg(
+    net: SeqNet, valid: Validation, device: torch.device, chunk: int = 512
+) -> float:
+    """Mean NDCG@10 of the held-out actions, scored ``chunk`` sequences at a time (never the
+    whole users x items matrix at once)."""
+    total = 0.0
+    for start in range(0, len(valid.targets), chunk):
+        end = start + chunk
+        scores = last_position_scores(
+            net,
+            valid.prefixes[start:end],
+            None if valid.gaps is None else valid.gaps[start:end],
+            device,
+            batch_size=chunk,
+            contexts=None if valid.contexts is None else valid.contexts[start:end],
+            events=None if valid.events is None else valid.events[start:end],
+        )
+        total += ndcg_at_10(scores, valid.targets[start:end], valid.seen[start:end]) * len(scores)
+    return total / max(len(valid.targets), 1)
+
+
 def ndcg_at_10(scores: torch.Tensor, targets: torch.Tensor, seen: list[np.ndarray]) -> float:
     """Mean NDCG@10 of one target per row, the row's earlier items excluded."""
     scores = scores.clone()
@@ -213,6 +239,43 @@ def ndcg_at_10(scores: torch.Tensor, targets: torch.Tensor, seen: list[np.ndarra
     rank = (scores > target_scores[:, None]).sum(dim=1)
     gains = torch.where(rank < 10, 1.0 / torch.log2(rank.float() + 2.0), torch.zeros(()))
     return float(gains.mean()) if len(gains) else 0.0
+
+
+class NegativeSampler:
+    """Per batch, the items a sampled softmax covers and their log-Q corrections.
+
+    The set is the batch's targets (in-batch negatives for the other positions) and
+    ``negatives`` draws, uniform over the items that occur in training. An item is in it with
+    probability ``1 - (1 - p)^n_targets (1 - 1/n_present)^negatives`` (``p`` its share of all
+    training targets); subtracting the log of that from its logit makes the sampled softmax an
+    estimate of the full one, which popular items would otherwise dominate.
+    """
+
+    def __init__(self, windows: SeqBatch, present: torch.Tensor, negatives: int) -> None:
+        if negatives < 1:
+            raise ValueError(f"negatives must be at least 1, not {negatives}")
+        targets = windows.targets[windows.targets > 0] - 1
+        n_items = len(present)
+        share = torch.bincount(targets, minlength=n_items).double() / max(len(targets), 1)
+        self.items = present.nonzero().flatten()
+        self.negatives = negatives
+        self.log_miss_target = torch.log1p(-share.clamp(max=1.0 - 1e-12))
+        self.log_miss_draw = math.log1p(-1.0 / max(len(self.items), 2))
+        self.n_items = n_items
+
+    def draw(
+        self, targets: torch.Tensor, gen: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The covered items (N_items booleans) and their logit corrections (in their order)."""
+        picked = self.items[torch.randint(len(self.items), (self.negatives,), generator=gen)]
+        covered = torch.zeros(self.n_items, dtype=torch.bool)
+        covered[targets] = True
+        covered[picked] = True
+        log_miss = (
+            len(targets) * self.log_miss_target[covered] + self.negatives * self.log_miss_draw
+        )
+        inclusion = -torch.expm1(log_miss)  # chance of being in the set
+        return covered, (-torch.log(inclusion.clamp(min=1e-30))).float()
 
 
 def train(
@@ -246,6 +309,11 @@ def train(
     present[windows.inputs.flatten()] = True
     present[windows.targets.flatten()] = True
     candidates = None if bool(present[1:].all()) else present[1:].to(device)
+    sampler = None
+    if cfg.softmax == "sampled":
+        sampler = NegativeSampler(windows, present[1:], cfg.negatives)
+    elif cfg.softmax != "full":
+        raise ValueError(f"softmax must be full or sampled, not {cfg.softmax!r}")
     avg = _averager(net, cfg.weight_averaging)
     judged: SeqNet = net if avg is None else cast(SeqNet, avg.module)
     history: list[dict[str, Any]] = []
@@ -270,16 +338,23 @@ def train(
                         hide = torch.rand(ctx.shape, generator=gen) < cfg.context_dropout
                         ctx = ctx.masked_fill(hide, 0)
                     ctx = ctx.to(device)
+                covered, bias = candidates, None
+                if sampler is not None:
+                    covered, bias = sampler.draw(
+                        windows.targets[idx][windows.targets[idx] > 0] - 1, gen
+                    )
+                    covered, bias = covered.to(device), bias.to(device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                     loss = net.loss(
                         seq,
                         tgt,
                         gaps,
                         events,
-                        candidates=candidates,
+                        candidates=covered,
                         label_smoothing=cfg.label_smoothing,
                         contexts=ctx,
                         exclude_seen=cfg.exclude_seen,
+                        logit_bias=bias,
                     )
                 opt.zero_grad(set_to_none=True)
                 torch.autograd.backward(loss)
@@ -296,15 +371,7 @@ def train(
                 "train_seconds": round(trained, 2),
             }
             if valid is not None:
-                scores = last_position_scores(
-                    judged,
-                    valid.prefixes,
-                    valid.gaps,
-                    device,
-                    contexts=valid.contexts,
-                    events=valid.events,
-                )
-                row["valid_ndcg@10"] = ndcg_at_10(scores, valid.targets, valid.seen)
+                row["valid_ndcg@10"] = validation_ndcg(judged, valid, device)
                 if row["valid_ndcg@10"] > best:
                     best, best_epoch, stale = row["valid_ndcg@10"], epoch, 0
                     best_state = copy.deepcopy(judged.state_dict())
