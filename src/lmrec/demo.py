@@ -24,7 +24,7 @@ DEMO_MODELS = ["pop", "itemknn", "ease", "als", "bpr", "content", "sequential", 
 #: would, so it goes to one longer fit rather than half to a refit on every action.
 DEMO_PARAMS: dict[str, dict[str, Any]] = {
     "sequential": {"time_budget_s": 60.0, "refit": False},
-    "hybrid": {"components": ["ease", "als", "itemknn", "content"]},
+    "hybrid": {"components": ["sequential", "ease", "als", "itemknn", "content"]},
 }
 
 

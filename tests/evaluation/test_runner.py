@@ -169,3 +169,24 @@ def test_each_user_is_scored_at_the_time_of_their_held_out_action(split: Split) 
     assert data.test_at.tolist() == [expected[u] for u in data.test_users.tolist()]
     ordered = dataclasses.replace(split, meta={**split.meta, "time_is_order": True})
     assert prepare(ordered).test_at is None
+
+
+def test_the_hybrid_is_built_from_its_components_tuned_settings(split: Split) -> None:
+    pytest.importorskip("lightgbm")
+    report = evaluate(
+        split, ["ease", "itemknn", "hybrid"], CFG,
+        params={"hybrid": {"components": ["ease", "itemknn"], "check_share": 0.0}},
+    )  # fmt: skip
+    hybrid = report["models"]["hybrid"]["config"]["params"]
+    assert hybrid["component_params"] == {
+        name: report["models"][name]["config"]["params"] for name in ("ease", "itemknn")
+    }
+    assert report["models"]["ease"]["config"]["tuning"]  # chosen on validation, not defaults
+    assert report["models"]["ease"]["fit_peak_rss_mb"] >= 0.0
+    given = evaluate(
+        split, ["ease", "hybrid"], CFG,
+        params={"hybrid": {"components": ["ease"], "component_params": {"ease": {"reg": 7.0}}}},
+    )  # fmt: skip
+    assert given["models"]["hybrid"]["config"]["params"]["component_params"] == {
+        "ease": {"reg": 7.0}
+    }

@@ -84,3 +84,33 @@ def test_the_cli_takes_the_search_flags(cli: Callable[..., tuple[int, str, str]]
                        "--search", "random", "--out", tmp_path / "r")  # fmt: skip
     assert code == 2
     assert "--search" in err
+
+
+def test_a_neural_trial_whose_curve_falls_behind_is_pruned(data: Any) -> None:
+    pytest.importorskip("torch")
+    from lmrec.evaluation.search import PRUNE_AFTER
+
+    fast = {
+        "embedding_size": 16, "n_layers": 1, "n_heads": 1, "text_encoder": None,
+        "num_threads": 1, "epochs": 12, "patience": 12, "dropout": 0.0,
+    }  # fmt: skip
+    # the defaults first (a rate that learns), then mostly rates too small to learn
+    best, trials = tpe_search(
+        "sequential", {**fast, "learning_rate": FloatRange(1e-9, 1e-2, log=True)},
+        {"learning_rate": 1e-2}, data.train,
+        lambda m: m.recommend(data.valid_users, 10)[0], data.valid_truth, k=10, trials=3,
+    )  # fmt: skip
+    assert best["learning_rate"] == 1e-2
+    assert [t["trial"] for t in trials] == [0, 1, 2]
+    pruned = [t for t in trials if "pruned_at_epoch" in t]
+    assert pruned, trials
+    assert all(t["pruned_at_epoch"] >= PRUNE_AFTER for t in pruned), pruned
+    assert all(t["pruned_at_epoch"] < 12 for t in pruned)
+
+
+def test_the_sequential_model_is_tuned_only_when_asked_to_search(data: Any) -> None:
+    pytest.importorskip("torch")
+    from lmrec.evaluation.runner import tune
+
+    params, trials = tune("sequential", data, EvalConfig(progress=False))
+    assert (params, trials) == ({}, [])  # the grid has nothing to try for it

@@ -300,8 +300,9 @@ def test_console_starts_an_experiment_and_shows_its_results(page, server: str) -
     variants = page.get_by_role("table", name="Variants of v1-vs-v2")
     variants.wait_for()
     _accessible(page)
-    # people use the app: each gets a sticky variant; a like on the list is tied to it
-    for n in range(6):
+    # people use the app: each gets a sticky variant; a like on the list is tied to it (the
+    # salt is random: with 30 users both variants get some, but for a chance of 2 in 2^30)
+    for n in range(30):
         user = f"u{n}"
         rec = httpx.post(f"{server}/v1/recommendations", json={"user_id": user, "k": 5}).json()
         assert rec["experiment"] == "v1-vs-v2"

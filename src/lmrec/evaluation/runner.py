@@ -23,12 +23,14 @@ from lmrec.data.split import Split
 from lmrec.errors import UsageError
 from lmrec.evaluation.cold import cold_start, hold_out_items, restrict_columns
 from lmrec.evaluation.collect import ListContext, accuracy_per_user, summarise
+from lmrec.evaluation.memory import PeakMemory
 from lmrec.evaluation.outputs import write_outputs
 from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
 from lmrec.models.capabilities import DifferentiallyPrivate
 from lmrec.models.registry import create_model, get_model_class, search_space
 from lmrec.progress import track
+from lmrec.search_space import Choice, FloatRange, IntRange
 
 __all__ = ["EvalConfig", "ModelResult", "compare_to_best", "evaluate", "grid_search", "tune"]
 
@@ -79,12 +81,13 @@ def tune(
     space = [dict(p, **(overrides or {})) for p in search_space(name)]
     if not cfg.tune or len(data.valid_users) == 0:
         return dict(overrides or {}), []
-    if len(space) == 1:
+    tpe_space = {**get_model_class(name).tuning_space(), **(overrides or {})}
+    ranges = any(isinstance(v, FloatRange | IntRange | Choice) for v in tpe_space.values())
+    if len(space) == 1 and not (cfg.search == "tpe" and ranges):
         return space[0], []
     if cfg.search == "tpe":
         from lmrec.evaluation.search import tpe_search
 
-        tpe_space = {**get_model_class(name).tuning_space(), **(overrides or {})}
         return tpe_search(
             name, tpe_space, space[0], data.train,
             lambda model: model.recommend(data.valid_users, cfg.k, at=data.valid_at)[0],
@@ -202,7 +205,8 @@ def evaluate_model(
         model = create_model(name, **params)
     tracemalloc.start()
     start = time.perf_counter()
-    model.fit(data.train_valid)
+    with PeakMemory() as memory:
+        model.fit(data.train_valid)
     fit_seconds = time.perf_counter() - start
     _, fit_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -217,6 +221,7 @@ def evaluate_model(
         "segments": _segments(recs, data, ctx, cfg),
         "fit_seconds": round(fit_seconds, 3),
         "fit_peak_python_mb": round(fit_peak / 2**20, 1),
+        "fit_peak_rss_mb": round(memory.extra_mb, 1),
         "recommend_seconds": round(rec_seconds, 3),
         "users_per_second": round(len(data.test_users) / max(rec_seconds, 1e-9), 1),
         "config": {
@@ -230,6 +235,9 @@ def evaluate_model(
     }
     if isinstance(model, DifferentiallyPrivate):
         entry["privacy"] = model.privacy
+    summary = getattr(model, "fit_summary", None)
+    if callable(summary):
+        entry["fitted"] = summary()
     return ModelResult(name, model, recs, scores, per_user, entry)
 
 
@@ -259,9 +267,10 @@ def evaluate(
     )
     results: dict[str, ModelResult] = {}
     for name, given in track(chosen.items(), "models", enabled=cfg.progress):
-        results[name] = evaluate_model(
-            name, data, ctx, cfg, params=(params or {}).get(name), model=given
-        )
+        fixed = (params or {}).get(name)
+        if name == "hybrid" and given is None:
+            fixed = _hybrid_params(fixed, results)
+        results[name] = evaluate_model(name, data, ctx, cfg, params=fixed, model=given)
     report: dict[str, Any] = {
         "format": "lmrec-report",
         "lmrec_version": __version__,
@@ -290,6 +299,23 @@ def evaluate(
     if out is not None:
         write_outputs(Path(out), report, results, data)
     return report
+
+
+def _hybrid_params(
+    given: dict[str, Any] | None, results: dict[str, ModelResult]
+) -> dict[str, Any] | None:
+    """The hybrid's settings, its components taking the settings chosen for them earlier in
+    this run (unless ``component_params`` is given): a hybrid of tuned models, not of their
+    defaults."""
+    from lmrec.models.hybrid import HybridRanker
+
+    p = dict(given or {})
+    components = p.get("components") or HybridRanker().components
+    if "component_params" not in p:
+        chosen = {c: results[c].entry["config"]["params"] for c in components if c in results}
+        if chosen:
+            p["component_params"] = chosen
+    return p or given
 
 
 def clone(model: Recommender) -> Recommender:

@@ -1,7 +1,9 @@
 """Hyper-parameter search with Optuna: TPE over the space a model declares
 (:meth:`~lmrec.models.base.Recommender.tuning_space`), within a budget of trials and seconds,
 the model's defaults tried first; a study kept in a storage (``sqlite:///study.db``) resumes
-where it stopped."""
+where it stopped. A model that reports a validation curve while it trains (an
+``epoch_callback``, as the sequential model has) is pruned when its curve falls below the
+median of the earlier trials at the same epoch."""
 
 from __future__ import annotations
 
@@ -19,7 +21,10 @@ from lmrec.models.registry import create_model
 from lmrec.progress import track
 from lmrec.search_space import Choice, FloatRange, IntRange, Space
 
-__all__ = ["tpe_search"]
+__all__ = ["PRUNE_AFTER", "pruning_callback", "tpe_search"]
+
+#: epochs a neural trial always trains before its curve is compared with earlier trials'
+PRUNE_AFTER = 3
 
 
 def _suggest(trial: Any, space: Space) -> dict[str, Any]:
@@ -63,6 +68,7 @@ def tpe_search(
         study = optuna.create_study(
             study_name=f"lmrec-{name}", storage=storage, load_if_exists=True,
             direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+            pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=PRUNE_AFTER),
         )  # fmt: skip
     except Exception as exc:  # a storage URL SQLAlchemy cannot open, or not an Optuna study
         first = str(exc).strip().splitlines()
@@ -78,10 +84,13 @@ def tpe_search(
 
     def objective(trial: Any) -> float:
         params = _suggest(trial, space)
-        start = time.perf_counter()
-        model = create_model(name, **params).fit(fit_data)
-        value = float(accuracy_per_user(rank(model), truth, k)[label].mean())
         trial.set_user_attr("params", params)
+        start = time.perf_counter()
+        model = create_model(name, **params)
+        if hasattr(model, "epoch_callback"):
+            model.epoch_callback = pruning_callback(trial, start)
+        model.fit(fit_data)
+        value = float(accuracy_per_user(rank(model), truth, k)[label].mean())
         trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
         return value
 
@@ -93,5 +102,29 @@ def tpe_search(
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     out = [{"params": t.user_attrs["params"], f"valid_{label}": t.value,
             "seconds": t.user_attrs["seconds"], "trial": t.number} for t in done]  # fmt: skip
+    if not out:
+        raise UsageError(f"every trial of {name} was pruned; give more trials")
     best = max(range(len(out)), key=lambda i: (out[i][f"valid_{label}"], -i))
-    return out[best]["params"], out
+    pruned = [
+        {"params": t.user_attrs.get("params", {}), "pruned_at_epoch": t.user_attrs.get("epoch"),
+         "seconds": t.user_attrs.get("seconds"), "trial": t.number}
+        for t in study.trials if t.state == optuna.trial.TrialState.PRUNED
+    ]  # fmt: skip
+    return out[best]["params"], sorted(out + pruned, key=lambda t: t["trial"])
+
+
+def pruning_callback(trial: Any, start: float) -> Callable[[Any, dict[str, Any]], None]:
+    """An ``epoch_callback`` that reports each epoch's held-out NDCG@10 to ``trial`` and
+    stops the fit (``optuna.TrialPruned``) when the study's pruner says so."""
+    import optuna
+
+    def report(_net: Any, row: dict[str, Any]) -> None:
+        if "valid_ndcg@10" not in row or row.get("refit"):
+            return
+        trial.report(float(row["valid_ndcg@10"]), int(row["epoch"]))
+        if trial.should_prune():
+            trial.set_user_attr("epoch", int(row["epoch"]))
+            trial.set_user_attr("seconds", round(time.perf_counter() - start, 3))
+            raise optuna.TrialPruned(f"held-out NDCG@10 {row['valid_ndcg@10']:.4f}")
+
+    return report
