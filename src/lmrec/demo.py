@@ -19,7 +19,7 @@ __all__ = ["load_demo_data", "run_demo", "serve_best"]
 log = logging.getLogger(__name__)
 
 DEMO_MODELS = ["pop", "itemknn", "ease", "als", "bpr", "content", "sequential", "hybrid"]
-#: Kept small so that the whole demo stays under five minutes on two cores; the full-size runs
+#: Kept small so that the whole demo stays near six minutes on two cores; the full-size runs
 #: are in benchmarks/. A minute stops the sequential model's training long before early stopping
 #: would, so it goes to one longer fit rather than half to a refit on every action.
 DEMO_PARAMS: dict[str, dict[str, Any]] = {
