@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -15,6 +15,7 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_times, request_times
+from lmrec.models.seq.config import N_GAP_BUCKETS, SequentialConfig, pick_device
 from lmrec.models.seq.fit import fit_networks, training_data
 from lmrec.models.seq.inputs import StoredSequences
 from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
@@ -28,53 +29,6 @@ from lmrec.text.encoder import TextEncoder
 from lmrec.text.finetune import FineTuned
 
 __all__ = ["SequentialConfig", "SequentialRecommender"]
-
-N_GAP_BUCKETS = 32
-
-
-def pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-@dataclass(frozen=True)
-class SequentialConfig:
-    """The hyper-parameters of :class:`SequentialRecommender`, saved and loaded as they are."""
-
-    max_len: int | None = None
-    window_stride: int | None = None
-    embedding_size: int = 64
-    n_layers: int = 2
-    n_heads: int = 2
-    dropout: float = 0.4
-    epochs: int = 200
-    batch_size: int | None = None
-    learning_rate: float = 3e-3
-    patience: int | None = None
-    lr_plateau: int = 0
-    text_encoder: str | None = "all-MiniLM-L6-v2"
-    use_ids: bool = True
-    time_gaps: bool = False
-    next_context: bool = True
-    event_features: bool = False
-    id_dropout: float | None = 0.0
-    finetune_encoder: bool = False
-    finetune_pairs: int = 20_000
-    finetune_epochs: int = 1
-    label_smoothing: float = 0.3
-    softmax: str = "auto"
-    negatives: int = 1024
-    valid_users: int | None = 5000
-    exclude_seen: bool = True
-    weight_averaging: float = 0.9
-    time_budget_s: float | None = None
-    random_state: int = 0
-    n_models: int = 1
-    refit: bool = False
-    device: str = "auto"
-    num_threads: int | None = None
-    progress: bool = False
 
 
 class SequentialRecommender(Recommender):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from lmrec.models.seq.model import SequentialConfig
+    from lmrec.models.seq.config import SequentialConfig
 
 __all__ = [
     "FULL_SOFTMAX_MAX_ITEMS",
