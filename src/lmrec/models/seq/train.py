@@ -328,7 +328,8 @@ def train(
             for i in range(0, len(order), cfg.batch_size):
                 idx = order[i : i + cfg.batch_size]
                 seq = windows.inputs[idx].to(device)
-                tgt = windows.targets[idx].to(device)
+                rows = windows.targets[idx]
+                tgt = rows.to(device)
                 gaps = windows.gaps[idx].to(device) if net.cfg.n_gap_buckets else None
                 events = windows.events[idx].to(device) if net.cfg.n_event_types else None
                 ctx = None
@@ -340,9 +341,7 @@ def train(
                     ctx = ctx.to(device)
                 covered, bias = candidates, None
                 if sampler is not None:
-                    covered, bias = sampler.draw(
-                        windows.targets[idx][windows.targets[idx] > 0] - 1, gen
-                    )
+                    covered, bias = sampler.draw(rows[rows > 0] - 1, gen)
                     covered, bias = covered.to(device), bias.to(device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
                     loss = net.loss(
