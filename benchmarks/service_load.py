@@ -65,6 +65,35 @@ def start_server(art: Path, store: Path, port: int, *extra: str) -> subprocess.P
     return proc
 
 
+class Server:
+    """``lmrec serve`` over ``art`` with a store of its own at ``store`` (emptied first)."""
+
+    def __init__(self, art: Path, store: Path, extra: list[str]) -> None:
+        self.art, self.store, self.extra = art, store, extra
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.store}{suffix}").unlink(missing_ok=True)
+        self.port = _free_port()
+        self.proc = start_server(self.art, self.store, self.port, *self.extra)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
 class _Conn:
     """One keep-alive HTTP/1.1 connection over asyncio streams: a client far cheaper than
     httpx, so that on a shared 2-core machine the measurement is of the server."""
@@ -93,9 +122,13 @@ class _Conn:
         return status
 
 
-async def fixed_rate(port: int, rate: int, seconds: float, users: list[str]) -> dict[str, Any]:
+async def fixed_rate(
+    port: int, rate: int, seconds: float, users: list[str], *, interactions: bool = False
+) -> dict[str, Any]:
     """Open loop: request i is due at t0 + i / rate and its latency counts from then, also
-    when it had to wait for a free connection."""
+    when it had to wait for a free connection. With ``interactions``, each is a real-time
+    interaction: an event of the user (a new item id each time), then a fresh list for them,
+    the latency running until the list has come."""
     pool: asyncio.Queue[_Conn] = asyncio.Queue()
     for _ in range(64):
         pool.put_nowait(await _Conn.open(port))
@@ -105,8 +138,14 @@ async def fixed_rate(port: int, rate: int, seconds: float, users: list[str]) -> 
     async def one(i: int, due: float) -> None:
         nonlocal errors
         conn = await pool.get()
-        body = json.dumps({"user_id": users[i % len(users)], "k": 10}).encode()
+        user = users[i % len(users)]
+        body = json.dumps({"user_id": user, "k": 10}).encode()
         try:
+            if interactions:
+                event = {"user_id": user, "item_id": f"{(i * 7) % 1682 + 1}", "type": "view",
+                         "event_id": f"rt-{rate}-{i}"}  # fmt: skip
+                if await conn.post("/v1/events", json.dumps({"events": [event]}).encode()) != 200:
+                    errors += 1
             if await conn.post("/v1/recommendations", body) != 200:
                 errors += 1
             pool.put_nowait(conn)
@@ -184,38 +223,64 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--rates", default="100,200,300,400,500")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--runtime", choices=["auto", "torch", "onnx"], default="auto")
+    ap.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="measure from a fresh start: no warm-up pass, each user's first list counts",
+    )
+    ap.add_argument(
+        "--interaction-rates",
+        default="",
+        help="also offer real-time interactions (an event, then a fresh list) at these rates",
+    )
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = ap.parse_args()
     art = args.artifacts or train(args.out / "artifacts", args.ml100k)
     store = args.out / "store.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{store}{suffix}").unlink(missing_ok=True)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = start_server(art, store, port, "--workers", str(args.workers))
+    server = Server(art, store, ["--workers", str(args.workers), "--runtime", args.runtime])
+    users = [str(u) for u in range(1, 944)]
+    rec_rows, interaction_rows = [], []
     try:
-        users = [str(u) for u in range(1, 944)]
-        for _ in range(200 * args.workers):  # warm-up (every worker)
-            httpx.post(f"{base}/v1/recommendations", json={"user_id": "1", "k": 10})
-        rec_rows = []
-        for rate in (int(r) for r in args.rates.split(",")):
-            row = asyncio.run(fixed_rate(port, rate, args.seconds, users))
-            print(row, flush=True)
-            rec_rows.append(row)
-        batches = asyncio.run(ingest(port, 100, args.seconds, 4))
+        server.start()
+        if not args.no_warmup:  # the code paths loaded, every worker, one user only
+            for _ in range(200 * args.workers):
+                httpx.post(f"{server.base}/v1/recommendations", json={"user_id": "1", "k": 10})
+        plan = [(int(r), False) for r in args.rates.split(",")]
+        plan += [(int(r), True) for r in args.interaction_rates.split(",") if r]
+        for i, (rate, interactions) in enumerate(plan):
+            if args.no_warmup and i > 0:  # each rate from a fresh start: a new server and store
+                server.restart()
+            row = asyncio.run(
+                fixed_rate(server.port, rate, args.seconds, users, interactions=interactions)
+            )
+            print("interactions" if interactions else "lists", row, flush=True)
+            (interaction_rows if interactions else rec_rows).append(row)
+        batches = asyncio.run(ingest(server.port, 100, args.seconds, 4))
         print(batches, flush=True)
-        singles = asyncio.run(ingest(port, 1, args.seconds, 16))
+        singles = asyncio.run(ingest(server.port, 1, args.seconds, 16))
         print(singles, flush=True)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
+        server.stop()
     held = [
         r
         for r in rec_rows
         if r["errors"] == 0 and r["achieved_rps"] >= 0.95 * r["rate"] and r["p99_ms"] <= 20
     ]
+    held_rt = [
+        r
+        for r in interaction_rows
+        if r["errors"] == 0 and r["achieved_rps"] >= 0.95 * r["rate"] and r["p99_ms"] <= 30
+    ]
+    start_note = (
+        "from a fresh start (no warm-up: each user's first list, which computes its reasons, "
+        "counts)" + ", a new server and store for each rate"
+        if args.no_warmup
+        else "after a warm-up of 200 requests for one user per worker"
+    )
     lines = [
-        f"## Service under load, {args.workers} worker{'s' if args.workers > 1 else ''} "
+        f"## Service under load{', fresh start' if args.no_warmup else ''}, {args.workers} "
+        f"worker{'s' if args.workers > 1 else ''}, runtime {args.runtime} "
         "(lmrec serve, sequential model, MovieLens 100K)",
         "",
         f"Date: {dt.date.today().isoformat()}. Machine: {machine()}. {args.workers} uvicorn "
@@ -224,13 +289,18 @@ def main() -> None:
         "from when a request was due) runs on the same 2 cores.",
         f"Command: `.venv/bin/python benchmarks/service_load.py {' '.join(sys.argv[1:])}`"
         " (artifacts: the sequential model this script trains without --artifacts, 60 s "
-        "budget).",
+        f"budget); `lmrec serve --runtime {args.runtime}`, measured {start_note}.",
         "",
         "`POST /v1/recommendations` (k = 10, users cycling over all 943; each request reads the "
         "user's events and profile edits from SQLite, re-encodes the sequence, and gives every "
         "item a reason measured on the model (re-scoring without each of the 5 latest items: "
-        "about 2 ms); reasons are cached per user history, so the first rate, the first pass "
-        "over the users, pays for them and later rates reuse them):",
+        "about 2 ms); reasons are cached per user history"
+        + (
+            ", and every rate starts with an empty cache, so each user's first list pays for them):"
+            if args.no_warmup
+            else ", so the first rate, the first pass over the users, pays for them and later "
+            "rates reuse them):"
+        ),
         "",
         "| offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",
@@ -242,12 +312,33 @@ def main() -> None:
         "",
         f"- highest offered rate held with no error and p99 <= 20 ms: "
         f"{max((r['rate'] for r in held), default=0)} req/s (target: 500 req/s).",
+        *(
+            [
+                "",
+                "Real-time interactions (`POST /v1/events` with one new event of the user, then "
+                "`POST /v1/recommendations` for them on the same connection; latency until the "
+                "list has come):",
+                "",
+                "| offered interactions/s | achieved | p50 ms | p95 ms | p99 ms | errors |",
+                "|---|---|---|---|---|---|",
+                *(
+                    f"| {r['rate']} | {r['achieved_rps']} | {r['p50_ms']} | {r['p95_ms']} | "
+                    f"{r['p99_ms']} | {r['errors']} |"
+                    for r in interaction_rows
+                ),
+                "",
+                f"- highest interaction rate held with no error and p99 <= 30 ms: "
+                f"{max((r['rate'] for r in held_rt), default=0)}/s (target: 450/s).",
+            ]
+            if interaction_rows
+            else []
+        ),
         f"- events acknowledged durably (SQLite WAL, synchronous=FULL, group commit): "
         f"{batches['events_per_second']:,} events/s in batches of 100 (4 clients; target 5,000), "
         f"{singles['requests_per_second']:,} single-event requests/s (16 clients; target 500).",
         "",
     ]
-    heading = f"## Service under load, {args.workers} worker"
+    heading = lines[0].split(" (")[0]
     write_section(args.results, heading, "\n".join(lines))
 
 

@@ -37,6 +37,10 @@ _EXTRA_OF_MODULE = {
     "prometheus_client": "serve",
     "matplotlib": "plots",
     "optuna": "tune",
+    "onnxruntime": "onnx",
+    "onnxscript": "onnx",
+    "onnx": "onnx",
+    "tokenizers": "onnx",
 }
 
 

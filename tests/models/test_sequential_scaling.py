@@ -4,17 +4,15 @@ the data."""
 from __future__ import annotations
 
 import numpy as np
-import polars as pl
 import pytest
 import torch
 
-from lmrec.data.interactions import Interactions
-from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
 from lmrec.models.seq import SeqConfig, SeqNet, SequentialRecommender
 from lmrec.models.seq.model import SequentialConfig
 from lmrec.models.seq.settings import resolve
 from lmrec.models.seq.train import NegativeSampler, SeqBatch, make_windows
+from lmrec.testing import cycle
 
 FAST = {
     "embedding_size": 32,
@@ -103,19 +101,9 @@ def test_the_log_q_bias_enters_every_part_of_the_loss() -> None:
     torch.testing.assert_close(loss, ((1 - eps) * nll + eps * spread).mean())
 
 
-def _cycle(n_users: int, n_items: int, steps: int) -> Interactions:
-    rows = [(f"u{u}", f"i{(u + t) % n_items}", t) for u in range(n_users) for t in range(steps)]
-    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
-    return Interactions.from_frame(
-        frame,
-        Vocabulary([f"u{u}" for u in range(n_users)]),
-        Vocabulary([f"i{i}" for i in range(n_items)]),
-    )
-
-
 def test_the_sampled_softmax_learns_a_deterministic_sequence() -> None:
     n_users, n_items = 120, 80
-    data = _cycle(n_users, n_items, 8)
+    data = cycle(n_users, n_items, 8)
     model = SequentialRecommender(
         **FAST, softmax="sampled", negatives=16, epochs=150, patience=150
     ).fit(data)
@@ -149,7 +137,7 @@ def test_settings_follow_the_shape_of_the_data() -> None:
 
 
 def test_the_fitted_settings_are_saved_with_the_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    data = _cycle(30, 12, 6)
+    data = cycle(30, 12, 6)
     model = SequentialRecommender(**FAST, epochs=2).fit(data)
     assert model.settings_.max_len == 10  # histories of 6 actions
     assert model.net_.cfg.max_len == 10
@@ -162,7 +150,7 @@ def test_the_fitted_settings_are_saved_with_the_model(tmp_path) -> None:  # type
 
 
 def test_the_early_stopping_check_uses_a_sample_of_the_users() -> None:
-    data = _cycle(50, 20, 6)
+    data = cycle(50, 20, 6)
     model = SequentialRecommender(**FAST, epochs=1, valid_users=10)
     from lmrec.models.seq.fit import training_data
 
@@ -174,7 +162,7 @@ def test_the_early_stopping_check_uses_a_sample_of_the_users() -> None:
 
 
 def test_a_catalog_known_only_by_its_ids_has_no_text_to_encode() -> None:
-    data = _cycle(5, 4, 3)
+    data = cycle(5, 4, 3)
     assert data.item_texts() is None
     model = SequentialRecommender(**{**FAST, "text_encoder": "hashing-16"}, epochs=1).fit(data)
     assert model.net_.cfg.text_dim == 0
@@ -182,4 +170,4 @@ def test_a_catalog_known_only_by_its_ids_has_no_text_to_encode() -> None:
 
 def test_an_unknown_softmax_is_refused() -> None:
     with pytest.raises(UsageError, match="softmax must be auto, full or sampled"):
-        SequentialRecommender(**FAST, softmax="approximate").fit(_cycle(5, 4, 3))
+        SequentialRecommender(**FAST, softmax="approximate").fit(cycle(5, 4, 3))

@@ -73,6 +73,7 @@ def _register() -> None:
         data,
         demo,
         evaluate,
+        export,
         profile,
         recommend,
         report,
@@ -88,6 +89,7 @@ def _register() -> None:
     app.command("evaluate")(evaluate.evaluate)
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
+    app.command("export")(export.export)
     app.command("profile")(profile.profile)
     app.command("simulate")(simulate.simulate)
 

@@ -54,6 +54,15 @@ class DataFormat(StrEnum):
     baskets = "baskets"
 
 
+class Runtime(StrEnum):
+    """What scores a neural model (``--runtime``): ONNX Runtime on the graphs ``lmrec export``
+    wrote, or PyTorch; ``auto``: ONNX where such graphs are there."""
+
+    auto = "auto"
+    torch = "torch"
+    onnx = "onnx"
+
+
 class AnnMode(StrEnum):
     """When to retrieve through an ANN index (``--ann``; enums make ``--help`` list them)."""
 

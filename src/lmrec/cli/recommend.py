@@ -8,12 +8,29 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lmrec.cli._common import console
+from lmrec.cli._common import Runtime, console
 
 
 def recommend(
     artifacts: Path = typer.Argument(..., help="An artifacts folder (lmrec train)."),
     user: str | None = typer.Option(None, "--user", "-u", help="Raw user id."),
+    users: str | None = typer.Option(
+        None,
+        "--users",
+        help="Batch: 'all' (every user of the artifacts) or a file of user ids (one per line, "
+        "or a user_id column in CSV/Parquet); needs --out.",
+    ),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="With --users: the Parquet file of top-k lists (user_id, item_id, rank, score, "
+        "reason).",
+    ),
+    batch_size: int = typer.Option(1024, "--batch-size", help="With --users: users per batch."),
+    no_reasons: bool = typer.Option(
+        False, "--no-reasons", help="With --users: leave the reason column empty (faster)."
+    ),
     query: str | None = typer.Option(
         None,
         "--query",
@@ -72,6 +89,12 @@ def recommend(
         "--store",
         help="With --user: the service's store, so fresh events and profile edits count.",
     ),
+    runtime: Runtime = typer.Option(
+        Runtime.auto,
+        "--runtime",
+        help="What scores a neural model: onnx (the graphs 'lmrec export' wrote), torch, or "
+        "auto (onnx where those graphs are there).",
+    ),
     k: int = typer.Option(10, "--k", help="How many items."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -85,6 +108,13 @@ def recommend(
 
     if not 1 <= k <= 1000:
         raise UsageError(f"--k must be between 1 and 1000, not {k}")
+    if users is not None or out is not None:
+        if users is None or out is None:
+            raise UsageError("a batch needs both --users (all or a file) and --out FILE.parquet")
+        if user is not None or query is not None or cart is not None or ads:
+            raise UsageError("--users takes none of --user, --query, --cart or --ads")
+        _batch(artifacts, model, users, out, k, batch_size, not no_reasons, runtime.value)
+        return
     if ads:
         if query is not None or cart is not None:
             raise UsageError("--ads takes --user and --context, not --query or --cart")
@@ -113,7 +143,8 @@ def recommend(
         raise UsageError("--cart is empty: give item ids separated by commas")
     db = open_store(store)
     try:
-        engine = Engine(artifacts, db, model, options=ServingOptions(text_encoder=text_encoder))
+        options = ServingOptions(text_encoder=text_encoder, runtime=runtime.value)
+        engine = Engine(artifacts, db, model, options=options)
         vocab = engine.active.artifacts.item_vocab
         if names is not None:
             unknown = [n for n in names if n not in vocab]
@@ -139,15 +170,15 @@ def recommend(
     fallback = bool(result["cold_start"]) and query is None and names is None
     rows = [{"rank": r + 1, **item} for r, item in enumerate(result["items"])]
     if as_json:
-        out = {
+        answer = {
             "user_id": user,
             **({"cart": names} if names is not None else {}),
             "fallback": "popularity" if fallback else None,
             "items": rows,
         }
         if names is None:
-            out |= {"reranked": result["reranked"], "context_used": result["context_used"]}
-        typer.echo(json.dumps(out, indent=2))
+            answer |= {"reranked": result["reranked"], "context_used": result["context_used"]}
+        typer.echo(json.dumps(answer, indent=2))
         return
     who = f"user {user}" if user is not None else f"cart {cart}" if cart else f"'{query}'"
     note = " (unknown: popular items)" if fallback else ""
@@ -163,3 +194,31 @@ def recommend(
 
 def _split_cart(cart: str) -> list[str]:
     return [c.strip() for c in cart.split(",") if c.strip()]
+
+
+def _batch(
+    artifacts: Path,
+    model: str | None,
+    users: str,
+    out: Path,
+    k: int,
+    batch_size: int,
+    reasons: bool,
+    runtime: str,
+) -> None:
+    from lmrec.batch import batch_recommend, read_user_ids
+
+    ids = None if users == "all" else read_user_ids(users)
+    summary = batch_recommend(
+        artifacts, out, model=model, users=ids, k=k, batch_size=batch_size, reasons=reasons,
+        runtime=runtime,
+    )  # fmt: skip
+    note = (
+        f" ({summary['unknown_users']:,} unknown: popular items)"
+        if summary["unknown_users"]
+        else ""
+    )
+    console.print(
+        f"{summary['model']}: top {k} for {summary['users']:,} users{note}, "
+        f"{summary['rows']:,} rows -> {out}"
+    )

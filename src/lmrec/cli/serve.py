@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from lmrec.cli._common import AnnMode, console
+from lmrec.cli._common import AnnMode, Runtime, console
 
 
 def serve(
@@ -46,6 +46,12 @@ def serve(
         help="Retrieve through an IVF index over item vectors (content, sequential): on, off, "
         "or auto (the default: catalogs of 100,000 items or more). Built once, saved as "
         "MODEL/ann.faiss.",
+    ),
+    runtime: Runtime | None = typer.Option(
+        None,
+        "--runtime",
+        help="What scores a neural model: onnx (the graphs 'lmrec export' wrote), torch, or "
+        "auto (the default: onnx where those graphs are there).",
     ),
     reason_verb: str | None = typer.Option(
         None, "--reason-verb", help="Reasons read 'because you VERB X' (default: liked)."
@@ -140,6 +146,7 @@ def serve(
     given: dict[str, Any] = {
         "artifacts": artifacts, "store": store, "model": model, "text_encoder": text_encoder,
         "ann": None if ann is None else ann.value, "reason_verb": reason_verb,
+        "runtime": None if runtime is None else runtime.value,
         "reason_llm_url": reason_llm_url, "reason_llm_model": reason_llm_model,
         "reason_llm_timeout": reason_llm_timeout, "retention_days": retention_days,
         "no_auth": True if no_auth else None, "access_log": None if access_log else False,

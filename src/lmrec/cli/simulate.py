@@ -159,7 +159,8 @@ def _live(
         table.add_column(col, justify="right")
     for name, v in result["variants"].items():
         c = v["ctr"]
-        ci = "-" if c["ci95"] is None else f"[{c['ci95'][0]:.4f}, {c['ci95'][1]:.4f}]"
+        bounds = c["ci95"] or [None, None]
+        ci = "-" if None in bounds else f"[{bounds[0]:.4f}, {bounds[1]:.4f}]"
         ctr = "-" if c["mean"] is None else f"{c['mean']:.4f} {ci}"
         table.add_row(name, str(v["users"]), str(v["lists"]), str(v["impressions"]),
                       str(v["clicks"]), ctr)  # fmt: skip

@@ -13,7 +13,10 @@ from torch import nn
 from lmrec._types import FloatArray
 from lmrec.ctr.base import CTRModel
 from lmrec.ctr.features import FeatureTable
+from lmrec.ctr.onnx import export_ctr, runtime_choice
+from lmrec.errors import UsageError
 from lmrec.metrics.probability import log_loss
+from lmrec.onnx.saved import ExportsOnnx
 
 __all__ = ["DeepFM", "DeepFMNet"]
 
@@ -87,7 +90,7 @@ def _tensors(x: FeatureTable) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]
     )
 
 
-class DeepFM(CTRModel):
+class DeepFM(ExportsOnnx, CTRModel):
     """Trained with Adam on binary cross-entropy; keeps the epoch with the lowest validation
     log loss (validation rows given to :meth:`fit`, else a seeded 10% of the training rows).
 
@@ -181,6 +184,7 @@ class DeepFM(CTRModel):
         self.best_epochs_: list[int] = []  # per seed, the epoch early stopping kept
         for i in range(max(1, self.n_seeds)):
             self.nets_.append(self._train_one(x, y, valid, self.random_state + i))
+        self._runtime = runtime_choice(None)
 
     def _train_one(
         self,
@@ -243,7 +247,22 @@ class DeepFM(CTRModel):
         return net.eval()
 
     def _logits(self, x: FeatureTable) -> FloatArray:
+        onnx = self._onnx()
+        if onnx is not None:
+            return onnx.logits(x)
         return np.mean([_run(net, x) for net in self.nets_], axis=0).astype(np.float32)
+
+    # -- ONNX Runtime (lmrec.onnx.saved.ExportsOnnx) -----------------------------------------
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "nets_"):
+            raise UsageError(f"{type(self).__name__} is not fitted; call fit() first")
+
+    def _write_onnx(self, folder: Path, precision: str) -> dict[str, Any]:
+        widths = (len(self.cardinalities_), self.n_multi_, self.n_dense_)
+        return export_ctr(self.nets_, widths, folder, self.name, precision)
+
+    def _runtime_for(self, folder: Path | None) -> Any:
+        return runtime_choice(folder)
 
     def _state(self) -> dict[str, np.ndarray]:
         return {
@@ -263,6 +282,7 @@ class DeepFM(CTRModel):
                  if k.startswith(prefix)}
             )  # fmt: skip
             self.nets_.append(net.eval())
+        self._runtime = runtime_choice(folder)
 
 
 @torch.no_grad()

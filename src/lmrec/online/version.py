@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANN_MIN_ITEMS",
+    "TEXT_ENCODER_DIR",
     "ModelVersion",
     "ReasonCache",
     "ServingOptions",
@@ -43,20 +44,29 @@ __all__ = [
 ANN_MIN_ITEMS = 100_000
 
 
+#: where ``lmrec export --text-encoder`` writes the exported encoder in an artifacts folder
+TEXT_ENCODER_DIR = "text-encoder"
+
+
 @dataclass(frozen=True)
 class ServingOptions:
     """How versions are served: the text encoder of queries, diversity and substitutes, the
-    verb of reasons, and ANN retrieval (``auto``: from :data:`ANN_MIN_ITEMS` items)."""
+    verb of reasons, ANN retrieval (``auto``: from :data:`ANN_MIN_ITEMS` items), and the
+    runtime that scores a neural model (``auto``: ONNX Runtime where ``lmrec export`` wrote
+    graphs of the model, else PyTorch; ``torch``; ``onnx``)."""
 
     text_encoder: str | None = "all-MiniLM-L6-v2"
     reason_verb: str = "liked"
     ann: str = "auto"
     ann_ef: int = 128
     ann_probe: int = 32
+    runtime: str = "auto"
 
     def __post_init__(self) -> None:
         if self.ann not in ("auto", "on", "off"):
             raise UsageError(f"ann must be auto, on or off, not '{self.ann}'")
+        if self.runtime not in ("auto", "torch", "onnx"):
+            raise UsageError(f"runtime must be auto, torch or onnx, not '{self.runtime}'")
 
 
 class ReasonCache:
@@ -147,11 +157,20 @@ class ModelVersion:
     @cached_property
     def encoder(self) -> str | TextEncoder | None:
         """The encoder of item texts and queries: the model's own when it was fine-tuned on
-        the catalog (``finetune_encoder``), else :attr:`ServingOptions.text_encoder`."""
+        the catalog (``finetune_encoder``), else :attr:`ServingOptions.text_encoder`, run by
+        ONNX Runtime when ``lmrec export --text-encoder`` exported it into the artifacts
+        (unless the runtime is ``torch``)."""
         own = getattr(self.model, "text_encoder", None)
         if own is not None and not isinstance(own, str):
             return cast("TextEncoder", own)
-        return self.options.text_encoder or None
+        name = self.options.text_encoder or None
+        if name is not None and self.options.runtime != "torch":
+            from lmrec.text.onnx_encoder import exported_from
+
+            folder = self.artifacts.root / TEXT_ENCODER_DIR
+            if exported_from(folder) == name:
+                return str(folder)
+        return name
 
     @cached_property
     def text_embeddings(self) -> np.ndarray:
@@ -247,4 +266,11 @@ def load_version(
 ) -> ModelVersion:
     """Open the artifacts at ``path`` and load ``model`` (default: the first saved)."""
     art = Artifacts.open(path)
-    return ModelVersion(name, art, art.model(model), options or ServingOptions())
+    options = options or ServingOptions()
+    loaded = art.model(model)
+    use_runtime = getattr(loaded, "use_runtime", None)
+    if callable(use_runtime):
+        use_runtime(options.runtime)
+    elif options.runtime == "onnx":
+        raise UsageError(f"model '{loaded.name}' has no ONNX runtime; serve it with torch")
+    return ModelVersion(name, art, loaded, options)

@@ -40,11 +40,19 @@ PURGE_EVERY_S = 3600.0
 SETTINGS_ENV = "LMREC_SERVE_SETTINGS_JSON"
 
 
-def _ctr(root: Path) -> Any:
-    """The CTR artifacts under ``root`` (``lmrec train --task ctr`` wrote ``root/ctr``), if any."""
+def _ctr(root: Path, runtime: str = "auto") -> Any:
+    """The CTR artifacts under ``root`` (``lmrec train --task ctr`` wrote ``root/ctr``), if any,
+    their neural models scored by ``runtime``."""
     from lmrec.ctr.ads import CTRArtifacts
 
-    return CTRArtifacts.open(root) if (root / "ctr" / "manifest.json").is_file() else None
+    if not (root / "ctr" / "manifest.json").is_file():
+        return None
+    art = CTRArtifacts.open(root)
+    for model in art.models.values():
+        use_runtime = getattr(model, "use_runtime", None)
+        if callable(use_runtime):
+            use_runtime(runtime)
+    return art
 
 
 def create_app(
@@ -74,9 +82,12 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.store)
         options = ServingOptions(
-            text_encoder=settings.text_encoder, reason_verb=settings.reason_verb, ann=settings.ann
+            text_encoder=settings.text_encoder,
+            reason_verb=settings.reason_verb,
+            ann=settings.ann,
+            runtime=settings.runtime,
         )
-        app.state.ctr = _ctr(settings.artifacts)
+        app.state.ctr = _ctr(settings.artifacts, settings.runtime)
         app.state.compute = anyio.CapacityLimiter(1)  # recommendations computed one at a time
         log = ImpressionLog(store) if settings.impressions else None
         app.state.impressions = log

@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
     text_encoder: str = "all-MiniLM-L6-v2"
     reason_verb: str = "liked"
     ann: Literal["auto", "on", "off"] = "auto"
+    #: what scores a neural model: ONNX Runtime on graphs 'lmrec export' wrote, or PyTorch
+    runtime: Literal["auto", "torch", "onnx"] = "auto"
     #: serve without keys: anyone who reaches the address may do anything
     no_auth: bool = False
     #: one line per request on stderr (lmrec serve)

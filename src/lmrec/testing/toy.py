@@ -7,7 +7,7 @@ import polars as pl
 from lmrec.data.interactions import Interactions
 from lmrec.data.vocab import Vocabulary
 
-__all__ = ["checkerboard", "toy_interactions"]
+__all__ = ["checkerboard", "cycle", "toy_interactions"]
 
 
 def toy_interactions(pairs: list[tuple[str, str]], *, n_extra_items: int = 0) -> Interactions:
@@ -48,3 +48,16 @@ def checkerboard(n_users: int = 20, n_items: int = 20, *, holdout: bool = True) 
     users = Vocabulary([f"u{u}" for u in range(n_users)])
     items = Vocabulary([f"i{i}" for i in range(n_items)])
     return Interactions.from_frame(frame, users, items)
+
+
+def cycle(n_users: int, n_items: int, steps: int) -> Interactions:
+    """A deterministic sequence: user ``u`` takes items ``u, u+1, ... u+steps-1`` (mod
+    ``n_items``) in that order, so the right next item of user ``u`` is ``u+steps``. Item ids
+    are ``"i<n>"``, user ids ``"u<n>"``."""
+    rows = [(f"u{u}", f"i{(u + t) % n_items}", t) for u in range(n_users) for t in range(steps)]
+    frame = pl.DataFrame(rows, schema=["user_id", "item_id", "timestamp"], orient="row")
+    return Interactions.from_frame(
+        frame,
+        Vocabulary([f"u{u}" for u in range(n_users)]),
+        Vocabulary([f"i{i}" for i in range(n_items)]),
+    )

