@@ -103,7 +103,7 @@ class Recommender(ABC):
         out = np.full((len(u), self.n_items_), np.nan, dtype=np.float32)
         if known.any():
             ku = u[known]
-            hist = self.seen_[ku] if history is None else history[ku]
+            hist = select_rows(self.seen_ if history is None else history, ku)
             scores = np.asarray(
                 self._score_at(ku, hist, None if when is None else when[known]), dtype=np.float32
             )
@@ -153,7 +153,8 @@ class Recommender(ABC):
         hist = cart_matrix(carts, self.n_items_)
         known = u >= 0
         if known.any():
-            own = self.seen_[np.where(known, u, 0)].multiply(known[:, None].astype(np.float32))
+            mask = known[:, None].astype(np.float32)
+            own = select_rows(self.seen_, np.where(known, u, 0)).multiply(mask)
             hist = sp.csr_matrix(((hist + own) > 0).astype(np.float32))
         return hist
 
@@ -208,10 +209,11 @@ class Recommender(ABC):
                 scores[unknown] = self.popularity_
             scores = np.nan_to_num(scores, nan=-np.inf)
             if exclude_seen:
-                known = (chunk >= 0) & (chunk < seen.shape[0])
-                rows = np.flatnonzero(known)
-                sub = seen[chunk[known]].tocoo()
-                scores[rows[sub.row], sub.col] = -np.inf
+                known = np.flatnonzero((chunk >= 0) & (chunk < seen.shape[0]))
+                starts, ends = seen.indptr[chunk[known]], seen.indptr[chunk[known] + 1]
+                rows = np.repeat(known, ends - starts)
+                cols = seen.indices[_spans(starts, ends)]
+                scores[rows, cols] = -np.inf
             if allowed is not None:
                 scores[:, ~allowed] = -np.inf
             top, top_scores = top_n(scores, n)
@@ -377,6 +379,26 @@ def cart_matrix(carts: Sequence[IntArray], n_items: int) -> sp.csr_matrix:
     )
     m.data[:] = 1.0  # an item twice in a cart counts once
     return m
+
+
+def _spans(starts: np.ndarray, ends: np.ndarray) -> IntArray:
+    """The positions ``starts[i] .. ends[i] - 1`` of every span, concatenated."""
+    lengths = ends - starts
+    if not len(lengths):
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+
+
+def select_rows(matrix: sp.csr_matrix, rows: IntArray) -> sp.csr_matrix:
+    """``matrix[rows]`` for a CSR matrix, built from its arrays directly: for the few rows of
+    one request, scipy's fancy indexing costs more than the model's scoring."""
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    take = _spans(starts, ends)
+    indptr = np.concatenate([[0], np.cumsum(ends - starts)]).astype(matrix.indptr.dtype)
+    return sp.csr_matrix(
+        (matrix.data[take], matrix.indices[take], indptr), shape=(len(rows), matrix.shape[1])
+    )
 
 
 def top_n(scores: np.ndarray, n: int) -> tuple[IntArray, FloatArray]:
