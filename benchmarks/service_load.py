@@ -54,7 +54,7 @@ def start_server(art: Path, store: Path, port: int, *extra: str) -> subprocess.P
     cmd = [sys.executable, "-c", "from lmrec.cli import main; main()", "serve", str(art),
            "--store", f"sqlite:///{store}", "--port", str(port), "--no-auth", *extra]  # fmt: skip
     env = {**os.environ, "LMREC_API_KEYS": ""}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
