@@ -15,6 +15,7 @@ from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_times, request_times
+from lmrec.models.seq.carts import CartInputs, cart_inputs
 from lmrec.models.seq.cold import fill_cold_rows, new_item_vectors
 from lmrec.models.seq.config import N_GAP_BUCKETS, SequentialConfig, pick_device
 from lmrec.models.seq.fit import fit_networks, training_data
@@ -280,70 +281,26 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         times: Sequence[IntArray] | None = None,
     ) -> torch.Tensor:
         """The newest position's hidden state (len(carts), C) of each user's sequence + cart."""
-        seqs = torch.from_numpy(right_align(self._cart_tokens(carts, users), self.max_len))
-        ctx = self._cart_contexts(carts, users, at, times)
+        inputs = self._cart_inputs(carts, users, at, times)
+        seqs = torch.from_numpy(right_align(inputs.tokens, self.max_len))
+        ctx, ev = inputs.contexts, inputs.events
         c = None if ctx is None else torch.from_numpy(right_align(ctx, self.max_len))
-        ev = self._cart_events(carts, users)
         e = None if ev is None else torch.from_numpy(right_align(ev, self.max_len))
         onnx = self._onnx()
         if onnx is not None:
             return onnx.encode_last(seqs, None, e, c)
         return self.net_.encode_last(seqs, None, e, self._item_vectors(), c)
 
-    def _cart_events(
-        self, carts: Sequence[IntArray], users: IntArray | None
-    ) -> list[np.ndarray] | None:
-        """Event codes aligned with :meth:`_cart_tokens`: the user's training codes, then
-        unknown (0) for the cart items."""
-        if not self.net_.cfg.n_event_types:
-            return None
-        u = self._cart_users(len(carts), users)
-        empty = np.zeros(0, dtype=np.int64)
-        return [
-            np.concatenate(
-                [self.user_events(int(x)) if x >= 0 else empty, np.zeros(len(c), np.int64)]
-            )
-            for x, c in zip(u, carts, strict=True)
-        ]
-
-    def _cart_contexts(
+    def _cart_inputs(
         self,
         carts: Sequence[IntArray],
         users: IntArray | None,
         at: int | IntArray | None = None,
         times: Sequence[IntArray] | None = None,
-    ) -> list[np.ndarray] | None:
-        """Next-action context codes aligned with :meth:`_cart_tokens`: from the user's training
-        times, the cart items' ``times`` and the request time ``at`` where given; unknown (0)
-        where a time is missing (the gap to an item added at an unknown time is unknown)."""
-        if not self.net_.cfg.n_context:
-            return None
+    ) -> CartInputs:
         u = self._cart_users(len(carts), users)
         when = request_times(at, len(carts))
-        added = cart_times(times, carts)
-        empty = np.zeros(0, dtype=np.int64)
-        out = []
-        for i, (x, c) in enumerate(zip(u, carts, strict=True)):
-            request = None if when is None or when[i] < 0 else int(when[i])
-            own = self.sequences_.times[self.sequences_.span(x)] if x >= 0 else empty
-            if added is not None:
-                out.append(next_context_codes(np.concatenate([own, added[i]]), request))
-            elif len(c) == 0:
-                out.append(next_context_codes(own, request))
-            else:
-                out.append(np.concatenate([next_context_codes(own), np.zeros(len(c), np.int64)]))
-        return out
-
-    def _cart_tokens(self, carts: Sequence[IntArray], users: IntArray | None) -> list[np.ndarray]:
-        """Token sequences: each user's training sequence (when known), then the cart."""
-        u = self._cart_users(len(carts), users)
-        empty = np.zeros(0, dtype=np.int64)
-        return [
-            np.concatenate(
-                [self.user_tokens(int(x))[0] if x >= 0 else empty, np.asarray(c, np.int64) + 1]
-            )
-            for x, c in zip(u, carts, strict=True)
-        ]
+        return cart_inputs(self.sequences_, self.net_.cfg, carts, u, when, cart_times(times, carts))
 
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         return self._score_at(users, history, None)
@@ -381,9 +338,8 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         training sequence when ``users`` names a known user; ``at`` (the request's time) and
         ``times`` (when each cart item was added) set the next-action contexts."""
         self._check_fitted()
-        tokens = self._cart_tokens(carts, users)
-        ctx = self._cart_contexts(carts, users, at, times)
-        ev = self._cart_events(carts, users)
+        inputs = self._cart_inputs(carts, users, at, times)
+        tokens, ctx, ev = inputs.tokens, inputs.contexts, inputs.events
         out = np.empty((len(tokens), self.n_items_), dtype=np.float32)
         for start in range(0, len(tokens), 256):
             end = start + 256
