@@ -41,6 +41,8 @@ _EXTRA_OF_MODULE = {
     "onnxscript": "onnx",
     "onnx": "onnx",
     "tokenizers": "onnx",
+    "pyspark": "spark",
+    "pandas": "spark",
 }
 
 

@@ -1,5 +1,5 @@
 """Batch jobs over saved artifacts: every user's top-k list written to Parquet."""
 
-from lmrec.batch.score import RECS_SCHEMA, batch_recommend, read_user_ids
+from lmrec.batch.score import RECS_SCHEMA, batch_recommend, open_model, read_user_ids, score_users
 
-__all__ = ["RECS_SCHEMA", "batch_recommend", "read_user_ids"]
+__all__ = ["RECS_SCHEMA", "batch_recommend", "open_model", "read_user_ids", "score_users"]

@@ -17,9 +17,10 @@ from lmrec.artifacts import Artifacts
 from lmrec.errors import DataError, UsageError
 from lmrec.explain import explain
 from lmrec.explain.occlusion import user_history
+from lmrec.models.base import Recommender
 from lmrec.progress import track
 
-__all__ = ["RECS_SCHEMA", "batch_recommend", "read_user_ids"]
+__all__ = ["RECS_SCHEMA", "batch_recommend", "open_model", "read_user_ids", "score_users"]
 
 RECS_SCHEMA = {
     "user_id": pl.String(),
@@ -72,40 +73,13 @@ def batch_recommend(
         raise UsageError(f"--k must be between 1 and 1000, not {k}")
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
-    art = Artifacts.open(artifacts)
-    rec = art.model(model)
-    use_runtime = getattr(rec, "use_runtime", None)
-    if callable(use_runtime):
-        use_runtime(runtime)
-    elif runtime == "onnx":
-        raise UsageError(f"model '{rec.name}' has no ONNX runtime; use --runtime torch")
+    art, rec = open_model(artifacts, model, runtime)
     ids = art.user_vocab.ids if users is None else list(dict.fromkeys(users))
-    known = [u for u in ids if u in art.user_vocab]
-    unknown = [u for u in ids if u not in art.user_vocab]
-    item_ids = np.asarray(art.item_vocab.ids, dtype=object)
-    titles: list[str | None] = (
-        art.items["title"].to_list() if "title" in art.items.columns else [None] * len(item_ids)
-    )
+    unknown = sum(1 for u in ids if u not in art.user_vocab)
     frames = []
-    starts = range(0, len(known), batch_size)
+    starts = range(0, len(ids), batch_size)
     for start in track(starts, f"recommend ({batch_size} users a batch)", enabled=progress):
-        chunk = known[start : start + batch_size]
-        idx = np.asarray(art.user_vocab.indices(chunk), dtype=np.int64)
-        top, scores = rec.recommend(idx, k)
-        why = [
-            [r.text for r in explain(rec, user_history(rec, int(u)), row[row >= 0], titles)]
-            if reasons
-            else [None] * int((row >= 0).sum())
-            for u, row in zip(idx, top, strict=True)
-        ]
-        frames.append(_rows(chunk, top, scores, why, item_ids))
-    if unknown:
-        order = np.argsort(-np.asarray(rec.popularity_), kind="stable")[:k]
-        popular = np.tile(order, (len(unknown), 1))
-        score = np.tile(np.asarray(rec.popularity_, np.float32)[order], (len(unknown), 1))
-        frames.append(
-            _rows(unknown, popular, score, [[POPULAR] * len(order)] * len(unknown), item_ids)
-        )
+        frames.append(score_users(art, rec, ids[start : start + batch_size], k, reasons=reasons))
     result = pl.concat(frames) if frames else pl.DataFrame(schema=RECS_SCHEMA)
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -114,10 +88,60 @@ def batch_recommend(
         "out": str(target),
         "model": rec.name,
         "users": len(ids),
-        "unknown_users": len(unknown),
+        "unknown_users": unknown,
         "rows": len(result),
         "k": k,
     }
+
+
+def open_model(
+    artifacts: str | Path, model: str | None = None, runtime: str = "auto"
+) -> tuple[Artifacts, Recommender]:
+    """The artifacts and one of their models (default: the first saved), a neural one set to
+    score with ``runtime`` (auto, torch or onnx)."""
+    art = Artifacts.open(artifacts)
+    rec = art.model(model)
+    use_runtime = getattr(rec, "use_runtime", None)
+    if callable(use_runtime):
+        use_runtime(runtime)
+    elif runtime == "onnx":
+        raise UsageError(f"model '{rec.name}' has no ONNX runtime; use --runtime torch")
+    return art, rec
+
+
+def score_users(
+    art: Artifacts, rec: Recommender, users: Sequence[str], k: int, *, reasons: bool = True
+) -> pl.DataFrame:
+    """The top ``k`` of ``users`` by ``rec`` as rows of :data:`RECS_SCHEMA`, in the order of
+    ``users``; a user the artifacts do not know gets the most popular items."""
+    item_ids = np.asarray(art.item_vocab.ids, dtype=object)
+    titles: list[str | None] = (
+        art.items["title"].to_list() if "title" in art.items.columns else [None] * len(item_ids)
+    )
+    idx = np.asarray(art.user_vocab.indices(list(users)), dtype=np.int64)
+    top = np.full((len(idx), k), -1, dtype=np.int64)
+    scores = np.zeros((len(idx), k), dtype=np.float32)
+    why: list[list[str | None]] = [[] for _ in idx]
+    known = np.flatnonzero(idx >= 0)
+    if len(known):
+        top_k, score_k = rec.recommend(idx[known], k)
+        width = top_k.shape[1]
+        top[known, :width], scores[known, :width] = top_k, score_k
+        for j, u in enumerate(idx[known]):
+            row = top_k[j][top_k[j] >= 0]
+            why[known[j]] = (
+                [r.text for r in explain(rec, user_history(rec, int(u)), row, titles)]
+                if reasons
+                else [None] * len(row)
+            )
+    missing = np.flatnonzero(idx < 0)
+    if len(missing):
+        order = np.argsort(-np.asarray(rec.popularity_), kind="stable")[:k]
+        top[missing, : len(order)] = order
+        scores[missing, : len(order)] = np.asarray(rec.popularity_, np.float32)[order]
+        for m in missing:
+            why[m] = [POPULAR] * len(order)
+    return _rows(users, top, scores, why, item_ids)
 
 
 def _rows(

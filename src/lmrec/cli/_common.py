@@ -6,6 +6,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -52,6 +53,39 @@ class DataFormat(StrEnum):
     parquet = "parquet"
     jsonl = "jsonl"
     baskets = "baskets"
+
+
+class EngineName(StrEnum):
+    """Where a batch step runs (``--engine``): this process, or Apache Spark (``--master``)."""
+
+    local = "local"
+    spark = "spark"
+
+
+def engine_option() -> Any:
+    return typer.Option(
+        EngineName.local, "--engine",
+        help="local (this process) or spark (PySpark: pip install 'lmrec[spark]' and a Java "
+        "17+ runtime); the same files either way.",
+    )  # fmt: skip
+
+
+def master_option() -> Any:
+    return typer.Option(
+        None, "--master",
+        help="With --engine spark: the Spark master URL (default local[2]; any master works).",
+    )  # fmt: skip
+
+
+def spark_for(engine: EngineName, master: str | None) -> Any:
+    """A Spark session for ``--engine spark`` (None for local); --master only with spark."""
+    if engine is EngineName.local:
+        if master is not None:
+            raise UsageError("--master needs --engine spark")
+        return None
+    from lmrec.spark import spark_session
+
+    return spark_session(master)
 
 
 class Runtime(StrEnum):

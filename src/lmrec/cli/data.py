@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from lmrec.cli._common import DataFormat, OnError, Protocol, console
+from lmrec.cli._common import (
+    DataFormat,
+    EngineName,
+    OnError,
+    Protocol,
+    console,
+    engine_option,
+    master_option,
+    spark_for,
+)
 
 app = typer.Typer(help="Import, inspect, clean and split datasets.", no_args_is_help=True)
 
@@ -67,6 +76,8 @@ def import_(
         help="fail: stop at the first bad row "
         "(exit 2); skip: drop bad rows and report a count per reason.",
     ),
+    engine: EngineName = engine_option(),
+    master: str | None = master_option(),
 ) -> None:
     """Import interactions (and a catalog) into an lmrec dataset folder."""
     from lmrec.data import ColumnMapping, import_dataset
@@ -82,6 +93,21 @@ def import_(
         encoding=encoding,
         default_event=default_event,
     )
+    spark = spark_for(engine, master)
+    if spark is not None:
+        from lmrec.spark.importer import import_on_spark
+
+        s = import_on_spark(
+            spark, src, fmt.value, out, mapping, on_error="skip" if on_error is OnError.skip
+            else "fail", items_path=items, users_path=users,
+        )  # fmt: skip
+        console.print(
+            f"imported {s['interactions']:,} interactions, {s['users']:,} users, "
+            f"{s['items_in_catalog']:,} items -> {out} (Spark)"
+        )
+        for reason, count in s["skipped_rows"].items():
+            console.print(f"  skipped {count:,} rows: {reason}")
+        return
     data = import_dataset(
         src,
         fmt.value,
@@ -155,10 +181,24 @@ def clean(
     max_per_minute: int = typer.Option(
         60, "--max-per-minute", help="Bot rule: most events in any minute."
     ),
+    engine: EngineName = engine_option(),
+    master: str | None = master_option(),
 ) -> None:
     """Deduplicate, threshold, drop bots, k-core filter (in that order)."""
     from lmrec.data import Dataset, binarize, drop_duplicates, kcore
     from lmrec.data import drop_bots as bots
+
+    spark = spark_for(engine, master)
+    if spark is not None:
+        from lmrec.spark.clean import clean_on_spark
+
+        counts = clean_on_spark(
+            spark, dataset, out, dedupe=dedupe, min_value=min_value, min_user=min_user,
+            min_item=min_item, drop_bots=drop_bots, max_per_minute=max_per_minute,
+        )  # fmt: skip
+        for key, val in counts.items():
+            console.print(f"{key:>26}: {val:,}")
+        return
 
     data = Dataset.load(dataset)
     report: dict[str, int] = {"before": data.interactions.height}
@@ -233,10 +273,23 @@ def split(
         0.1, "--valid-frac", help="temporal/random: validation share."
     ),
     test_frac: float = typer.Option(0.1, "--test-frac", help="temporal/random: test share."),
+    engine: EngineName = engine_option(),
+    master: str | None = master_option(),
 ) -> None:
     """Split into train / validation / test (ties in time keep file order)."""
     from lmrec.data import Dataset, split_dataset
 
+    spark = spark_for(engine, master)
+    if spark is not None:
+        from lmrec.spark import split_on_spark
+
+        counts = split_on_spark(spark, dataset, out, protocol.value, seed=seed,
+                                valid_frac=valid_frac, test_frac=test_frac)  # fmt: skip
+        console.print(
+            f"train {counts['train']:,}, valid {counts['valid']:,}, test {counts['test']:,} "
+            f"-> {out} (Spark)"
+        )
+        return
     data = Dataset.load(dataset)
     s = split_dataset(data, protocol.value, seed=seed, valid_frac=valid_frac, test_frac=test_frac)
     s = type(s)(

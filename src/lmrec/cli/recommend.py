@@ -8,7 +8,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lmrec.cli._common import Runtime, console
+from lmrec.cli._common import (
+    EngineName,
+    Runtime,
+    console,
+    engine_option,
+    master_option,
+    spark_for,
+)
 
 
 def recommend(
@@ -97,6 +104,8 @@ def recommend(
     ),
     k: int = typer.Option(10, "--k", help="How many items."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    engine_name: EngineName = engine_option(),
+    master: str | None = master_option(),
 ) -> None:
     """Recommend items for a user, for a request in plain language, or for a cart.
 
@@ -113,8 +122,11 @@ def recommend(
             raise UsageError("a batch needs both --users (all or a file) and --out FILE.parquet")
         if user is not None or query is not None or cart is not None or ads:
             raise UsageError("--users takes none of --user, --query, --cart or --ads")
-        _batch(artifacts, model, users, out, k, batch_size, not no_reasons, runtime.value)
+        _batch(artifacts, model, users, out, k, batch_size, not no_reasons, runtime.value,
+               engine_name, master)  # fmt: skip
         return
+    if engine_name is EngineName.spark:
+        raise UsageError("--engine spark scores a batch: give --users all (or a file) and --out")
     if ads:
         if query is not None or cart is not None:
             raise UsageError("--ads takes --user and --context, not --query or --cart")
@@ -205,14 +217,25 @@ def _batch(
     batch_size: int,
     reasons: bool,
     runtime: str,
+    engine: EngineName,
+    master: str | None,
 ) -> None:
     from lmrec.batch import batch_recommend, read_user_ids
 
     ids = None if users == "all" else read_user_ids(users)
-    summary = batch_recommend(
-        artifacts, out, model=model, users=ids, k=k, batch_size=batch_size, reasons=reasons,
-        runtime=runtime,
-    )  # fmt: skip
+    spark = spark_for(engine, master)
+    if spark is not None:
+        from lmrec.spark import recommend_on_spark
+
+        summary = recommend_on_spark(
+            spark, artifacts, out, model=model, users=ids, k=k, batch_size=batch_size,
+            reasons=reasons, runtime=runtime,
+        )  # fmt: skip
+    else:
+        summary = batch_recommend(
+            artifacts, out, model=model, users=ids, k=k, batch_size=batch_size,
+            reasons=reasons, runtime=runtime,
+        )  # fmt: skip
     note = (
         f" ({summary['unknown_users']:,} unknown: popular items)"
         if summary["unknown_users"]

@@ -7,7 +7,16 @@ from typing import Any
 
 import typer
 
-from lmrec.cli._common import Task, console, parse_params, split_names
+from lmrec.cli._common import (
+    EngineName,
+    Task,
+    console,
+    engine_option,
+    master_option,
+    parse_params,
+    spark_for,
+    split_names,
+)
 from lmrec.errors import UsageError
 
 
@@ -31,6 +40,8 @@ def train(
     text_encoder: str = typer.Option(
         "all-MiniLM-L6-v2", "--text-encoder", help="--task ctr: encoder of the ads' text."
     ),
+    engine: EngineName = engine_option(),
+    master: str | None = master_option(),
 ) -> None:
     """Fit models and save them (safetensors + JSON) with vocabularies and the catalog."""
     from lmrec.artifacts import save_artifacts
@@ -45,8 +56,23 @@ def train(
     if task is Task.basket:
         raise UsageError("--task basket is for evaluate; train the models on the baskets' dataset")
     if task == "ctr":
+        if engine is EngineName.spark:
+            raise UsageError("--task ctr trains on one machine; drop --engine spark")
         _train_ctr(data, names, fixed, out, text_encoder)
         return
+    if engine is EngineName.spark:
+        from lmrec.spark import SPARK_MODELS
+
+        if tune:
+            raise UsageError("--tune runs on one machine; give the settings with --param")
+        wrong = [n for n in names if n not in SPARK_MODELS]
+        if wrong:
+            raise UsageError(
+                f"--engine spark trains {', '.join(SPARK_MODELS)}, not {', '.join(wrong)}; "
+                "train those with --engine local (any model's lists can then be scored on "
+                "Spark with 'lmrec recommend --engine spark')"
+            )
+    spark = spark_for(engine, master)
     if (data / "split.json").is_file():
         split = Split.load(data)
         prepared = prepare(split)
@@ -63,8 +89,13 @@ def train(
         params = dict(fixed.get(name, {}))
         if tune and prepared is not None and name not in fixed:
             params, _ = do_tune(name, prepared, EvalConfig())
-        fitted[name] = create_model(name, **params).fit(full)
-        console.print(f"trained {name} {params}")
+        if spark is not None:
+            from lmrec.spark import train_on_spark
+
+            fitted[name] = train_on_spark(spark, name, params, full)
+        else:
+            fitted[name] = create_model(name, **params).fit(full)
+        console.print(f"trained {name} {params}" + (" on Spark" if spark is not None else ""))
     save_artifacts(out, fitted, full, source=source)
     if prepared is not None and len(prepared.test_users):
         from lmrec.evaluation.outputs import write_version_evaluation

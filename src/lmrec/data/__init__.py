@@ -105,12 +105,12 @@ def import_dataset(
         return read_baskets(path, sep=m.sep, encoding=m.encoding, on_error=on_error)
     if fmt not in ("csv", "tsv", "parquet", "jsonl"):
         raise UsageError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
-    items = _side_table(items_path, "item_id", on_error) if items_path else None
-    users = _side_table(users_path, "user_id", on_error) if users_path else None
+    items = side_table(items_path, "item_id", on_error) if items_path else None
+    users = side_table(users_path, "user_id", on_error) if users_path else None
     return import_table(path, fmt, mapping, on_error=on_error, items=items, users=users)  # type: ignore[arg-type]
 
 
-def _side_table(path: str | Path, key: str, on_error: OnError) -> pl.DataFrame:
+def side_table(path: str | Path, key: str, on_error: OnError) -> pl.DataFrame:
     """An item catalog or user table in CSV/TSV/Parquet/JSONL (by extension); needs ``key``."""
     p = Path(path)
     ext = p.suffix.lower().lstrip(".")

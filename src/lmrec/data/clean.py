@@ -44,7 +44,9 @@ def kcore(
     for _ in range(max_rounds):
         users = inter.group_by("user_id").len().filter(pl.col("len") >= min_user)["user_id"]
         items = inter.group_by("item_id").len().filter(pl.col("len") >= min_item)["item_id"]
-        nxt = inter.filter(pl.col("user_id").is_in(users) & pl.col("item_id").is_in(items))
+        nxt = inter.filter(
+            pl.col("user_id").is_in(users.implode()) & pl.col("item_id").is_in(items.implode())
+        )
         if nxt.height == inter.height:
             break
         inter = nxt

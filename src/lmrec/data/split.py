@@ -13,7 +13,15 @@ import polars as pl
 from lmrec.data.dataset import Dataset, empty_items, empty_users
 from lmrec.errors import DataError, UsageError
 
-__all__ = ["PROTOCOLS", "Split", "split_dataset", "split_loo", "split_random", "split_temporal"]
+__all__ = [
+    "PROTOCOLS",
+    "Split",
+    "check_fracs",
+    "split_dataset",
+    "split_loo",
+    "split_random",
+    "split_temporal",
+]
 
 Protocol = Literal["loo", "temporal", "random"]
 PROTOCOLS: tuple[Protocol, ...] = ("loo", "temporal", "random")
@@ -116,7 +124,7 @@ def split_loo(data: Dataset) -> Split:
 def split_temporal(data: Dataset, *, valid_frac: float = 0.1, test_frac: float = 0.1) -> Split:
     """Global temporal split: the latest ``test_frac`` of interactions are test, the
     ``valid_frac`` before them validation, the rest train."""
-    _check_fracs(valid_frac, test_frac)
+    check_fracs(valid_frac, test_frac)
     inter = data.interactions.with_row_index("_row").sort(
         ["timestamp", "_row"], maintain_order=True
     )
@@ -139,7 +147,7 @@ def split_random(
     data: Dataset, *, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0
 ) -> Split:
     """Each interaction goes to test / validation / train at random (seeded)."""
-    _check_fracs(valid_frac, test_frac)
+    check_fracs(valid_frac, test_frac)
     draw = np.random.default_rng(seed).random(data.interactions.height)
     inter = data.interactions.with_columns(pl.Series("_r", draw))
     meta = {
@@ -178,7 +186,7 @@ def split_dataset(
     raise UsageError(f"unknown split protocol '{protocol}'; use one of {', '.join(PROTOCOLS)}")
 
 
-def _check_fracs(valid_frac: float, test_frac: float) -> None:
+def check_fracs(valid_frac: float, test_frac: float) -> None:
     if not (0 <= valid_frac < 1 and 0 < test_frac < 1 and valid_frac + test_frac < 1):
         raise UsageError(
             f"fractions must satisfy 0 <= valid < 1, 0 < test < 1, valid + test < 1 "

@@ -21,6 +21,7 @@ __all__ = [
     "read_interactions",
     "read_table",
     "read_text",
+    "resolve_columns",
 ]
 
 TabularFormat = Literal["csv", "tsv", "parquet", "jsonl"]
@@ -254,6 +255,33 @@ def _resolve(
     return None
 
 
+def resolve_columns(
+    path: Path,
+    frame: pl.DataFrame,
+    mapping: ColumnMapping,
+    *,
+    positional: bool,
+    unit: Literal["line", "row"] = "line",
+) -> dict[str, str | None]:
+    """Which of ``frame``'s columns hold the user, item, time, value and event: the mapping's
+    names, else the usual ones (without a header: user = column 0, item = column 1, no
+    others); the user and item must be found."""
+    found = {
+        "user": _resolve(path, frame, mapping.user or ("0" if positional else None), _AUTO_USER,
+                         "user id", required=True, unit=unit),
+        "item": _resolve(path, frame, mapping.item or ("1" if positional else None), _AUTO_ITEM,
+                         "item id", required=True, unit=unit),
+    }  # fmt: skip
+    for key, given, auto in (
+        ("time", mapping.time, _AUTO_TIME),
+        ("value", mapping.value, _AUTO_VALUE),
+        ("event", mapping.event, _AUTO_EVENT),
+    ):
+        found[key] = _resolve(path, frame, given, () if positional else auto, key,
+                              required=False, unit=unit)  # fmt: skip
+    return found
+
+
 def read_interactions(
     path: str | Path,
     fmt: TabularFormat,
@@ -281,51 +309,8 @@ def read_interactions(
         issues=issues,
     )
     positional = fmt in ("csv", "tsv") and not mapping.header
-    user = _resolve(
-        src,
-        frame,
-        mapping.user or ("0" if positional else None),
-        _AUTO_USER,
-        "user id",
-        required=True,
-        unit=unit,
-    )
-    item = _resolve(
-        src,
-        frame,
-        mapping.item or ("1" if positional else None),
-        _AUTO_ITEM,
-        "item id",
-        required=True,
-        unit=unit,
-    )
-    time = _resolve(
-        src,
-        frame,
-        mapping.time,
-        () if positional else _AUTO_TIME,
-        "time",
-        required=False,
-        unit=unit,
-    )
-    value = _resolve(
-        src,
-        frame,
-        mapping.value,
-        () if positional else _AUTO_VALUE,
-        "value",
-        required=False,
-        unit=unit,
-    )
-    event = _resolve(
-        src,
-        frame,
-        mapping.event,
-        () if positional else _AUTO_EVENT,
-        "event",
-        required=False,
-        unit=unit,
-    )
+    cols = resolve_columns(src, frame, mapping, positional=positional, unit=unit)
+    user, item, time, value, event = (cols[k] for k in ("user", "item", "time", "value", "event"))
     assert user is not None
     assert item is not None
 

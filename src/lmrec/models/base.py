@@ -52,12 +52,19 @@ class Recommender(ABC):
 
     # -- learning -----------------------------------------------------------------------------
     def fit(self, data: Interactions) -> Self:
+        self.prepare(data)
+        self._fit(data)
+        return self
+
+    def prepare(self, data: Interactions) -> Self:
+        """What every model keeps of ``data`` the same way (its sizes, each user's seen items,
+        item popularity), before its own fitting; a trainer that learns the model's state
+        elsewhere (on Spark, say) calls this and then sets that state."""
         self.n_users_ = data.n_users
         self.n_items_ = data.n_items
         self.seen_ = data.matrix.astype(np.float32)
         counts = data.item_counts
         self.popularity_ = (counts / max(1.0, counts.max())).astype(np.float32)
-        self._fit(data)
         return self
 
     @abstractmethod

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 
 from lmrec.errors import UsageError
 from lmrec.service.auth import Caller, KeyRing, UserTokens
@@ -53,13 +53,15 @@ class RateLimits:
             self.per_user: RateLimitItem = parse(per_user)
         except ValueError as exc:
             raise UsageError(f"rate limit: {exc} (use e.g. '100/second')") from None
+        # the asyncio storage expires counters in a task on the event loop; the threaded
+        # one starts a thread every 10 ms under load, and the loop waits for each to start
         self._limiter = FixedWindowRateLimiter(MemoryStorage())
 
-    def check(self, item: RateLimitItem, who: str) -> float | None:
+    async def check(self, item: RateLimitItem, who: str) -> float | None:
         """None when ``who`` may go on, else the seconds until they may."""
-        if self._limiter.hit(item, who):
+        if await self._limiter.hit(item, who):
             return None
-        reset = self._limiter.get_window_stats(item, who).reset_time
+        reset = (await self._limiter.get_window_stats(item, who)).reset_time
         return max(0.0, reset - time.time())
 
 
@@ -100,7 +102,7 @@ async def _caller(
             401, "missing credentials: an API key (header X-API-Key) or a user token "
             "(Authorization: Bearer)", headers={"WWW-Authenticate": "Bearer"},
         )  # fmt: skip
-    wait = access.limits.check(limit, who)
+    wait = await access.limits.check(limit, who)
     if wait is not None:
         request.app.state.telemetry.limited.inc()
         raise HTTPException(
