@@ -3,6 +3,7 @@ Spark with any saved model, and ranking metrics on Spark."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,26 @@ def test_metrics_on_spark_by_hand(spark: Any, tmp_path: Path) -> None:
     assert got["HR@3"] == pytest.approx(2 / 3)
     assert got["MRR@3"] == pytest.approx((0.5 + 1 + 0) / 3)
     assert got["Recall@3"] == pytest.approx((1 + 1 + 0) / 3)
+
+
+def test_lists_evaluated_on_spark_and_on_one_machine_agree(
+    spark: Any, cli: Run, local_artifacts: Path, split_dir: Path, tmp_path: Path
+) -> None:
+    recs = tmp_path / "recs.parquet"
+    batch_recommend(local_artifacts, recs, model="ease", k=10, reasons=False, progress=False)
+    numbers = {}
+    for engine in ("local", "spark"):
+        code, _, err = cli("evaluate", "--lists", recs, "--split", split_dir, "--engine", engine,
+                             "--out", tmp_path / engine)  # fmt: skip
+        assert code == 0, err
+        numbers[engine] = json.loads((tmp_path / engine / "lists.json").read_text())
+    assert numbers["local"] == pytest.approx(numbers["spark"])
+    full = prepare(Split.load(split_dir))
+    art = Artifacts.open(local_artifacts)
+    top, _ = art.model("ease").recommend(full.test_users, 10)
+    hits = hits_matrix(top, full.test_truth)
+    n_rel = np.asarray(full.test_truth.sum(axis=1)).ravel().astype(np.int64)
+    assert numbers["local"]["NDCG@10"] == pytest.approx(ndcg(hits, n_rel, 10).mean())
 
 
 def test_the_cli_trains_on_spark_and_scores_on_spark(

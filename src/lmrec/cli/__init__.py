@@ -77,11 +77,13 @@ def _register() -> None:
         profile,
         recommend,
         report,
+        retrain,
         serve,
         simulate,
         train,
     )
 
+    data.app.command("export")(retrain.export)
     app.add_typer(data.app, name="data")
     app.add_typer(report.app, name="report")
     app.command("train")(train.train)
@@ -92,6 +94,7 @@ def _register() -> None:
     app.command("export")(export.export)
     app.command("profile")(profile.profile)
     app.command("simulate")(simulate.simulate)
+    app.command("retrain")(retrain.retrain)
 
 
 _register()

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from lmrec.cli._common import Protocol, Task, console, metrics_table, parse_params, split_names
+from lmrec.cli._common import (
+    EngineName,
+    Protocol,
+    Task,
+    console,
+    engine_option,
+    master_option,
+    metrics_table,
+    parse_params,
+    spark_for,
+    split_names,
+)
 from lmrec.errors import UsageError
 
 if TYPE_CHECKING:
@@ -130,6 +142,14 @@ def evaluate(
         None, "--since", help="With --off-policy: lists served from (Unix seconds or ISO 8601)."
     ),
     until: str | None = typer.Option(None, "--until", help="With --off-policy: ... until."),
+    lists: Path | None = typer.Option(
+        None,
+        "--lists",
+        help="Score lists already made (a Parquet file from 'lmrec recommend --users') against "
+        "--split's test actions, instead of models.",
+    ),
+    engine_name: EngineName = engine_option(),
+    master: str | None = master_option(),
 ) -> None:
     """Tune on validation, refit on train + validation, rank all items for test users, report.
 
@@ -140,6 +160,11 @@ def evaluate(
     if off_policy:
         _off_policy(store, artifacts, models, since, until, out)
         return
+    if lists is not None:
+        _lists(lists, split, k, out, spark_for(engine_name, master))
+        return
+    if engine_name is EngineName.spark:
+        raise UsageError("--engine spark evaluates --lists; models are evaluated on one machine")
     if models is None:
         raise UsageError("give --models (or --off-policy with --store and --artifacts)")
     from lmrec.cart.evaluation import BasketConfig
@@ -350,3 +375,25 @@ def _off_policy(
     )  # fmt: skip
     console.print(table)
     console.print(f"written: {out / 'off_policy.json'}")
+
+
+def _lists(lists: Path, split: Path | None, k: int, out: Path, spark: Any) -> None:
+    if split is None:
+        raise UsageError("--lists needs --split (its test.parquet holds the held-out actions)")
+    if not lists.is_file():
+        raise UsageError(f"--lists: {lists} not found")
+    truth = split / "test.parquet"
+    if not truth.is_file():
+        raise UsageError(f"{split}: no test.parquet; make the split with 'lmrec data split'")
+    if spark is not None:
+        from lmrec.spark import evaluate_lists_on_spark
+
+        numbers = evaluate_lists_on_spark(spark, lists, truth, k=k)
+    else:
+        from lmrec.evaluation.lists import evaluate_lists
+
+        numbers = evaluate_lists(lists, truth, k=k)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lists.json").write_text(json.dumps({"lists": str(lists), **numbers}, indent=2) + "\n")
+    shown = ", ".join(f"{name} {value:.4f}" for name, value in numbers.items() if name != "users")
+    console.print(f"{numbers['users']:,} users: {shown} -> {out / 'lists.json'}")

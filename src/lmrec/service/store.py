@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +141,22 @@ class Store(ServedLists):
         item, kind, value, ts, context, event_id, *rec = json.loads(self.vault.unseal(blob, user))
         return Event(user_id, item, kind, ts, value, context, event_id, rec[0] if rec else None)
 
+    def all_events(self, batch: int = 10_000) -> Iterator[tuple[str, Event]]:
+        """Every stored event, oldest first, with the pseudonym it is stored under (the raw
+        user id is not stored: ``Event.user_id`` is that pseudonym too); read ``batch`` at a
+        time."""
+        last = -1
+        while True:
+            rows = self._read(
+                "SELECT seq, user_key, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, batch),
+            )
+            for _, user, body in rows:
+                yield str(user), self._event(str(user), str(user), bytes(body))
+            if len(rows) < batch:
+                return
+            last = int(rows[-1][0])
+
     def count_events(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM events")[0][0])
 
@@ -220,6 +236,10 @@ class Store(ServedLists):
             "ON CONFLICT (user_key) DO UPDATE SET personalise = excluded.personalise",
             (self.vault.pseudonym(user_id), int(personalise)), False,
         )])  # fmt: skip
+
+    def opted_out(self) -> set[str]:
+        """The pseudonyms of the users who turned personalisation off."""
+        return {str(r[0]) for r in self._read("SELECT user_key FROM people WHERE personalise = 0")}
 
     def forgotten(self) -> set[str]:
         """The pseudonyms of the users whose data was deleted."""

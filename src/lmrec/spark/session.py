@@ -34,7 +34,8 @@ def require_pyspark() -> None:
 
 
 def spark_session(master: str | None = None, *, app: str = "lmrec") -> Any:
-    """The active session, or a new one on ``master`` (default ``local[2]``).
+    """The session already active in this process (whatever its master), or a new one on
+    ``master`` (default ``local[2]``).
 
     Python workers run this interpreter (so they import the same lmrec); timestamps are UTC;
     shuffles use a few partitions, as suits one machine (``spark.sql.shuffle.partitions`` in

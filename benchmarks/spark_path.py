@@ -1,0 +1,282 @@
+"""The Spark path against the single-machine path.
+
+    .venv/bin/python benchmarks/spark_path.py --only ml100k
+    .venv/bin/python benchmarks/spark_path.py --only scale --sizes 1000000,10000000
+
+ml100k: MovieLens 100K through ``lmrec data split`` on both engines (compared row for row),
+ALS trained by ``implicit`` and by Spark MLlib (NDCG@10 with its standard error, on the test
+actions), and every user's top 10 scored on Spark against one machine for ``ease`` and the
+sequential model (share of users whose lists are identical).
+
+scale: synthetic interactions (``lmrec.data.skewed``: power-law popularity, sessions) at each
+size; split (leave-one-out), ALS and batch scoring of every user, each step as its ``lmrec``
+command in a process of its own, timed, with the peak memory of its process tree (the JVM
+included) sampled every 0.2 s; a plot of time and memory against size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from common import machine, write_section  # noqa: E402
+
+ROOT = HERE.parent
+ML100K = ROOT.parent / "shared" / "data" / "ml-100k"
+LMREC = [sys.executable, "-c", "from lmrec.cli import main; main()"]
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        todo.extend(children.get(p, []))
+    return total
+
+
+def run_step(args: list[str], timeout: float) -> dict[str, Any]:
+    """One ``lmrec`` command: seconds, peak MB of its process tree, exit code."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([*LMREC, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    try:
+        _, err = proc.communicate(timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        code = "timeout"
+    watcher.join()
+    tail = err.decode(errors="replace").strip().splitlines()[-1:] if code != 0 else []
+    return {"s": round(time.perf_counter() - start, 1), "peak_mb": round(peak[0] / 2**20),
+            "code": code, "error": tail[0] if tail else ""}  # fmt: skip
+
+
+def ml100k(out: Path) -> str:
+    from lmrec.artifacts import Artifacts, save_artifacts
+    from lmrec.batch import batch_recommend
+    from lmrec.data import Dataset, Split, read_movielens_100k, split_dataset
+    from lmrec.evaluation import prepare
+    from lmrec.evaluation.collect import accuracy_per_user
+    from lmrec.models.registry import create_model
+    from lmrec.spark import recommend_on_spark, spark_session, train_on_spark
+    from lmrec.spark.split import split_on_spark
+
+    out.mkdir(parents=True, exist_ok=True)
+    read_movielens_100k(ML100K).save(out / "ml100k")
+    spark = spark_session()
+    lines = []
+    t = time.perf_counter()
+    split_on_spark(spark, out / "ml100k", out / "split-spark", "loo")
+    spark_split_s = time.perf_counter() - t
+    t = time.perf_counter()
+    local = split_dataset(Dataset.load(out / "ml100k"), "loo")
+    local_split_s = time.perf_counter() - t
+    local.save(out / "split-local")
+    got = Split.load(out / "split-spark")
+    same = {n: getattr(got, n).equals(getattr(local, n)) for n in ("train", "valid", "test")}
+    lines.append(
+        f"- split (leave-one-out): train/valid/test identical row for row: {same} "
+        f"({local.train.height:,} / {local.valid.height:,} / {local.test.height:,} rows); "
+        f"{spark_split_s:.1f} s on Spark, {local_split_s:.2f} s on one machine."
+    )
+    data = prepare(local)
+    rows = []
+    params = {"embedding_size": 64, "reg": 0.05, "alpha": 1.0, "epochs": 15}
+    for engine in ("implicit", "spark"):
+        t = time.perf_counter()
+        model = (
+            create_model("als", **params).fit(data.train_valid) if engine == "implicit"
+            else train_on_spark(spark, "als", params, data.train_valid)
+        )  # fmt: skip
+        fit_s = time.perf_counter() - t
+        recs, _ = model.recommend(data.test_users, 10)
+        nd = accuracy_per_user(recs, data.test_truth, 10)["NDCG@10"]
+        rows.append((engine, float(nd.mean()), float(nd.std(ddof=1) / np.sqrt(len(nd))), fit_s))
+    lines += ["", "| ALS | NDCG@10 ± SE | fit s |", "|---|---|---|"]
+    lines += [f"| {e} | {m:.4f} ± {se:.4f} | {s:.1f} |" for e, m, se, s in rows]
+    gap = rows[1][1] - rows[0][1]
+    lines.append(f"\n- Spark - implicit = {gap:+.4f} NDCG@10 ({gap / rows[0][2]:+.1f} standard errors "
+                 f"of the implicit line); settings {json.dumps(params)} on both.")  # fmt: skip
+    # batch lists: ease trained here, sequential from the ONNX benchmark's artifacts
+    art = save_artifacts(out / "art-ease", {"ease": create_model("ease").fit(data.train_valid)},
+                         data.train_valid)  # fmt: skip
+    seq = HERE / "out" / "onnx" / "artifacts"
+    lines += ["", "| model | users | identical top-10 lists | Spark s | one machine s |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for name, folder in (("ease", art), ("sequential", seq)):
+        if not (folder / "manifest.json").is_file():
+            lines.append(f"| {name} | not run: no artifacts at {folder} | | | |")
+            continue
+        t = time.perf_counter()
+        recommend_on_spark(spark, folder, out / f"spark-{name}.parquet", model=name, k=10,
+                           reasons=False, runtime="torch")  # fmt: skip
+        spark_s = time.perf_counter() - t
+        t = time.perf_counter()
+        batch_recommend(folder, out / f"local-{name}.parquet", model=name, k=10, reasons=False,
+                        runtime="torch", progress=False)  # fmt: skip
+        local_s = time.perf_counter() - t
+        a = (
+            pl.read_parquet(out / f"spark-{name}.parquet")
+            .group_by("user_id")
+            .agg(pl.col("item_id").sort_by("rank"))
+        )
+        b = pl.read_parquet(out / f"local-{name}.parquet").group_by("user_id").agg(
+            pl.col("item_id").sort_by("rank"))  # fmt: skip
+        joined = a.join(b, on="user_id", suffix="_local")
+        equal = (joined["item_id"] == joined["item_id_local"]).mean()
+        n = len(Artifacts.open(folder).user_vocab)
+        lines.append(f"| {name} | {n:,} | {equal:.1%} | {spark_s:.1f} | {local_s:.1f} |")
+    return "\n".join(lines)
+
+
+def scale(out: Path, sizes: list[int], engines: list[str], timeout: float) -> str:
+    from lmrec.data.skewed import skewed_dataset
+
+    saved = out / "scale.json"
+    # rows of other sizes measured before stay (one size can be rerun alone)
+    results: list[dict[str, Any]] = [
+        r
+        for r in (json.loads(saved.read_text()) if saved.is_file() else [])
+        if r["size"] not in sizes
+    ]
+    for size in sizes:
+        folder = out / f"d{size}"
+        if not (folder / "dataset.json").is_file():
+            skewed_dataset(size, seed=0).save(folder)
+        stats = json.loads((folder / "dataset.json").read_text())
+        for engine in engines:
+            base = out / f"{engine}-{size}"
+            extra = ["--engine", engine]
+            steps = [
+                ("split", ["data", "split", str(folder), "--protocol", "loo", "--out", str(base / "split"), *extra]),
+                ("als", ["train", str(base / "split"), "--models", "als", "--out", str(base / "art"), *extra]),
+                ("score", ["recommend", str(base / "art"), "--model", "als", "--users", "all", "--k", "10",
+                           "--no-reasons", "--out", str(base / "recs.parquet"), *extra]),
+            ]  # fmt: skip
+            row: dict[str, Any] = {"size": size, "engine": engine}
+            for name, args in steps:
+                r = run_step(args, timeout)
+                row[name] = r
+                print(size, engine, name, r, flush=True)
+                if r["code"] != 0:
+                    break
+            results.append(row)
+        del stats
+    results.sort(key=lambda r: (r["size"], r["engine"]))
+    saved.write_text(json.dumps(results, indent=2) + "\n")
+    _plot(results, HERE / "plots" / "spark_scale.png")
+    lines = ["| interactions | engine | split s | split peak MB | ALS s | ALS peak MB | score s | score peak MB | done |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for row in results:
+        cells = []
+        for step in ("split", "als", "score"):
+            r = row.get(step)
+            cells += [str(r["s"]), str(r["peak_mb"])] if r else ["", ""]
+        failed = [f"{s}: {row[s]['code']} {row[s]['error']}".strip() for s in ("split", "als", "score")
+                  if s in row and row[s]["code"] != 0]  # fmt: skip
+        done = "yes" if not failed and "score" in row else ("no (" + "; ".join(failed) + ")")
+        lines.append(f"| {row['size']:,} | {row['engine']} | " + " | ".join(cells) + f" | {done} |")
+    lines.append("\n![cost against size](plots/spark_scale.png)")
+    return "\n".join(lines)
+
+
+def _plot(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for engine in sorted({r["engine"] for r in results}):
+        rows = [
+            r for r in results if r["engine"] == engine and "score" in r and r["score"]["code"] == 0
+        ]
+        if not rows:
+            continue
+        x = [r["size"] for r in rows]
+        left.plot(
+            x, [sum(r[s]["s"] for s in ("split", "als", "score")) for r in rows], "o-", label=engine
+        )
+        right.plot(
+            x,
+            [max(r[s]["peak_mb"] for s in ("split", "als", "score")) for r in rows],
+            "o-",
+            label=engine,
+        )
+    for ax, label in ((left, "split + ALS + scoring, s"), (right, "peak memory of a step, MB")):
+        ax.set_xscale("log")
+        ax.set_xlabel("interactions")
+        ax.set_ylabel(label)
+        ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=["ml100k", "scale"], required=True)
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "spark")
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--engines", default="local,spark")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds a step may take")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    date = dt.date.today().isoformat()
+    if args.only == "ml100k":
+        body = ml100k(args.out / "ml100k")
+        heading = "## Spark path on MovieLens 100K"
+        command = "`.venv/bin/python benchmarks/spark_path.py --only ml100k`"
+    else:
+        sizes = [int(s) for s in args.sizes.split(",")]
+        body = scale(args.out / "scale", sizes, args.engines.split(","), args.timeout)
+        heading = "## Spark path at scale"
+        command = f"`.venv/bin/python benchmarks/spark_path.py --only scale --sizes {args.sizes}`"
+    spark_mem = os.environ.get("LMREC_SPARK_DRIVER_MEMORY", "4g")
+    section = (
+        f"{heading}\n\nDate: {date}. Machine: {machine()}; Spark local[2], driver memory "
+        f"{spark_mem}.\nCommand: {command}\n\n{body}\n"
+    )
+    write_section(args.results, heading, section)
+
+
+if __name__ == "__main__":
+    main()
