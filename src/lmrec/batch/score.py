@@ -20,7 +20,14 @@ from lmrec.explain.occlusion import user_history
 from lmrec.models.base import Recommender
 from lmrec.progress import track
 
-__all__ = ["RECS_SCHEMA", "batch_recommend", "open_model", "read_user_ids", "score_users"]
+__all__ = [
+    "RECS_SCHEMA",
+    "batch_recommend",
+    "check_batch",
+    "open_model",
+    "read_user_ids",
+    "score_users",
+]
 
 RECS_SCHEMA = {
     "user_id": pl.String(),
@@ -69,10 +76,7 @@ def batch_recommend(
     """Write the top ``k`` of each of ``users`` (None: every user of the artifacts) by
     ``model`` (default: the first saved; a neural one scored by ``runtime``) to the Parquet
     file ``out``; returns a summary."""
-    if not 1 <= k <= 1000:
-        raise UsageError(f"--k must be between 1 and 1000, not {k}")
-    if batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
+    check_batch(k, batch_size)
     art, rec = open_model(artifacts, model, runtime)
     ids = art.user_vocab.ids if users is None else list(dict.fromkeys(users))
     unknown = sum(1 for u in ids if u not in art.user_vocab)
@@ -92,6 +96,14 @@ def batch_recommend(
         "rows": len(result),
         "k": k,
     }
+
+
+def check_batch(k: int, batch_size: int) -> None:
+    """A batch job's list length and batch size, or a one-line error naming the flag."""
+    if not 1 <= k <= 1000:
+        raise UsageError(f"--k must be between 1 and 1000, not {k}")
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
 
 
 def open_model(

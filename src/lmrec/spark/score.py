@@ -9,8 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from lmrec.batch import open_model, score_users
-from lmrec.errors import UsageError
+from lmrec.batch import check_batch, open_model, score_users
 from lmrec.spark.frames import ROW, with_row_numbers, write_single_parquet
 
 __all__ = ["recommend_on_spark"]
@@ -36,10 +35,7 @@ def recommend_on_spark(
     """Write the top ``k`` of ``users`` (None: every user of the artifacts) by ``model`` to
     the Parquet file ``out`` (``user_id, item_id, rank, score, reason``, users in the order
     given, then by rank); returns a summary."""
-    if not 1 <= k <= 1000:
-        raise UsageError(f"--k must be between 1 and 1000, not {k}")
-    if batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1, not {batch_size}")
+    check_batch(k, batch_size)
     root = str(Path(artifacts).resolve())
     art, rec = open_model(root, model, runtime)  # fails here, not in a worker, when wrong
     if users is None:
