@@ -171,11 +171,11 @@ def scale(out: Path, sizes: list[int], engines: list[str], timeout: float) -> st
     from lmrec.data.skewed import skewed_dataset
 
     saved = out / "scale.json"
-    # rows of other sizes measured before stay (one size can be rerun alone)
+    # rows measured before stay unless this run measures the same size on the same engine
     results: list[dict[str, Any]] = [
         r
         for r in (json.loads(saved.read_text()) if saved.is_file() else [])
-        if r["size"] not in sizes
+        if r["size"] not in sizes or r["engine"] not in engines
     ]
     for size in sizes:
         folder = out / f"d{size}"

@@ -51,7 +51,8 @@ def main() -> None:
         for seed in range(args.seeds):
             start = time.perf_counter()
             _, t_trials = tpe_search(
-                name, get_model_class(name).tuning_space(), grid[0], data.train, rank,
+                name, get_model_class(name).tuning_space(), get_model_class(name)().get_params(),
+                data.train, rank,
                 data.valid_truth, k=10, trials=budget, seed=seed,
             )  # fmt: skip
             times.append(time.perf_counter() - start)

@@ -56,3 +56,49 @@ def test_a_bad_config_is_one_line(cli: Cli, tmp_path: Path, text: str, message: 
     assert code == 2
     assert message in err
     assert "Traceback" not in err
+
+
+def test_tuning_tables_replace_a_models_search_space(
+    cli: Cli, split_dir: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "lmrec.toml"
+    config.write_text(
+        '[evaluate]\nsearch = "tpe"\ntrials = 4\n'
+        "[tuning.ease]\nreg = {low = 120.0, high = 130.0}\n"
+        "[tuning.itemknn]\nk = [7, 9]\nshrink = 0.0\n"
+    )
+    code, _, err = cli("--config", config, "evaluate", "--split", split_dir,
+                       "--models", "ease,itemknn", "--n-boot", "20", "--out", tmp_path / "r")  # fmt: skip
+    assert code == 0, err
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    ease = report["models"]["ease"]["config"]["tuning"]
+    assert len(ease) == 4
+    # the default (250) lies outside the table's range: not tried
+    assert all(120.0 <= t["params"]["reg"] <= 130.0 for t in ease)
+    knn = report["models"]["itemknn"]["config"]["tuning"]
+    assert {t["params"]["k"] for t in knn[1:]} <= {7, 9}
+    assert {t["params"]["shrink"] for t in knn[1:]} == {0.0}
+    assert report["config"]["spaces"]["ease"]["reg"] == {"low": 120.0, "high": 130.0, "log": False}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[tuning.nosuch]\nx = 1\n", "[tuning.nosuch]: no model 'nosuch'"),
+        ("[tuning.ease]\nregg = 5\n", "ease has no parameter regg; it takes"),
+        ("[tuning.ease]\nreg = {low = 5}\n", "reg must be {low = N, high = N, log = true|false}"),
+        ("[tuning.ease]\nreg = {low = 9, high = 1}\n", "reg needs low <= high"),
+        ("[tuning.ease]\nreg = {low = 0, high = 1, log = true}\n", "and low > 0 with log"),
+        ("[tuning.ease]\nreg = []\n", "reg lists no choices"),
+    ],
+)
+def test_a_bad_tuning_table_is_one_line(
+    cli: Cli, split_dir: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    code, _, err = cli("--config", config, "evaluate", "--split", split_dir, "--models", "ease",
+                       "--search", "tpe", "--out", tmp_path / "r")  # fmt: skip
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err

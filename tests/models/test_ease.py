@@ -1,7 +1,14 @@
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
+import numpy as np
+import pytest
+
+from lmrec.data.interactions import Interactions
+from lmrec.errors import UsageError
+from lmrec.models import ease
+from lmrec.models.base import Recommender
 from lmrec.models.ease import EASE
 from lmrec.testing import RecommenderContract, toy_interactions
 
@@ -22,3 +29,56 @@ def test_closed_form_matches_definition() -> None:
     expected = np.eye(3) - p / np.diag(p)
     np.testing.assert_allclose(model.weights_, expected, atol=1e-6)
     assert np.allclose(np.diag(model.weights_), 0)
+
+
+def _popular_first() -> Interactions:
+    # x: 3 users, y: 2, z: 1, w: 1 (w after z in the catalog, so z is kept before w on ties)
+    return toy_interactions(
+        [("a", "x"), ("b", "x"), ("c", "x"), ("a", "y"), ("b", "y"), ("c", "z"), ("b", "w")]
+    )
+
+
+def test_top_items_learns_among_the_most_popular_and_ranks_the_rest_after() -> None:
+    data = _popular_first()
+    model = EASE(reg=1.0, top_items=2).fit(data)
+    x, y = (data.item_vocab.index(i) for i in "xy")
+    assert model.kept_.tolist() == sorted([x, y])
+    sub = data.matrix[:, model.kept_].toarray().astype(np.float64)
+    p = np.linalg.inv(sub.T @ sub + np.eye(2))
+    np.testing.assert_allclose(model.weights_, np.eye(2) - p / np.diag(p), atol=1e-6)
+    scores = model.score(np.arange(data.n_users))
+    others = np.setdiff1d(np.arange(data.n_items), model.kept_)
+    assert (scores[:, others].max(axis=1) < scores[:, model.kept_].min(axis=1)).all()
+    # an item outside the kept ones adds nothing to a score as history
+    z, w = (data.item_vocab.index(i) for i in "zw")
+    assert np.all(model.item_weights(np.array([z, x]), np.array([y, w]))[0] == 0)
+    assert model.item_weights(np.array([x]), np.array([y]))[0, 0] == pytest.approx(
+        model.weights_[model.position_[x], model.position_[y]]
+    )
+
+
+def test_top_items_survive_save_and_load(tmp_path: Path) -> None:
+    data = _popular_first()
+    model = EASE(reg=1.0, top_items=2).fit(data)
+    loaded = Recommender.load(model.save(tmp_path / "ease"))
+    np.testing.assert_array_equal(loaded.score(np.arange(3)), model.score(np.arange(3)))
+    full = Recommender.load(EASE(reg=1.0).fit(data).save(tmp_path / "full"))
+    assert full.kept_ is None
+
+
+def test_memory_and_budget_bound_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ease, "_available_bytes", lambda: 2 * 28 * 3**2)  # room for 3 items
+    assert ease.items_within(4, None, None) == 3
+    assert ease.items_within(4, 2, None) == 2
+    monkeypatch.setattr(ease, "_available_bytes", lambda: None)
+    monkeypatch.setattr(ease, "_seconds_per_cubed_item", lambda: 1e-9)
+    # three inversions of 1,000 items at 1e-9 s per item cubed: 3 s
+    assert ease.items_within(5000, None, 3.0) == pytest.approx(1000, abs=1)
+    assert ease.items_within(500, None, 3.0) == 500
+
+
+def test_budget_and_top_items_are_checked() -> None:
+    with pytest.raises(UsageError, match="top_items must be at least 1"):
+        EASE(top_items=0).fit(_popular_first())
+    with pytest.raises(UsageError, match="time_budget_s must be a positive"):
+        EASE(time_budget_s=-2).fit(_popular_first())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from typing import Any
 
@@ -68,6 +69,20 @@ def engine_option() -> Any:
         help="local (this process) or spark (PySpark: pip install 'lmrec[spark]' and a Java "
         "17+ runtime); the same files either way.",
     )  # fmt: skip
+
+
+def time_budget_option() -> Any:
+    return typer.Option(
+        None, "--time-budget",
+        help="Seconds each fit may take, for the models that bound their fit by one (als, "
+        "bpr, ease, sequential, hybrid; the others fit in one pass); --param MODEL."
+        "time_budget_s=S sets one model's own.",
+    )  # fmt: skip
+
+
+def check_time_budget(seconds: float | None) -> None:
+    if seconds is not None and not (seconds > 0 and math.isfinite(seconds)):
+        raise UsageError(f"--time-budget must be a positive number of seconds, not {seconds}")
 
 
 def master_option() -> Any:

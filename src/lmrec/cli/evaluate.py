@@ -13,6 +13,7 @@ from lmrec.cli._common import (
     EngineName,
     Protocol,
     Task,
+    check_time_budget,
     console,
     engine_option,
     master_option,
@@ -20,6 +21,7 @@ from lmrec.cli._common import (
     parse_params,
     spark_for,
     split_names,
+    time_budget_option,
 )
 from lmrec.errors import UsageError
 
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 
 def evaluate(
+    ctx: typer.Context,
     models: str | None = typer.Option(
         None,
         "--models",
@@ -78,6 +81,7 @@ def evaluate(
     tune_timeout: float | None = typer.Option(
         None, "--tune-timeout", help="With --search tpe: seconds per model's search."
     ),
+    time_budget: float | None = time_budget_option(),
     study: str | None = typer.Option(
         None,
         "--study",
@@ -223,6 +227,9 @@ def evaluate(
         raise UsageError(f"--trials must be >= 1, not {trials}")
     if tune_timeout is not None and not tune_timeout > 0:
         raise UsageError(f"--tune-timeout must be > 0, not {tune_timeout}")
+    check_time_budget(time_budget)
+    from lmrec.cli.config import tuning_spaces
+
     cfg = EvalConfig(
         k=k,
         seed=seed,
@@ -232,6 +239,8 @@ def evaluate(
         trials=trials,
         tune_timeout_s=tune_timeout,
         study=study,
+        time_budget_s=time_budget,
+        spaces=tuning_spaces(ctx, names),
         cold_items=cold_items,
         progress=progress,
         rerank_sweep=rerank_sweep,

@@ -10,12 +10,14 @@ import typer
 from lmrec.cli._common import (
     EngineName,
     Task,
+    check_time_budget,
     console,
     engine_option,
     master_option,
     parse_params,
     spark_for,
     split_names,
+    time_budget_option,
 )
 from lmrec.errors import UsageError
 
@@ -40,6 +42,7 @@ def train(
     text_encoder: str = typer.Option(
         "all-MiniLM-L6-v2", "--text-encoder", help="--task ctr: encoder of the ads' text."
     ),
+    time_budget: float | None = time_budget_option(),
     engine: EngineName = engine_option(),
     master: str | None = master_option(),
 ) -> None:
@@ -49,10 +52,11 @@ def train(
     from lmrec.data.interactions import Interactions
     from lmrec.evaluation import EvalConfig, prepare
     from lmrec.evaluation import tune as do_tune
-    from lmrec.models.registry import create_model
+    from lmrec.models.registry import create_model, with_time_budget
 
     names = split_names(models)
     fixed = parse_params(param)
+    check_time_budget(time_budget)
     if task is Task.basket:
         raise UsageError("--task basket is for evaluate; train the models on the baskets' dataset")
     if task == "ctr":
@@ -65,6 +69,11 @@ def train(
 
         if tune:
             raise UsageError("--tune runs on one machine; give the settings with --param")
+        if time_budget is not None:
+            raise UsageError(
+                "--time-budget bounds fits on one machine; on Spark set the epochs "
+                "(--param als.epochs=N)"
+            )
         wrong = [n for n in names if n not in SPARK_MODELS]
         if wrong:
             raise UsageError(
@@ -85,10 +94,11 @@ def train(
         prepared = None
         source = f"dataset {data}"
     fitted = {}
+    fixed = with_time_budget(names, fixed, time_budget)
     for name in names:
         params = dict(fixed.get(name, {}))
-        if tune and prepared is not None and name not in fixed:
-            params, _ = do_tune(name, prepared, EvalConfig())
+        if tune and prepared is not None and set(params) <= {"time_budget_s"}:
+            params, _ = do_tune(name, prepared, EvalConfig(time_budget_s=time_budget))
         if spark is not None:
             from lmrec.spark import train_on_spark
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,9 @@ from lmrec.evaluation.outputs import write_outputs
 from lmrec.evaluation.protocol import EvalData, prepare
 from lmrec.models.base import Recommender
 from lmrec.models.capabilities import DifferentiallyPrivate
-from lmrec.models.registry import create_model, get_model_class, search_space
+from lmrec.models.registry import create_model, get_model_class, search_space, with_time_budget
 from lmrec.progress import track
-from lmrec.search_space import Choice, FloatRange, IntRange
+from lmrec.search_space import Choice, FloatRange, IntRange, Space
 
 __all__ = ["EvalConfig", "ModelResult", "compare_to_best", "evaluate", "grid_search", "tune"]
 
@@ -58,6 +58,12 @@ class EvalConfig:
     tune_timeout_s: float | None = None
     #: an Optuna storage URL (sqlite:///study.db): studies are kept there and resumed
     study: str | None = None
+    #: seconds each fit may take, for the models that take a budget
+    #: (:func:`~lmrec.models.registry.takes_time_budget`), unless their parameters set one
+    time_budget_s: float | None = None
+    #: per model, what replaces parts of its declared tuning space in a TPE search (the
+    #: config file's ``[tuning.MODEL]`` tables)
+    spaces: dict[str, Space] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,12 +82,15 @@ def tune(
     """Search the model's settings on train, scored by validation NDCG@k: every setting of its
     grid (``cfg.search == "grid"``, the default) or TPE over its tuning space (``"tpe"``).
 
-    Without tuning (or without validation users) the model's own defaults are used.
+    Without tuning (or without validation users) the model's own defaults are used. Each fit
+    keeps to ``cfg.time_budget_s`` where the model takes a budget.
     """
+    overrides = _budgeted(name, overrides, cfg)
     space = [dict(p, **(overrides or {})) for p in search_space(name)]
     if not cfg.tune or len(data.valid_users) == 0:
         return dict(overrides or {}), []
-    tpe_space = {**get_model_class(name).tuning_space(), **(overrides or {})}
+    tpe_space = {**get_model_class(name).tuning_space(), **cfg.spaces.get(name, {}),
+                 **(overrides or {})}  # fmt: skip
     ranges = any(isinstance(v, FloatRange | IntRange | Choice) for v in tpe_space.values())
     if len(space) == 1 and not (cfg.search == "tpe" and ranges):
         return space[0], []
@@ -89,7 +98,7 @@ def tune(
         from lmrec.evaluation.search import tpe_search
 
         return tpe_search(
-            name, tpe_space, space[0], data.train,
+            name, tpe_space, {**create_model(name).get_params(), **(overrides or {})}, data.train,
             lambda model: model.recommend(data.valid_users, cfg.k, at=data.valid_at)[0],
             data.valid_truth, k=cfg.k, trials=cfg.trials or max(2, len(space) // 3),
             timeout_s=cfg.tune_timeout_s, seed=cfg.seed, storage=cfg.study,
@@ -202,7 +211,7 @@ def evaluate_model(
     else:
         if params is None:
             params, trials = tune(name, data, cfg)
-        model = create_model(name, **params)
+        model = create_model(name, **_budgeted(name, params, cfg))
     tracemalloc.start()
     start = time.perf_counter()
     with PeakMemory() as memory:
@@ -316,6 +325,12 @@ def _hybrid_params(
         if chosen:
             p["component_params"] = chosen
     return p or given
+
+
+def _budgeted(name: str, params: dict[str, Any] | None, cfg: EvalConfig) -> dict[str, Any]:
+    """``params`` with ``cfg.time_budget_s`` where model ``name`` takes a budget and they
+    set none."""
+    return with_time_budget([name], {name: dict(params or {})}, cfg.time_budget_s)[name]
 
 
 def clone(model: Recommender) -> Recommender:

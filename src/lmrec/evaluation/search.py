@@ -41,6 +41,12 @@ def _suggest(trial: Any, space: Space) -> dict[str, Any]:
     return params
 
 
+def _within(value: Any, what: Any) -> bool:
+    if isinstance(what, FloatRange | IntRange):
+        return isinstance(value, int | float) and what.low <= value <= what.high
+    return value in what.options if isinstance(what, Choice) else True
+
+
 def tpe_search(
     name: str,
     space: Space,
@@ -79,7 +85,9 @@ def tpe_search(
         key: v for key, v in space.items() if not isinstance(v, FloatRange | IntRange | Choice)
     }
     if not study.trials:
-        tunable = {key: v for key, v in defaults.items() if key in space and key not in fixed}
+        # the defaults first, where they lie in the space (a config table may narrow it)
+        tunable = {key: v for key, v in defaults.items()
+                   if key in space and key not in fixed and _within(v, space[key])}  # fmt: skip
         study.enqueue_trial(tunable, skip_if_exists=True)
 
     def objective(trial: Any) -> float:

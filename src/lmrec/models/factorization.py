@@ -5,6 +5,8 @@ No ``implicit`` object leaves this module: the factors are copied to NumPy after
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
+from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
 from lmrec.search_space import Choice, FloatRange, Space
 
@@ -40,9 +43,39 @@ class _Factorization(Recommender):
     def _state(self) -> dict[str, np.ndarray]:
         return {"user_factors": self.user_factors_, "item_factors": self.item_factors_}
 
+    def _fitted_config(self) -> dict[str, Any]:
+        trained = getattr(self, "epochs_trained_", None)
+        return {} if trained is None else {"epochs_trained": trained}
+
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.user_factors_ = state["user_factors"]
         self.item_factors_ = state["item_factors"]
+
+
+class _BudgetSpent(Exception):
+    """Raised from ``implicit``'s epoch callback to end training once the budget is spent."""
+
+
+def _fit_within(model: Any, matrix: sp.csr_matrix, budget_s: float | None) -> int:
+    """``model.fit(matrix)`` (an ``implicit`` model), ended after the first epoch that takes
+    the training past ``budget_s`` seconds; the epochs trained. The factors are updated in
+    place each epoch, so a model stopped this way holds the last finished epoch's factors."""
+    start = time.perf_counter()
+    epochs = [0]
+
+    def after_epoch(epoch: int, *_: Any) -> None:
+        epochs[0] = epoch + 1
+        if budget_s is not None and time.perf_counter() - start >= budget_s:
+            raise _BudgetSpent
+
+    with contextlib.suppress(_BudgetSpent):
+        model.fit(matrix, show_progress=False, callback=after_epoch)
+    return epochs[0]
+
+
+def _check_budget(budget_s: float | None) -> None:
+    if budget_s is not None and not budget_s > 0:
+        raise UsageError(f"time_budget_s must be a positive number of seconds, not {budget_s}")
 
 
 def _to_numpy(array: Any) -> np.ndarray:
@@ -50,7 +83,10 @@ def _to_numpy(array: Any) -> np.ndarray:
 
 
 class ALS(_Factorization):
-    """Implicit-feedback ALS (Hu, Koren & Volinsky 2008); confidence ``1 + alpha * r``."""
+    """Implicit-feedback ALS (Hu, Koren & Volinsky 2008); confidence ``1 + alpha * r``.
+
+    ``time_budget_s``: training ends after the first epoch that reaches it (``epochs_trained_``
+    says how many ran)."""
 
     name: ClassVar[str] = "als"
 
@@ -62,6 +98,7 @@ class ALS(_Factorization):
         epochs: int = 15,
         random_state: int = 0,
         num_threads: int = 0,
+        time_budget_s: float | None = None,
     ) -> None:
         self.embedding_size = embedding_size
         self.reg = reg
@@ -69,6 +106,7 @@ class ALS(_Factorization):
         self.epochs = epochs
         self.random_state = random_state
         self.num_threads = num_threads
+        self.time_budget_s = time_budget_s
 
     @staticmethod
     def search_space() -> list[dict[str, Any]]:
@@ -87,6 +125,7 @@ class ALS(_Factorization):
     def _fit(self, data: Interactions) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
 
+        _check_budget(self.time_budget_s)
         with threadpool_limits(1, "blas"):
             model = AlternatingLeastSquares(
                 factors=self.embedding_size,
@@ -96,7 +135,7 @@ class ALS(_Factorization):
                 random_state=self.random_state,
                 num_threads=self.num_threads,
             )
-            model.fit(data.matrix, show_progress=False)
+            self.epochs_trained_ = _fit_within(model, data.matrix, self.time_budget_s)
         self.user_factors_ = _to_numpy(model.user_factors)
         self.item_factors_ = _to_numpy(model.item_factors)
 
@@ -105,7 +144,7 @@ class BPR(_Factorization):
     """Bayesian Personalised Ranking (Rendle et al. 2009) with SGD, through ``implicit``.
 
     ``num_threads=1`` by default: with more threads the updates race (Hogwild) and two runs with
-    the same ``random_state`` differ.
+    the same ``random_state`` differ. ``time_budget_s`` as for :class:`ALS`.
     """
 
     name: ClassVar[str] = "bpr"
@@ -118,6 +157,7 @@ class BPR(_Factorization):
         epochs: int = 100,
         random_state: int = 0,
         num_threads: int = 1,
+        time_budget_s: float | None = None,
     ) -> None:
         self.embedding_size = embedding_size
         self.learning_rate = learning_rate
@@ -125,6 +165,7 @@ class BPR(_Factorization):
         self.epochs = epochs
         self.random_state = random_state
         self.num_threads = num_threads
+        self.time_budget_s = time_budget_s
 
     @staticmethod
     def search_space() -> list[dict[str, Any]]:
@@ -140,6 +181,7 @@ class BPR(_Factorization):
     def _fit(self, data: Interactions) -> None:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
+        _check_budget(self.time_budget_s)
         with threadpool_limits(1, "blas"):
             model = BayesianPersonalizedRanking(
                 factors=self.embedding_size,
@@ -149,6 +191,6 @@ class BPR(_Factorization):
                 random_state=self.random_state,
                 num_threads=self.num_threads,
             )
-            model.fit(data.matrix, show_progress=False)
+            self.epochs_trained_ = _fit_within(model, data.matrix, self.time_budget_s)
         self.user_factors_ = _to_numpy(model.user_factors)
         self.item_factors_ = _to_numpy(model.item_factors)

@@ -34,6 +34,8 @@ def train_on_spark(
             "--engine local, then score every user on Spark with 'lmrec recommend --engine spark'"
         )
     model = create_model(name, **params).prepare(data)
+    if getattr(model, "time_budget_s", None) is not None:
+        raise UsageError(f"{name} on Spark takes no time_budget_s; set its epochs instead")
     with tempfile.TemporaryDirectory(prefix="lmrec-spark-") as tmp:
         path = Path(tmp) / "pairs.parquet"
         pairs = data.frame.select(
