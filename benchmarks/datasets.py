@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=None)
     ap.add_argument("--no-tune", action="store_true", help="every model at its defaults")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--time-budget", type=float, default=None, help="seconds per fit")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = ap.parse_args()
@@ -68,7 +69,7 @@ def main() -> None:
     split = split_loo(load(args.dataset))
     cfg = EvalConfig(
         progress=True, search=args.search, trials=args.trials, n_boot=args.n_boot,
-        tune=not args.no_tune,
+        tune=not args.no_tune, time_budget_s=args.time_budget,
     )  # fmt: skip
     params = {"sequential": {"num_threads": args.threads}}
     if "hybrid" in models and "content" not in models:
@@ -84,6 +85,7 @@ def main() -> None:
         + (f" --models {args.models}" if args.models else "")
         + (f" --search tpe --trials {args.trials}" if args.search == "tpe" else "")
         + (" --no-tune" if args.no_tune else "")
+        + (f" --time-budget {args.time_budget:g}" if args.time_budget else "")
         + "`"
     )
     write_section(
@@ -133,6 +135,8 @@ def _settings(entry: dict[str, Any]) -> str:
             f"max_len {s['max_len']}, {s['softmax']} softmax, patience {s['patience']}, "
             f"{fitted.get('epochs', '?')} epochs"
         )
+    if "items_kept" in fitted:
+        return f"weights among {fitted['items_kept']:,} items"
     params = entry["config"]["params"]
     if entry["config"].get("tuning"):
         return ", ".join(f"{k}={v}" for k, v in params.items() if not isinstance(v, (list, dict)))

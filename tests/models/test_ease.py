@@ -43,6 +43,8 @@ def test_top_items_learns_among_the_most_popular_and_ranks_the_rest_after() -> N
     model = EASE(reg=1.0, top_items=2).fit(data)
     x, y = (data.item_vocab.index(i) for i in "xy")
     assert model.kept_.tolist() == sorted([x, y])
+    assert model.fit_summary() == {"items_kept": 2}
+    assert EASE(reg=1.0).fit(data).fit_summary() == {"items_kept": 4}
     sub = data.matrix[:, model.kept_].toarray().astype(np.float64)
     p = np.linalg.inv(sub.T @ sub + np.eye(2))
     np.testing.assert_allclose(model.weights_, np.eye(2) - p / np.diag(p), atol=1e-6)

@@ -65,6 +65,7 @@ def test_time_budget_ends_training_after_the_epoch_that_reaches_it(
     budgeted = cls(embedding_size=8, epochs=50, random_state=3, num_threads=1, time_budget_s=2.5)
     budgeted.fit(data)
     assert budgeted.epochs_trained_ == 3
+    assert budgeted.fit_summary() == {"epochs_trained": 3}
     np.testing.assert_allclose(budgeted.item_factors_, full.item_factors_, rtol=1e-5)
 
 

@@ -18,7 +18,7 @@ from lmrec.models.base import Recommender
 if TYPE_CHECKING:
     from lmrec.evaluation.runner import ModelResult
 
-__all__ = ["recs_frame", "write_outputs", "write_version_evaluation"]
+__all__ = ["VERSION_EVALUATION_USERS", "recs_frame", "write_outputs", "write_version_evaluation"]
 
 
 def recs_frame(
@@ -71,16 +71,34 @@ def _json_default(obj: object) -> object:
     return str(obj)
 
 
+#: test users :func:`write_version_evaluation` scores at most (a seeded sample beyond)
+VERSION_EVALUATION_USERS = 20_000
+
+
 def write_version_evaluation(
-    out: Path, fitted: dict[str, Recommender], data: EvalData, source: str
+    out: Path,
+    fitted: dict[str, Recommender],
+    data: EvalData,
+    source: str,
+    *,
+    max_users: int = VERSION_EVALUATION_USERS,
 ) -> dict[str, dict[str, float]]:
-    """Each model's NDCG@10 and HR@10 on ``data``'s test users, written as ``evaluation.json``
-    beside the saved models (the operator console shows it with the version)."""
+    """Each model's NDCG@10 and HR@10 on ``data``'s test users (a seeded sample of
+    ``max_users`` where there are more), written as ``evaluation.json`` beside the saved
+    models (the operator console shows it with the version)."""
+    rows = np.arange(len(data.test_users))
+    if len(rows) > max_users:
+        rows = np.sort(np.random.default_rng(0).choice(rows, max_users, replace=False))
+    users = data.test_users[rows]
+    at = None if data.test_at is None else data.test_at[rows]
+    truth = data.test_truth[rows]
     numbers: dict[str, dict[str, float]] = {}
     for name, model in fitted.items():
-        recs, _ = model.recommend(data.test_users, 10, at=data.test_at)
-        acc = accuracy_per_user(recs, data.test_truth, 10)
+        recs, _ = model.recommend(users, 10, at=at)
+        acc = accuracy_per_user(recs, truth, 10)
         numbers[name] = {m: round(float(acc[m].mean()), 4) for m in ("NDCG@10", "HR@10")}
-    meta = {"split": source, "test_users": len(data.test_users)}
+    meta = {"split": source, "test_users": len(users)}
+    if len(users) < len(data.test_users):
+        meta["test_users_in_split"] = len(data.test_users)
     (Path(out) / "evaluation.json").write_text(json.dumps({**meta, **numbers}, indent=2) + "\n")
     return numbers

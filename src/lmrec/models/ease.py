@@ -131,6 +131,11 @@ class EASE(Recommender):
             self.position_ = np.full(self.n_items_, -1, dtype=np.int64)
             self.position_[self.kept_] = np.arange(len(self.kept_))
 
+    def fit_summary(self) -> dict[str, Any]:
+        """How many items the weights were learned among (all of them unless capped)."""
+        self._check_fitted()
+        return {"items_kept": self.n_items_ if self.kept_ is None else len(self.kept_)}
+
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         if self.kept_ is None:
             return np.asarray(history @ self.weights_, dtype=np.float32)

@@ -43,6 +43,11 @@ class _Factorization(Recommender):
     def _state(self) -> dict[str, np.ndarray]:
         return {"user_factors": self.user_factors_, "item_factors": self.item_factors_}
 
+    def fit_summary(self) -> dict[str, Any]:
+        """The epochs trained (fewer than ``epochs`` when ``time_budget_s`` ended the fit)."""
+        self._check_fitted()
+        return self._fitted_config()
+
     def _fitted_config(self) -> dict[str, Any]:
         trained = getattr(self, "epochs_trained_", None)
         return {} if trained is None else {"epochs_trained": trained}
