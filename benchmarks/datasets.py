@@ -74,6 +74,15 @@ def main() -> None:
     params = {"sequential": {"num_threads": args.threads}}
     if "hybrid" in models and "content" not in models:
         params["hybrid"] = {"components": [m for m in models if m not in ("pop", "hybrid")]}
+    if "hybrid" in models and args.time_budget:
+        # the hybrid fits each component twice: its budget gives each fit the budget of a
+        # model fitted alone
+        from lmrec.models.hybrid import HybridRanker
+        from lmrec.models.registry import takes_time_budget
+
+        parts = params.get("hybrid", {}).get("components") or HybridRanker().components
+        budgeted = sum(takes_time_budget(m) for m in parts)
+        params.setdefault("hybrid", {})["time_budget_s"] = args.time_budget * 2 * max(1, budgeted)
     start = time.perf_counter()
     report = evaluate(
         split, models, cfg, out=HERE / "out" / "datasets" / args.dataset,
@@ -135,12 +144,18 @@ def _settings(entry: dict[str, Any]) -> str:
             f"max_len {s['max_len']}, {s['softmax']} softmax, patience {s['patience']}, "
             f"{fitted.get('epochs', '?')} epochs"
         )
-    if "items_kept" in fitted:
-        return f"weights among {fitted['items_kept']:,} items"
     params = entry["config"]["params"]
+    shown = "defaults"
     if entry["config"].get("tuning"):
-        return ", ".join(f"{k}={v}" for k, v in params.items() if not isinstance(v, (list, dict)))
-    return "defaults"
+        shown = ", ".join(
+            f"{k}={v}" for k, v in params.items()
+            if not isinstance(v, (list, dict)) and k not in ("time_budget_s", "num_threads")
+        )  # fmt: skip
+    if "items_kept" in fitted:
+        shown += f"; weights among {fitted['items_kept']:,} items"
+    if "epochs_trained" in fitted:
+        shown += f"; {fitted['epochs_trained']} epochs"
+    return shown
 
 
 if __name__ == "__main__":

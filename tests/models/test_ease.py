@@ -74,9 +74,9 @@ def test_memory_and_budget_bound_the_items(monkeypatch: pytest.MonkeyPatch) -> N
     assert ease.items_within(4, 2, None) == 2
     monkeypatch.setattr(ease, "_available_bytes", lambda: None)
     monkeypatch.setattr(ease, "_seconds_per_cubed_item", lambda: 1e-9)
-    # three inversions of 1,000 items at 1e-9 s per item cubed: 3 s
-    assert ease.items_within(5000, None, 3.0) == pytest.approx(1000, abs=1)
-    assert ease.items_within(500, None, 3.0) == 500
+    # a solve of 1,000 items is 1.5 inversions at 1e-9 s per item cubed: 1.5 s
+    assert ease.items_within(5000, None, 1.5) == pytest.approx(1000, abs=1)
+    assert ease.items_within(500, None, 1.5) == 500
 
 
 def test_budget_and_top_items_are_checked() -> None:

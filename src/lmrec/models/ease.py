@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 #: bytes of memory per item-item entry while solving (the Gram matrix, its inverse and the
 #: weights in float64, the weights again in float32)
 _BYTES_PER_ENTRY = 28
-#: the side of the matrix whose inversion is timed to estimate a larger one's cost
-_PROBE = 768
+#: the side of the matrix whose inversion is timed to estimate a larger one's cost (BLAS is
+#: faster per entry on larger matrices, so the estimate errs long)
+_PROBE = 1024
+#: the solve's work in inversions of the same size: one, and the Gram product and scaling
+_SOLVE_INVERSIONS = 1.5
 
 
 def _available_bytes() -> int | None:
@@ -58,16 +61,16 @@ def _seconds_per_cubed_item() -> float:
 
 def items_within(n_items: int, top_items: int | None, time_budget_s: float | None) -> int:
     """How many items EASE can solve for: at most ``top_items``, those whose solve fits in
-    half the memory available now, and, with a budget, those whose solve (about three
-    inversions' worth of work: the Gram product, the inverse, the weights) is estimated, from
-    a small timed inversion, to take at most ``time_budget_s`` seconds."""
+    half the memory available now, and, with a budget, those whose solve (an inversion, the
+    Gram product and the scaling) is estimated, from a small timed inversion, to take at most
+    ``time_budget_s`` seconds."""
     keep = n_items if top_items is None else min(n_items, top_items)
     free = _available_bytes()
     if free is not None:
         keep = min(keep, max(1, int(math.sqrt(free / 2 / _BYTES_PER_ENTRY))))
     if time_budget_s is not None:
         per_cube = _seconds_per_cubed_item()
-        keep = min(keep, max(1, int((time_budget_s / (3 * per_cube)) ** (1 / 3))))
+        keep = min(keep, max(1, int((time_budget_s / (_SOLVE_INVERSIONS * per_cube)) ** (1 / 3))))
     return keep
 
 
