@@ -85,6 +85,8 @@ def run_step(args: list[str], timeout: float) -> dict[str, Any]:
         code = "timeout"
     watcher.join()
     tail = err.decode(errors="replace").strip().splitlines()[-1:] if code != 0 else []
+    if code == "timeout":
+        tail = [f"over the {timeout:.0f} s step limit"]
     return {"s": round(time.perf_counter() - start, 1), "peak_mb": round(peak[0] / 2**20),
             "code": code, "error": tail[0] if tail else ""}  # fmt: skip
 
@@ -202,6 +204,11 @@ def scale(out: Path, sizes: list[int], engines: list[str], timeout: float) -> st
         del stats
     results.sort(key=lambda r: (r["size"], r["engine"]))
     saved.write_text(json.dumps(results, indent=2) + "\n")
+    return report(results)
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    """The plot and the table of every size and engine measured."""
     _plot(results, HERE / "plots" / "spark_scale.png")
     lines = ["| interactions | engine | split s | split peak MB | ALS s | ALS peak MB | score s | score peak MB | done |",
              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
