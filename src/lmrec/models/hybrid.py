@@ -95,18 +95,18 @@ class HybridRanker(Recommender):
         """The components, each fitted twice (for the ranker, then on all the data): those
         that take a time budget share ``time_budget_s`` equally over their fits (a smaller
         budget of their own in ``component_params`` stands)."""
-        from lmrec.models.registry import create_model, takes_time_budget, with_time_budget
+        from lmrec.models.registry import create_model, takes_time_budget
 
         names = list(self.components)
         if not names or "hybrid" in names:
             raise UsageError("hybrid needs at least one component model, and not itself")
-        params = self.component_params or {}
+        params = dict(self.component_params or {})
         if self.time_budget_s is not None:
             budgeted = [n for n in names if takes_time_budget(n)]
             share = self.time_budget_s / max(1, 2 * len(budgeted))
-            params = with_time_budget(budgeted, params, share)
             for n in budgeted:  # a component's own budget, if larger, is cut to its share
-                params[n]["time_budget_s"] = min(share, params[n]["time_budget_s"] or share)
+                own = params.get(n, {}).get("time_budget_s") or share
+                params[n] = {**params.get(n, {}), "time_budget_s": min(share, own)}
         return {n: create_model(n, **params.get(n, {})) for n in names}
 
     def _fit(self, data: Interactions) -> None:
