@@ -10,18 +10,20 @@ import scipy.sparse as sp
 
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
-from lmrec.models.base import Recommender
+from lmrec.models.base import Recommender, cart_times, request_times
 
 __all__ = ["ContentRecommender", "zscore"]
 
 
 class ContentRecommender(Recommender):
-    """A user is the (time-decayed) mean of the text embeddings of what they interacted with;
+    """A user is the time-decayed mean of the text embeddings of what they interacted with;
     items are scored by cosine similarity to it.
 
     Needs no interactions for an item, only its text: a brand-new item is recommendable at once.
-    ``half_life`` counts actions: the ``half_life``-th most recent action weighs half as much
-    as the latest (``None`` = all equal).
+    ``half_life`` counts actions: the action ``half_life`` places before the latest weighs half
+    as much as it (``None`` = all equal). The default, half a step, makes the profile mostly the
+    last few actions. A cart or a user's fresh events (:meth:`score_carts`) are the newest
+    actions, after the training history, and decay the same way.
     """
 
     name: ClassVar[str] = "content"
@@ -30,7 +32,7 @@ class ContentRecommender(Recommender):
     def __init__(
         self,
         text_encoder: str = "all-MiniLM-L6-v2",
-        half_life: float | None = 20.0,
+        half_life: float | None = 0.5,
         progress: bool = False,
     ) -> None:
         self.text_encoder = text_encoder
@@ -39,16 +41,25 @@ class ContentRecommender(Recommender):
 
     @staticmethod
     def search_space() -> list[dict[str, Any]]:
-        return [{"half_life": h} for h in (5.0, 20.0, 100.0, None)]
+        return [{"half_life": h} for h in (0.5, 1.0, 2.0, 5.0, 20.0, None)]
 
     def _fit(self, data: Interactions) -> None:
         from lmrec.text import encode_items
 
         texts = data.items["text"].fill_null("").to_list()
         self.item_embeddings_ = encode_items(texts, self.text_encoder, progress=self.progress)
-        self.user_profiles_ = self._profiles(data)
+        profiles = self._profiles(data)
+        self.profile_norms_ = np.linalg.norm(profiles, axis=1).astype(np.float32)
+        self.user_profiles_ = _normalise(profiles)
+
+    def _decay(self, age: np.ndarray) -> np.ndarray:
+        """The weight of an action ``age`` actions older than the latest (0 = latest)."""
+        if self.half_life is None:
+            return np.ones(len(age))
+        return np.power(0.5, age / float(self.half_life))
 
     def _profiles(self, data: Interactions) -> FloatArray:
+        """Each user's decayed sum of the embeddings of their actions (not normalised)."""
         users, items = data.user_idx, data.item_idx  # in time order
         if self.half_life is None:
             weights = np.ones(len(users))
@@ -59,10 +70,9 @@ class ContentRecommender(Recommender):
             starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
             pos = np.empty(len(users), dtype=np.int64)
             pos[order] = np.arange(len(users)) - np.repeat(starts, counts)
-            age = counts[users] - 1 - pos
-            weights = np.power(0.5, age / float(self.half_life))
+            weights = self._decay(counts[users] - 1 - pos)
         m = sp.csr_matrix((weights, (users, items)), shape=(data.n_users, data.n_items))
-        return _normalise(np.asarray(m @ self.item_embeddings_, dtype=np.float32))
+        return np.asarray(m @ self.item_embeddings_, dtype=np.float32)
 
     def _profile_rows(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         """The fitted, time-decayed profiles when ``history`` is the users' own training
@@ -79,6 +89,27 @@ class ContentRecommender(Recommender):
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         profiles = self._profile_rows(users, history)
         return np.asarray(profiles @ self.item_embeddings_.T, dtype=np.float32)
+
+    def score_carts(
+        self,
+        carts: Sequence[IntArray],
+        users: IntArray | None = None,
+        *,
+        at: int | IntArray | None = None,
+        times: Sequence[IntArray] | None = None,
+    ) -> FloatArray:
+        """Cosine of every item to :meth:`query_vectors`: each cart's items are the newest
+        actions, after the user's training history where ``users`` names a known user. A row
+        with neither gets the popularity fallback."""
+        self._check_fitted()
+        request_times(at, len(carts))
+        cart_times(times, carts)
+        profiles = self.query_vectors(carts, users)
+        scores = np.asarray(profiles @ self.item_embeddings_.T, dtype=np.float32)
+        empty = ~profiles.any(axis=1)
+        if empty.any():
+            scores[empty] = self.popularity_
+        return scores
 
     def score_new_items(
         self, carts: Sequence[IntArray], users: IntArray | None, text_embeddings: np.ndarray
@@ -100,10 +131,24 @@ class ContentRecommender(Recommender):
         at: int | IntArray | None = None,
         times: Sequence[IntArray] | None = None,
     ) -> FloatArray:
-        """The profile each :meth:`score_carts` row is scored with (``at`` and ``times`` are
-        accepted for the common interface; this model does not use time)."""
+        """The profile each :meth:`score_carts` row is scored with: the user's decayed training
+        profile, aged by the cart's length, plus the cart's items decayed from its last one
+        (``at`` and ``times`` are accepted for the common interface; this model does not use
+        time)."""
         u = self._cart_users(len(carts), users)
-        return self._profile_rows(u, self._cart_history(carts, u))
+        norms = getattr(self, "profile_norms_", None)
+        if norms is None:  # saved before profiles kept their weight: the unweighted union
+            return self._profile_rows(u, self._cart_history(carts, u))
+        out = np.zeros((len(carts), self.item_embeddings_.shape[1]), dtype=np.float32)
+        for row, (cart, user) in enumerate(zip(carts, u, strict=True)):
+            items = np.asarray(cart, dtype=np.int64)
+            if user >= 0:
+                aged = self._decay(np.array([len(items)]))[0] * norms[user]
+                out[row] = aged * self.user_profiles_[user]
+            if len(items):
+                weights = self._decay(np.arange(len(items))[::-1].astype(np.float64))
+                out[row] += weights @ self.item_embeddings_[items]
+        return _normalise(out)
 
     def encode_query(self, query: str) -> FloatArray:
         from lmrec.text import encode_items
@@ -117,11 +162,17 @@ class ContentRecommender(Recommender):
         return order.astype(np.int64), sims[order].astype(np.float32)
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"item_embeddings": self.item_embeddings_, "user_profiles": self.user_profiles_}
+        return {
+            "item_embeddings": self.item_embeddings_,
+            "user_profiles": self.user_profiles_,
+            "profile_norms": self.profile_norms_,
+        }
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.item_embeddings_ = state["item_embeddings"]
         self.user_profiles_ = state["user_profiles"]
+        if "profile_norms" in state:
+            self.profile_norms_ = state["profile_norms"]
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
