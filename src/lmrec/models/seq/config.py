@@ -44,6 +44,9 @@ class SequentialConfig:
     #: how items without training actions get a vector: the mean of the vectors of the trained
     #: items with the nearest texts (``neighbours``), or their text's projection alone (``text``)
     cold_items: str = "neighbours"
+    #: the factor the neighbours' mean vector is multiplied by (None: calibrated by the fit,
+    #: :func:`~lmrec.models.seq.cold.calibrated_scale`; 1.0: the mean as it is)
+    cold_scale: float | None = None
     finetune_encoder: bool = False
     finetune_pairs: int = 20_000
     finetune_epochs: int = 1

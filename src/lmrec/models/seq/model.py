@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -16,7 +16,7 @@ from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_times, request_times
 from lmrec.models.seq.carts import CartInputs, cart_inputs
-from lmrec.models.seq.cold import fill_cold_rows, new_item_vectors
+from lmrec.models.seq.cold import calibrated_scale, fill_cold_rows, new_item_vectors
 from lmrec.models.seq.config import N_GAP_BUCKETS, SequentialConfig, pick_device
 from lmrec.models.seq.fit import fit_networks, training_data
 from lmrec.models.seq.inputs import StoredSequences
@@ -51,8 +51,9 @@ class SequentialRecommender(ExportsOnnx, Recommender):
 
     An item's vector is its id embedding plus a learned projection of its text embedding. An
     item never seen in training (or added after it) takes, by default
-    (``cold_items="neighbours"``), the mean vector of the trained items with the nearest texts
-    (:mod:`~lmrec.models.seq.cold`); with ``"text"``, its text's projection alone, a pathway
+    (``cold_items="neighbours"``), the mean vector of the trained items with the nearest texts,
+    times a factor the fit calibrates on trained items (``cold_scale``,
+    :mod:`~lmrec.models.seq.cold`); with ``"text"``, its text's projection alone, a pathway
     ``id_dropout`` trains to carry an item. ``finetune_encoder`` first fine-tunes the text
     encoder on the items users take one after the other (saved with the model, used for new
     items).
@@ -126,6 +127,9 @@ class SequentialRecommender(ExportsOnnx, Recommender):
             raise UsageError(
                 f"cold_items must be neighbours or text, not {self.config.cold_items!r}"
             )
+        scale = self.config.cold_scale
+        if scale is not None and not (np.isfinite(scale) and scale > 0):
+            raise UsageError(f"cold_scale must be a positive number or None, not {scale!r}")
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         torch.manual_seed(self.config.random_state)
@@ -144,7 +148,16 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         neighbours = self.config.cold_items == "neighbours" and prep.cfg.text_dim > 0
         never = prep.never.numpy()[1:]
         self.cold_rows_ = np.flatnonzero(never) if neighbours else np.zeros(0, np.int64)
-        self._item_cache: tuple[int, torch.Tensor] | None = None
+        self.cold_scale_ = 1.0 if scale is None else float(scale)
+        if neighbours and scale is None:
+            self.cold_scale_ = calibrated_scale(
+                self._first_network(),
+                prep.windows,
+                ~never,
+                self._text_table(),
+                seed=self.config.random_state,
+            )
+        self._item_cache: tuple[tuple[int, float], torch.Tensor] | None = None
         self._runtime = runtime_choice(None)
 
     def fit_summary(self) -> dict[str, Any]:
@@ -157,6 +170,7 @@ class SequentialRecommender(ExportsOnnx, Recommender):
             "epochs": len(stopping),
             "best_epoch": self.best_epoch_,
             "train_seconds": round(self.train_seconds_, 1),
+            "cold_scale": round(self._cold_scale(), 3),
         }
 
     def net_config(
@@ -266,8 +280,9 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         texts = np.asarray(text_embeddings, np.float32)
         if self.config.cold_items == "neighbours":
             new = new_item_vectors(
-                self._item_vectors(), self._text_table(), self._cold_rows(), texts
-            )
+                self._item_vectors(), self._text_table(), self._cold_rows(), texts,
+                self._cold_scale(),
+            )  # fmt: skip
         else:
             new = self.net_.text_proj(torch.from_numpy(texts))
         return (h @ new.T).numpy().astype(np.float32)
@@ -373,14 +388,15 @@ class SequentialRecommender(ExportsOnnx, Recommender):
     def _item_vectors(self) -> torch.Tensor:
         """The network's item table, computed once per fitted state (the text projection over
         the whole catalog is half the cost of scoring one sequence otherwise)."""
-        cache: tuple[int, torch.Tensor] | None = getattr(self, "_item_cache", None)
-        if cache is None or cache[0] != id(self.net_):
+        key = (id(self.net_), self._cold_scale())
+        cache: tuple[tuple[int, float], torch.Tensor] | None = getattr(self, "_item_cache", None)
+        if cache is None or cache[0] != key:
             with torch.no_grad():
                 vec = self.net_.eval().item_vectors()
             rows = self._cold_rows()  # items without training actions: from their neighbours
             cache = (
-                id(self.net_),
-                fill_cold_rows(vec, self._text_table(), rows) if len(rows) else vec,
+                key,
+                fill_cold_rows(vec, self._text_table(), rows, key[1]) if len(rows) else vec,
             )
             self._item_cache = cache
         return cache[1]
@@ -389,10 +405,18 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         """The items without training actions whose vectors come from their neighbours."""
         return getattr(self, "cold_rows_", np.zeros(0, np.int64))
 
+    def _cold_scale(self) -> float:
+        """The factor of the neighbours' mean vectors (1.0 for a model saved without one)."""
+        return float(getattr(self, "cold_scale_", 1.0))
+
+    def _first_network(self) -> SeqNet:
+        """The network, or an ensemble's first one."""
+        net = self.net_.members[0] if isinstance(self.net_, SeqEnsemble) else self.net_
+        return cast(SeqNet, net)
+
     def _text_table(self) -> np.ndarray:
         """The item texts' embeddings the network was built with (n_items, text_dim)."""
-        net = self.net_.members[0] if isinstance(self.net_, SeqEnsemble) else self.net_
-        text: torch.Tensor = net.text  # type: ignore[assignment]
+        text: torch.Tensor = self._first_network().text  # type: ignore[assignment]
         return text[1:].numpy()
 
     def item_vectors(self) -> FloatArray:
@@ -401,7 +425,10 @@ class SequentialRecommender(ExportsOnnx, Recommender):
 
     # -- storage --------------------------------------------------------------------------------
     def _state(self) -> dict[str, np.ndarray]:
-        cold = {"cold_rows": self._cold_rows().astype(np.int64)}
+        cold = {
+            "cold_rows": self._cold_rows().astype(np.int64),
+            "cold_scale": np.array([self._cold_scale()], dtype=np.float64),
+        }
         return network_state(self.net_) | self.sequences_.state() | cold
 
     def _fitted_config(self) -> dict[str, Any]:
@@ -441,4 +468,5 @@ class SequentialRecommender(ExportsOnnx, Recommender):
             self.settings_ = Resolved(**self.fitted_config_["settings"])
         self._item_cache = None
         self.cold_rows_ = state.get("cold_rows", np.zeros(0, np.int64)).astype(np.int64)
+        self.cold_scale_ = float(state["cold_scale"][0]) if "cold_scale" in state else 1.0
         self.sequences_ = StoredSequences.from_state(state)
