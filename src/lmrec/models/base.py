@@ -20,7 +20,15 @@ from lmrec.fileformat import check_format
 from lmrec.params import get_params
 from lmrec.search_space import Space, space_from_grid
 
-__all__ = ["FORMAT_VERSION", "Recommender", "cart_matrix", "cart_times", "request_times", "top_n"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Recommender",
+    "cart_items",
+    "cart_matrix",
+    "cart_times",
+    "request_times",
+    "top_n",
+]
 
 FORMAT_VERSION = 1
 
@@ -373,13 +381,20 @@ def cart_times(
     return out
 
 
-def cart_matrix(carts: Sequence[IntArray], n_items: int) -> sp.csr_matrix:
-    """One binary row per cart over ``n_items`` items (indices out of range are an error)."""
-    lengths = [len(c) for c in carts]
+def cart_items(carts: Sequence[IntArray], n_items: int) -> IntArray:
+    """The carts' item indices, concatenated in order; an index outside ``0..n_items - 1``
+    is an error."""
     parts = [np.asarray(c, dtype=np.int64) for c in carts]
     cols: IntArray = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     if len(cols) and (cols.min() < 0 or cols.max() >= n_items):
         raise UsageError(f"cart item index out of range 0..{n_items - 1}")
+    return cols
+
+
+def cart_matrix(carts: Sequence[IntArray], n_items: int) -> sp.csr_matrix:
+    """One binary row per cart over ``n_items`` items (indices out of range are an error)."""
+    lengths = [len(c) for c in carts]
+    cols = cart_items(carts, n_items)
     rows = np.repeat(np.arange(len(carts)), lengths)
     m: sp.csr_matrix = sp.csr_matrix(
         (np.ones(len(cols), dtype=np.float32), (rows, cols)), shape=(len(carts), n_items)

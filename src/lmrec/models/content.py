@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
-from lmrec.models.base import Recommender, cart_times, request_times
+from lmrec.models.base import Recommender, cart_items, cart_times, request_times
 
 __all__ = ["ContentRecommender", "zscore"]
 
@@ -139,15 +139,20 @@ class ContentRecommender(Recommender):
         norms = getattr(self, "profile_norms_", None)
         if norms is None:  # saved before profiles kept their weight: the unweighted union
             return self._profile_rows(u, self._cart_history(carts, u))
-        out = np.zeros((len(carts), self.item_embeddings_.shape[1]), dtype=np.float32)
-        for row, (cart, user) in enumerate(zip(carts, u, strict=True)):
-            items = np.asarray(cart, dtype=np.int64)
-            if user >= 0:
-                aged = self._decay(np.array([len(items)]))[0] * norms[user]
-                out[row] = aged * self.user_profiles_[user]
-            if len(items):
-                weights = self._decay(np.arange(len(items))[::-1].astype(np.float64))
-                out[row] += weights @ self.item_embeddings_[items]
+        lengths = np.array([len(c) for c in carts], dtype=np.int64)
+        items = cart_items(carts, self.n_items_)
+        starts = np.cumsum(lengths) - lengths
+        within = np.arange(len(items)) - np.repeat(starts, lengths)  # position in its cart
+        age = np.repeat(lengths, lengths) - 1 - within  # 0 = the cart's last item
+        rows = np.repeat(np.arange(len(carts)), lengths)
+        weights = sp.csr_matrix(
+            (self._decay(age), (rows, items)), shape=(len(carts), self.n_items_)
+        )
+        out = np.asarray(weights @ self.item_embeddings_, dtype=np.float32)
+        known = u >= 0
+        if known.any():
+            aged = self._decay(lengths[known]) * norms[u[known]]
+            out[known] += (aged[:, None] * self.user_profiles_[u[known]]).astype(np.float32)
         return _normalise(out)
 
     def encode_query(self, query: str) -> FloatArray:

@@ -141,6 +141,9 @@ class RecommenderContract:
         assert scores.shape == (3, fitted.n_items_)
         assert np.isfinite(scores).all()
         np.testing.assert_allclose(scores[2], fitted.popularity_)  # empty cart: fallback
+        for bad in (fitted.n_items_, -1):
+            with pytest.raises(UsageError, match="out of range"):
+                fitted.score_carts([np.array([0, bad])])
         ids, _ = complete_carts(fitted, carts, 5)
         assert not {0, 2, 4} & set(ids[0].tolist())
         assert not {1, 3} & set(ids[1].tolist())

@@ -14,7 +14,7 @@ import torch
 from lmrec._types import FloatArray, IntArray
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
-from lmrec.models.base import Recommender, cart_times, request_times
+from lmrec.models.base import Recommender, cart_items, cart_times, request_times
 from lmrec.models.seq.carts import CartInputs, cart_inputs
 from lmrec.models.seq.cold import calibrated_scale, fill_cold_rows, new_item_vectors
 from lmrec.models.seq.config import N_GAP_BUCKETS, SequentialConfig, pick_device
@@ -313,6 +313,7 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         at: int | IntArray | None = None,
         times: Sequence[IntArray] | None = None,
     ) -> CartInputs:
+        cart_items(carts, self.n_items_)
         u = self._cart_users(len(carts), users)
         when = request_times(at, len(carts))
         return cart_inputs(self.sequences_, self.net_.cfg, carts, u, when, cart_times(times, carts))
