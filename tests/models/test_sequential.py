@@ -535,3 +535,21 @@ def test_one_config_dataclass_holds_the_hyper_parameters() -> None:
     assert SequentialRecommender(**model.get_params()).config == model.config  # as load does
     with pytest.raises(UsageError, match="bad parameters for model 'sequential'"):
         create_model("sequential", embeding_size=8)
+
+
+def test_a_fit_stops_within_an_hour_by_default_and_says_what_stopped_it() -> None:
+    from lmrec.models.seq.config import SequentialConfig
+    from lmrec.testing import checkerboard
+
+    assert SequentialConfig().time_budget_s == 3600.0
+    data = checkerboard()
+    fast = {**FAST, "text_encoder": None}
+    ran_out = SequentialRecommender(**{**fast, "epochs": 2}).fit(data).fit_summary()
+    assert (ran_out["epochs"], ran_out["stopped"]) == (2, "epochs")
+    stale = SequentialRecommender(**{**fast, "epochs": 200, "patience": 1}).fit(data)
+    assert stale.fit_summary()["stopped"] == "patience"
+    assert stale.fit_summary()["epochs"] < 200
+    budget = SequentialRecommender(**{**fast, "epochs": 50, "time_budget_s": 1e-6}).fit(data)
+    assert (budget.fit_summary()["epochs"], budget.fit_summary()["stopped"]) == (1, "time budget")
+    unbounded = SequentialRecommender(**{**fast, "epochs": 2, "time_budget_s": None}).fit(data)
+    assert unbounded.fit_summary()["stopped"] == "epochs"

@@ -56,7 +56,8 @@ class SequentialConfig:
     valid_users: int | None = 5000
     exclude_seen: bool = True
     weight_averaging: float = 0.9
-    time_budget_s: float | None = None
+    #: seconds of training after which a fit stops (with the best weights so far); None: none
+    time_budget_s: float | None = 3600.0
     #: a saved ``sequential`` model (its folder) to distil from: the student learns from its
     #: scores (``distill_weight`` of the loss, at ``distill_temperature``) and the actions
     teacher: str | None = None

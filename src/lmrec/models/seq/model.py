@@ -60,7 +60,8 @@ class SequentialRecommender(ExportsOnnx, Recommender):
     ``next_context`` gives each position the part of the day, weekday and time since the
     previous action of the action it predicts; when scoring, pass the request's time as
     ``at``. Options: ``time_gaps``, ``event_features``, ``n_models`` (an ensemble), ``refit``
-    (train again on every action), ``lr_plateau``, ``time_budget_s``. What each default bought
+    (train again on every action), ``lr_plateau``. A fit stops after ``time_budget_s`` of
+    training (an hour by default; None: no limit). What each default bought
     is in ``benchmarks/RESULTS.md`` and ``benchmarks/notes/``.
     """
 
@@ -162,12 +163,14 @@ class SequentialRecommender(ExportsOnnx, Recommender):
 
     def fit_summary(self) -> dict[str, Any]:
         """What the fit chose and did: the settings derived from the data, the epochs trained
-        before early stopping, the best one, and the training seconds."""
+        before early stopping, what stopped them (``patience``, ``time budget`` or
+        ``epochs``), the best one, and the training seconds."""
         self._check_fitted()
         stopping = [h for h in self.history_ if not h.get("refit")]
         return {
             "settings": self.settings_.to_dict(),
             "epochs": len(stopping),
+            "stopped": stopping[-1].get("stopped", "epochs") if stopping else "epochs",
             "best_epoch": self.best_epoch_,
             "train_seconds": round(self.train_seconds_, 1),
             "cold_scale": round(self._cold_scale(), 3),

@@ -396,8 +396,10 @@ def train(
             )
             bar.note(f"loss {row['loss']:.3f}{valid_note}")
             if valid is not None and stale >= cfg.patience:
+                row["stopped"] = "patience"
                 break
             if cfg.time_budget_s is not None and trained >= cfg.time_budget_s:
+                row["stopped"] = "time budget"
                 break
     if best_state is not None:
         net.load_state_dict(best_state)
