@@ -32,7 +32,7 @@ from lmrec.models.seq.train import (
 if TYPE_CHECKING:
     from lmrec.models.seq.model import SequentialRecommender
 
-__all__ = ["Fitted", "TrainingData", "fit_networks", "training_data"]
+__all__ = ["Fitted", "TrainingData", "fit_networks", "text_embeddings", "training_data"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,34 @@ class Fitted:
     train_seconds: float
 
 
+def text_embeddings(model: SequentialRecommender, data: Interactions) -> np.ndarray | None:
+    """The item texts' embeddings by the model's ``text_encoder`` (None without text, or when
+    every item's text is only its id); with ``finetune_encoder``, by that encoder fine-tuned
+    on the items users take one after the other in ``data`` (kept as ``model.encoder_``)."""
+    model.encoder_ = None
+    model._encoder_dir = None
+    config = model.config
+    if config.text_encoder is None:
+        return None
+    from lmrec.text import encode_items
+
+    texts = data.item_texts()
+    if texts is None:
+        return None
+    if not config.finetune_encoder:
+        return encode_items(texts, config.text_encoder, progress=config.progress)
+    from lmrec.text.finetune import FineTuning, finetune_encoder, successive_pairs
+
+    cfg = FineTuning(
+        max_pairs=config.finetune_pairs, epochs=config.finetune_epochs, seed=config.random_state
+    )
+    pairs = successive_pairs(data.sequences(), cfg.max_pairs, seed=cfg.seed)
+    model.encoder_ = finetune_encoder(
+        config.text_encoder, texts, pairs, cfg, progress=config.progress
+    )
+    return encode_items(texts, model.encoder_, progress=config.progress)
+
+
 def training_data(
     model: SequentialRecommender, data: Interactions, device: torch.device
 ) -> TrainingData:
@@ -67,7 +95,7 @@ def training_data(
     :func:`~lmrec.models.seq.settings.resolve` where not given), each user's last action held
     out for early stopping (users with at least three; a seeded sample of ``valid_users`` of
     them when there are more)."""
-    text = model.text_embeddings(data)
+    text = text_embeddings(model, data)
     use_context = model.config.next_context and not data.time_is_order
     seqs, stamps = user_sequences(data)
     names, codes = user_event_codes(data, seqs, model.config.event_features)

@@ -202,34 +202,6 @@ class SequentialRecommender(ExportsOnnx, Recommender):
             n_event_types=n_event_types,
         )
 
-    def text_embeddings(self, data: Interactions) -> np.ndarray | None:
-        """The item texts' embeddings by ``text_encoder`` (None without text, or when every
-        item's text is only its id); with ``finetune_encoder``, by that encoder fine-tuned on
-        the items users take one after the other in ``data`` (kept as ``encoder_``)."""
-        self.encoder_ = None
-        self._encoder_dir = None
-        if self.config.text_encoder is None:
-            return None
-        from lmrec.text import encode_items
-
-        texts = data.item_texts()
-        if texts is None:
-            return None
-        if not self.config.finetune_encoder:
-            return encode_items(texts, self.config.text_encoder, progress=self.config.progress)
-        from lmrec.text.finetune import FineTuning, finetune_encoder, successive_pairs
-
-        cfg = FineTuning(
-            max_pairs=self.config.finetune_pairs,
-            epochs=self.config.finetune_epochs,
-            seed=self.config.random_state,
-        )
-        pairs = successive_pairs(data.sequences(), cfg.max_pairs, seed=cfg.seed)
-        self.encoder_ = finetune_encoder(
-            self.config.text_encoder, texts, pairs, cfg, progress=self.config.progress
-        )
-        return encode_items(texts, self.encoder_, progress=self.config.progress)
-
     # -- scoring --------------------------------------------------------------------------------
     def user_tokens(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         span = self.sequences_.span(user)
