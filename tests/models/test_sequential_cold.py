@@ -134,6 +134,7 @@ def test_the_fit_calibrates_the_factor_and_a_given_one_is_kept(tmp_path: Path) -
     fitted.save(tmp_path / "m")
     loaded = SequentialRecommender.load(tmp_path / "m")
     assert loaded._cold_scale() == fitted._cold_scale()
+    assert loaded.fit_summary() == fitted.fit_summary()  # saved with the model
     np.testing.assert_allclose(loaded.item_vectors(), fitted.item_vectors(), rtol=1e-6)
     plain = SequentialRecommender(**FAST, cold_scale=1.0).fit(data)
     doubled = SequentialRecommender(**FAST, cold_scale=2.0).fit(data)

@@ -164,8 +164,14 @@ class SequentialRecommender(ExportsOnnx, Recommender):
     def fit_summary(self) -> dict[str, Any]:
         """What the fit chose and did: the settings derived from the data, the epochs trained
         before early stopping, what stopped them (``patience``, ``time budget`` or
-        ``epochs``), the best one, and the training seconds."""
+        ``epochs``), the best one, and the training seconds; a loaded model gives the summary
+        saved with it."""
         self._check_fitted()
+        if not hasattr(self, "history_"):
+            saved = self.fitted_config_.get("summary")
+            if saved is None:
+                raise UsageError("this sequential model was saved without its fit summary")
+            return dict(saved)
         stopping = [h for h in self.history_ if not h.get("refit")]
         return {
             "settings": self.settings_.to_dict(),
@@ -412,6 +418,8 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         out: dict[str, Any] = {"network": self.network_.to_dict(), "members": n}
         if hasattr(self, "settings_"):
             out["settings"] = self.settings_.to_dict()
+        if hasattr(self, "history_") or "summary" in getattr(self, "fitted_config_", {}):
+            out["summary"] = self.fit_summary()
         return out
 
     def _save_files(self, folder: Path) -> None:
