@@ -13,6 +13,7 @@ import torch
 
 from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
+from lmrec.models.seq.config import N_GAP_BUCKETS
 from lmrec.models.seq.inputs import StoredSequences, user_event_codes, user_sequences
 from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
 from lmrec.models.seq.settings import Resolved, resolve
@@ -32,7 +33,14 @@ from lmrec.models.seq.train import (
 if TYPE_CHECKING:
     from lmrec.models.seq.model import SequentialRecommender
 
-__all__ = ["Fitted", "TrainingData", "fit_networks", "text_embeddings", "training_data"]
+__all__ = [
+    "Fitted",
+    "TrainingData",
+    "fit_networks",
+    "network_config",
+    "text_embeddings",
+    "training_data",
+]
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,34 @@ class Fitted:
     history: list[dict[str, Any]]
     best_epochs: list[int]
     train_seconds: float
+
+
+def network_config(
+    model: SequentialRecommender,
+    n_items: int,
+    text_dim: int,
+    n_context: int,
+    n_event_types: int = 0,
+    settings: Resolved | None = None,
+) -> SeqConfig:
+    """The network ``model``'s parameters describe, for a catalog of ``n_items`` items (with
+    the window length and id dropout of ``settings`` when given)."""
+    config = model.config
+    id_dropout = settings.id_dropout if settings is not None else config.id_dropout
+    return SeqConfig(
+        n_items=n_items,
+        max_len=settings.max_len if settings is not None else model.max_len,
+        dim=config.embedding_size,
+        n_layers=config.n_layers,
+        n_heads=config.n_heads,
+        dropout=config.dropout,
+        text_dim=text_dim,
+        use_ids=config.use_ids,
+        n_gap_buckets=N_GAP_BUCKETS if config.time_gaps else 0,
+        id_dropout=id_dropout or 0.0,
+        n_context=n_context,
+        n_event_types=n_event_types,
+    )
 
 
 def text_embeddings(model: SequentialRecommender, data: Interactions) -> np.ndarray | None:
@@ -110,7 +146,8 @@ def training_data(
         raise UsageError(
             f"window_stride must be in [1, max_len={settings.max_len}], not {settings.stride}"
         )
-    cfg = model.net_config(
+    cfg = network_config(
+        model,
         data.n_items,
         0 if text is None else text.shape[1],
         N_CONTEXT_CODES * use_context,

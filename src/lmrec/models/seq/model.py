@@ -17,10 +17,10 @@ from lmrec.errors import UsageError
 from lmrec.models.base import Recommender, cart_items, cart_times, request_times
 from lmrec.models.seq.carts import CartInputs, cart_inputs
 from lmrec.models.seq.cold import calibrated_scale, fill_cold_rows, new_item_vectors
-from lmrec.models.seq.config import N_GAP_BUCKETS, SequentialConfig, pick_device
-from lmrec.models.seq.fit import fit_networks, training_data
+from lmrec.models.seq.config import SequentialConfig, pick_device
+from lmrec.models.seq.fit import fit_networks, network_config, training_data
 from lmrec.models.seq.inputs import StoredSequences
-from lmrec.models.seq.net import SeqConfig, SeqEnsemble, SeqNet
+from lmrec.models.seq.net import SeqEnsemble, SeqNet
 from lmrec.models.seq.onnx import export_sequential, runtime_choice
 from lmrec.models.seq.settings import MAX_LEN_CAP, Resolved
 from lmrec.models.seq.storage import load_networks, network_state
@@ -181,32 +181,6 @@ class SequentialRecommender(ExportsOnnx, Recommender):
             "train_seconds": round(self.train_seconds_, 1),
             "cold_scale": round(self._cold_scale(), 3),
         }
-
-    def net_config(
-        self,
-        n_items: int,
-        text_dim: int,
-        n_context: int,
-        n_event_types: int = 0,
-        settings: Resolved | None = None,
-    ) -> SeqConfig:
-        """The network these parameters describe, for a catalog of ``n_items`` items (with the
-        window length and id dropout of ``settings`` when given)."""
-        id_dropout = settings.id_dropout if settings is not None else self.config.id_dropout
-        return SeqConfig(
-            n_items=n_items,
-            max_len=settings.max_len if settings is not None else self.max_len,
-            dim=self.config.embedding_size,
-            n_layers=self.config.n_layers,
-            n_heads=self.config.n_heads,
-            dropout=self.config.dropout,
-            text_dim=text_dim,
-            use_ids=self.config.use_ids,
-            n_gap_buckets=N_GAP_BUCKETS if self.config.time_gaps else 0,
-            id_dropout=id_dropout or 0.0,
-            n_context=n_context,
-            n_event_types=n_event_types,
-        )
 
     # -- scoring --------------------------------------------------------------------------------
     def user_tokens(self, user: int) -> tuple[np.ndarray, np.ndarray]:
@@ -446,7 +420,9 @@ class SequentialRecommender(ExportsOnnx, Recommender):
         self.net_, self.network_ = load_networks(
             state,
             self.fitted_config_,
-            lambda text, context, events: self.net_config(self.n_items_, text, context, events),
+            lambda text, context, events: network_config(
+                self, self.n_items_, text, context, events
+            ),
         )
         if "settings" in self.fitted_config_:
             self.settings_ = Resolved(**self.fitted_config_["settings"])
