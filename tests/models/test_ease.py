@@ -43,8 +43,8 @@ def test_top_items_learns_among_the_most_popular_and_ranks_the_rest_after() -> N
     model = EASE(reg=1.0, top_items=2).fit(data)
     x, y = (data.item_vocab.index(i) for i in "xy")
     assert model.kept_.tolist() == sorted([x, y])
-    assert model.fit_summary() == {"items_kept": 2}
-    assert EASE(reg=1.0).fit(data).fit_summary() == {"items_kept": 4}
+    assert model.fit_summary() == {"items_kept": 2, "reg": 1.0}
+    assert EASE(reg=1.0).fit(data).fit_summary() == {"items_kept": 4, "reg": 1.0}
     sub = data.matrix[:, model.kept_].toarray().astype(np.float64)
     p = np.linalg.inv(sub.T @ sub + np.eye(2))
     np.testing.assert_allclose(model.weights_, np.eye(2) - p / np.diag(p), atol=1e-6)
@@ -84,3 +84,35 @@ def test_budget_and_top_items_are_checked() -> None:
         EASE(top_items=0).fit(_popular_first())
     with pytest.raises(UsageError, match="time_budget_s must be a positive"):
         EASE(time_budget_s=-2).fit(_popular_first())
+
+
+def test_default_penalty_is_relative_to_the_item_counts(tmp_path: Path) -> None:
+    data = _popular_first()  # counts x 3, y 2, z 1, w 1: mean 1.75
+    model = EASE(reg_per_count=2.0).fit(data)
+    assert model.fit_summary()["reg"] == pytest.approx(3.5)
+    np.testing.assert_allclose(model.weights_, EASE(reg=3.5).fit(data).weights_, atol=1e-6)
+    # over the kept items only: x and y, mean count 2.5
+    assert EASE(top_items=2).fit(data).fit_summary()["reg"] == pytest.approx(5.0)
+    # an explicit penalty wins over the relative one
+    assert EASE(reg=7.0, reg_per_count=2.0).fit(data).fit_summary()["reg"] == 7.0
+    loaded = Recommender.load(model.save(tmp_path / "ease"))
+    assert loaded.fit_summary()["reg"] == pytest.approx(3.5)
+
+
+def test_relative_penalty_gives_the_same_weights_when_every_user_is_repeated() -> None:
+    pairs = [("a", "x"), ("a", "y"), ("b", "x"), ("b", "z"), ("c", "y"), ("c", "z"), ("d", "x")]
+    once = toy_interactions(pairs)
+    thrice = toy_interactions([(f"{u}{n}", i) for n in range(3) for u, i in pairs])
+    np.testing.assert_allclose(EASE().fit(once).weights_, EASE().fit(thrice).weights_, atol=1e-5)
+    # an absolute penalty does not carry over
+    assert not np.allclose(EASE(reg=2.0).fit(once).weights_, EASE(reg=2.0).fit(thrice).weights_)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("reg", 0.0), ("reg", -1.0), ("reg", float("nan")),
+                       ("reg_per_count", float("inf")), ("reg_per_count", None),
+                       ("reg", True)],
+)  # fmt: skip
+def test_bad_penalties_are_refused(key: str, value: object) -> None:
+    with pytest.raises(UsageError, match=key):
+        EASE(**{key: value}).fit(_popular_first())  # type: ignore[arg-type]

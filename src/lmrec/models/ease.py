@@ -74,6 +74,13 @@ def items_within(n_items: int, top_items: int | None, time_budget_s: float | Non
     return keep
 
 
+def _check_penalty(key: str, value: float | None, *, none_ok: bool) -> None:
+    if value is None and none_ok:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise UsageError(f"ease: {key} must be a positive finite number, not {value!r}")
+
+
 class EASE(Recommender):
     """Item weights ``B`` minimising ``||X - XB||^2 + reg ||B||^2`` with ``diag(B) = 0``.
 
@@ -82,15 +89,26 @@ class EASE(Recommender):
     most popular items only: at most ``top_items``, as many as half the available memory
     holds, and, with ``time_budget_s``, as many as that budget solves (:func:`items_within`).
     The other items are ranked after them by popularity, and add nothing to a score as history.
+
+    ``reg`` is the ridge penalty; left None it is ``reg_per_count`` times the mean diagonal
+    of ``X^T X`` (the items' mean number of users, over the items solved for). The penalty
+    is measured against that diagonal, so the solution of the data with every user repeated
+    ``t`` times is that of the data itself at ``t`` times the penalty: a penalty relative
+    to the counts carries from one dataset to another, an absolute one does not.
     """
 
     name: ClassVar[str] = "ease"
     uses_history: ClassVar[bool] = True
 
     def __init__(
-        self, reg: float = 250.0, top_items: int | None = None, time_budget_s: float | None = None
+        self,
+        reg: float | None = None,
+        reg_per_count: float = 2.0,
+        top_items: int | None = None,
+        time_budget_s: float | None = None,
     ) -> None:
         self.reg = reg
+        self.reg_per_count = reg_per_count
         self.top_items = top_items
         self.time_budget_s = time_budget_s
 
@@ -100,9 +118,11 @@ class EASE(Recommender):
 
     @classmethod
     def tuning_space(cls) -> Space:
-        return {"reg": FloatRange(10.0, 5000.0, log=True)}
+        return {"reg_per_count": FloatRange(0.1, 50.0, log=True)}
 
     def _fit(self, data: Interactions) -> None:
+        _check_penalty("reg", self.reg, none_ok=True)
+        _check_penalty("reg_per_count", self.reg_per_count, none_ok=False)
         if self.top_items is not None and self.top_items < 1:
             raise UsageError(f"ease: top_items must be at least 1, not {self.top_items}")
         if self.time_budget_s is not None and not self.time_budget_s > 0:
@@ -116,12 +136,23 @@ class EASE(Recommender):
             kept = np.sort(np.argsort(-data.item_counts, kind="stable")[:keep])
             log.info("ease: weights among the %d most popular of %d items", keep, data.n_items)
             x = x[:, kept]
-        self._solve((x.T @ x).toarray().astype(np.float64), kept)
+        gram = (x.T @ x).toarray().astype(np.float64)
+        self._solve(gram, self._penalty(gram), kept)
 
-    def _solve(self, gram: FloatArray, kept: IntArray | None = None) -> None:
+    def _penalty(self, gram: FloatArray) -> float:
+        """``reg``, or ``reg_per_count`` times the mean of ``gram``'s diagonal (at least a
+        tiny positive number, so an empty matrix still inverts)."""
+        if self.reg is not None:
+            return float(self.reg)
+        diagonal = np.diag(gram)
+        mean = float(diagonal.mean()) if diagonal.size else 0.0
+        return max(float(self.reg_per_count) * mean, 1e-6)
+
+    def _solve(self, gram: FloatArray, reg: float, kept: IntArray | None = None) -> None:
         """The weights from the item-item Gram matrix ``X^T X`` of the ``kept`` items (all
-        items when None)."""
-        gram[np.diag_indices_from(gram)] += self.reg
+        items when None) under the ridge penalty ``reg``."""
+        self.reg_ = reg
+        gram[np.diag_indices_from(gram)] += reg
         p = np.linalg.inv(gram)
         b = -p / np.diag(p)
         b[np.diag_indices_from(b)] = 0.0
@@ -135,9 +166,17 @@ class EASE(Recommender):
             self.position_[self.kept_] = np.arange(len(self.kept_))
 
     def fit_summary(self) -> dict[str, Any]:
-        """How many items the weights were learned among (all of them unless capped)."""
+        """How many items the weights were learned among (all of them unless capped) and the
+        penalty they were solved under."""
         self._check_fitted()
-        return {"items_kept": self.n_items_ if self.kept_ is None else len(self.kept_)}
+        reg = getattr(self, "reg_", None)
+        if reg is None:  # a loaded model: the penalty saved with it
+            reg = getattr(self, "fitted_config_", {}).get("reg")
+        return {"items_kept": self.n_items_ if self.kept_ is None else len(self.kept_),
+                "reg": None if reg is None else round(float(reg), 4)}  # fmt: skip
+
+    def _fitted_config(self) -> dict[str, Any]:
+        return {**super()._fitted_config(), "reg": self.reg_}
 
     def _score(self, users: IntArray, history: sp.csr_matrix) -> FloatArray:
         if self.kept_ is None:

@@ -13,6 +13,7 @@ from lmrec.data.interactions import Interactions
 from lmrec.errors import UsageError
 from lmrec.models.ease import EASE
 from lmrec.privacy import PrivacyBudget, gaussian_sigma
+from lmrec.search_space import Space, space_from_grid
 
 __all__ = ["PrivateEASE", "clip_users"]
 
@@ -77,6 +78,12 @@ class PrivateEASE(EASE):
     def search_space() -> list[dict[str, Any]]:
         return [{"reg": r, "rank": k} for r in (1000.0, 4000.0, 16000.0) for k in (64, 128, 256)]
 
+    @classmethod
+    def tuning_space(cls) -> Space:
+        """The grid's values as choices: the penalty stays absolute here, since it must
+        outweigh the noise, whose scale does not follow the counts."""
+        return space_from_grid(cls.search_space())
+
     def _fit(self, data: Interactions) -> None:
         if self.max_items < 1:
             raise UsageError(f"ease-dp: max_items must be at least 1, not {self.max_items}")
@@ -100,7 +107,7 @@ class PrivateEASE(EASE):
             unit=f"one user's interactions (at most {self.max_items} kept per user)",
             covers="the item-item Gram matrix and the weights computed from it",
         )  # fmt: skip
-        self._solve(gram)
+        self._solve(gram, self._penalty(gram))
 
     def _fitted_config(self) -> dict[str, Any]:
         return {**super()._fitted_config(), "privacy": self.budget_.to_dict()}
