@@ -299,6 +299,8 @@ def factor_tradeoff(split: Any, out: Path) -> list[dict[str, Any]]:
 
 
 def cold_section(cold: dict[str, Any], trade: list[dict[str, Any]]) -> str:
+    from lmrec.models.seq.cold import NEIGHBOURS
+
     cs = cold.get("cold_start", {})
     rows = [
         "| model | Recall@20 [95% CI] | NDCG@20 | NDCG@10 on all test users |",
@@ -322,7 +324,8 @@ def cold_section(cold: dict[str, Any], trade: list[dict[str, Any]]) -> str:
             f"{cs.get('items_removed', 0)} items (10%, seeded) removed from training entirely; "
             f"{cs.get('test_cases', 0)} leave-one-out test cases have one of them as target. Models "
             "at their defaults, no flags: `sequential` gives each removed item the mean vector of "
-            'the 5 trained items with the nearest texts (`cold_items="neighbours"`), times the '
+            f"the {NEIGHBOURS} trained items with the nearest texts "
+            '(`cold_items="neighbours"`), times the '
             "factor its fit calibrates (`cold_scale`); `content` profiles decay with a half-life "
             "of half an action. A random ranking gives Recall@20 of about 20 / 1,682 = 0.012.",
             "",

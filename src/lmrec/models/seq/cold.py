@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: trained items each cold item's vector is drawn from
-NEIGHBOURS = 5
+NEIGHBOURS = 20
 #: training positions, trained items made cold, and draws of them, for :func:`calibrated_scale`
 CALIBRATION_POSITIONS = 20_000
 CALIBRATION_ITEMS = 2_000
