@@ -15,6 +15,24 @@ from lmrec.search_space import FloatRange, IntRange, Space
 __all__ = ["ItemKNN"]
 
 
+def _top_k_per_column(sim: np.ndarray, k: int) -> np.ndarray:
+    """A mask of each column's ``k`` largest positive entries, ties at the ``k``-th value
+    broken by the lower row (as Spark's ``ORDER BY sim DESC, i`` breaks them), so the
+    neighbours kept do not depend on the order a selection algorithm meets equal values in."""
+    kth = -np.partition(-sim, k - 1, axis=0)[k - 1]  # (b,): each column's k-th largest value
+    keep = (sim > kth) & (sim > 0)
+    tied = sim == kth
+    room = k - keep.sum(axis=0)  # places left for the entries equal to the k-th
+    n_tied = tied.sum(axis=0)
+    positive = kth > 0
+    keep |= tied & (positive & (n_tied <= room))[None, :]  # every tie fits
+    cols = np.flatnonzero(positive & (n_tied > room))  # the first ties, by row, fill the room
+    if len(cols):
+        sub = tied[:, cols]
+        keep[:, cols] |= sub & (np.cumsum(sub, axis=0) <= room[cols])
+    return keep
+
+
 class ItemKNN(Recommender):
     """Score of item ``j`` for a user = sum of ``sim(i, j)`` over the user's items ``i``, keeping
     for each ``j`` only its ``k`` most similar items.
@@ -27,7 +45,7 @@ class ItemKNN(Recommender):
     uses_history: ClassVar[bool] = True
 
     def __init__(
-        self, k: int = 100, shrink: float = 10.0, alpha: float = 0.5, block_size: int = 2048
+        self, k: int = 20, shrink: float = 10.0, alpha: float = 0.5, block_size: int = 2048
     ) -> None:
         self.k = k
         self.shrink = shrink
@@ -63,12 +81,10 @@ class ItemKNN(Recommender):
             denom = left[:, None] * right[None, start:stop] + self.shrink
             sim = np.divide(block, denom, out=np.zeros_like(block), where=denom > 0)
             sim[np.arange(start, stop), np.arange(stop - start)] = 0.0
-            top = np.argpartition(-sim, k - 1, axis=0)[:k]  # (k, b): best neighbours per column
-            top_vals = np.take_along_axis(sim, top, axis=0)
-            keep = top_vals > 0
-            rows.append(top[keep])
-            cols.append(np.broadcast_to(np.arange(start, stop), top.shape)[keep])
-            vals.append(top_vals[keep])
+            r, c = np.nonzero(_top_k_per_column(sim, k))
+            rows.append(r)
+            cols.append(c + start)
+            vals.append(sim[r, c])
         self.similarity_ = sp.csr_matrix(
             (np.concatenate(vals).astype(np.float32), (np.concatenate(rows), np.concatenate(cols))),
             shape=(n, n),
