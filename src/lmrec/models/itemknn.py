@@ -20,7 +20,7 @@ def _top_k_per_column(sim: np.ndarray, k: int) -> np.ndarray:
     broken by the lower row (as Spark's ``ORDER BY sim DESC, i`` breaks them), so the
     neighbours kept do not depend on the order a selection algorithm meets equal values in."""
     kth = -np.partition(-sim, k - 1, axis=0)[k - 1]  # (b,): each column's k-th largest value
-    keep = (sim > kth) & (sim > 0)
+    keep = sim > np.maximum(kth, 0.0)  # above the k-th, and positive
     tied = sim == kth
     room = k - keep.sum(axis=0)  # places left for the entries equal to the k-th
     n_tied = tied.sum(axis=0)
