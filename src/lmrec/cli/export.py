@@ -67,14 +67,33 @@ def export(
 
         with console.status(f"exporting text encoder {text_encoder}"):
             manifest = export_text_encoder(
-                text_encoder, artifacts / TEXT_ENCODER_DIR, precision=precision.value
+                text_encoder,
+                artifacts / TEXT_ENCODER_DIR,
+                precision=precision.value,
+                calibration=_calibration_texts(artifacts) if ranking else (),
             )
         files = ", ".join(sorted(manifest["files"].values()))
         console.print(f"text encoder {text_encoder}: {files} in {artifacts / TEXT_ENCODER_DIR}")
+        if "calibration" in manifest:
+            c = manifest["calibration"]
+            console.print(
+                f"  int8 on {c['texts']} catalog texts: cosine to float32 at least "
+                f"{c['min_cosine']:.4f}, {len(c['float_products'])} products kept in float32"
+            )
     if not done and text_encoder == "none":
         raise UsageError(
             f"{artifacts}: none of its models has an ONNX export; sequential, deepfm and dcn do"
         )
+
+
+def _calibration_texts(artifacts: Path) -> list[str]:
+    """A sample of the catalog's item texts: what the int8 text encoder is checked against."""
+    import polars as pl
+
+    from lmrec.text.onnx_encoder import calibration_sample
+
+    items = pl.read_parquet(artifacts / "items.parquet")
+    return calibration_sample(items["text"].to_list()) if "text" in items.columns else []
 
 
 def _export_each(saved: dict[str, Path], precision: str, *, asked: bool) -> list[str]:

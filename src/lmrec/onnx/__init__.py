@@ -2,7 +2,14 @@
 sessions to score with them (the ``onnx`` extra)."""
 
 from lmrec.onnx.export import export_module
-from lmrec.onnx.quantize import quantize_int8
+from lmrec.onnx.quantize import input_outliers, quantize_int8, weight_products
 from lmrec.onnx.session import Session, require_runtime
 
-__all__ = ["Session", "export_module", "quantize_int8", "require_runtime"]
+__all__ = [
+    "Session",
+    "export_module",
+    "input_outliers",
+    "quantize_int8",
+    "require_runtime",
+    "weight_products",
+]

@@ -20,7 +20,14 @@ from lmrec._types import FloatArray
 from lmrec.errors import UsageError
 from lmrec.progress import track
 
-__all__ = ["MANIFEST", "OnnxTextEncoder", "export_text_encoder", "exported_from", "is_exported"]
+__all__ = [
+    "MANIFEST",
+    "OnnxTextEncoder",
+    "calibration_sample",
+    "export_text_encoder",
+    "exported_from",
+    "is_exported",
+]
 
 MANIFEST = "text-encoder.json"
 POOLINGS = ("mean", "cls")
@@ -73,10 +80,18 @@ def _pooled(transformer: Any, pooling: str) -> Any:
 
 
 def export_text_encoder(
-    name: str, folder: str | Path, *, precision: str = "float32"
+    name: str,
+    folder: str | Path,
+    *,
+    precision: str = "float32",
+    calibration: Sequence[str] = (),
+    min_cosine: float = 0.99,
 ) -> dict[str, Any]:
     """Export the sentence-transformers encoder ``name`` (a name or a local folder; the
-    default MiniLM from its package) into ``folder``; returns the manifest."""
+    default MiniLM from its package) into ``folder``; returns the manifest. In int8, given
+    ``calibration`` texts (the catalog's, say), the products whose int8 inputs lose the most
+    stay float32 until those texts' embeddings reach ``min_cosine`` to the float32 ones (see
+    :func:`_calibrate_int8`; the manifest's ``calibration`` says what was kept)."""
     import logging
     import warnings
 
@@ -85,6 +100,8 @@ def export_text_encoder(
 
     if precision not in ("float32", "int8"):
         raise UsageError(f"precision must be float32 or int8, not {precision!r}")
+    if not 0.0 < min_cosine <= 1.0:
+        raise UsageError(f"min_cosine must be in (0, 1], not {min_cosine}")
     encoder = get_encoder(name)
     st = getattr(encoder, "_model", None)
     if st is None:
@@ -127,6 +144,9 @@ def export_text_encoder(
         "default": precision,
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    if precision == "int8" and len(calibration):
+        manifest["calibration"] = _calibrate_int8(out, manifest, calibration, min_cosine)
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
@@ -164,12 +184,19 @@ class OnnxTextEncoder:
         self._tokenizer.no_padding()
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> FloatArray:
-        texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encoded = self._tokenizer.encode_batch(texts)
+        batches = self.batches(texts)
+        for rows, feeds in track(batches, "encode texts (ONNX batches)", enabled=progress):
+            (out[rows],) = self._session.run(**feeds)
+        return out
+
+    def batches(self, texts: Sequence[str]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """The graph's inputs for ``texts``, ``batch_size`` at a time, longest first: (the
+        texts' positions, the feeds) per batch, each padded to its longest text."""
+        encoded = self._tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(e.ids) for e in encoded], kind="stable")
-        steps = range(0, len(texts), self.batch_size)
-        for start in track(steps, "encode texts (ONNX batches)", enabled=progress):
+        out = []
+        for start in range(0, len(encoded), self.batch_size):
             rows = order[start : start + self.batch_size]
             width = max(len(encoded[r].ids) for r in rows)
             feeds = {n: np.zeros((len(rows), width), dtype=np.int64) for n in ("input_ids",
@@ -180,7 +207,38 @@ class OnnxTextEncoder:
                 feeds["input_ids"][i, :n] = e.ids
                 feeds["attention_mask"][i, :n] = e.attention_mask
                 feeds["token_type_ids"][i, :n] = e.type_ids
-            (vectors,) = self._session.run(**{k: v for k, v in feeds.items()
-                                              if k in self._session.inputs})  # fmt: skip
-            out[rows] = vectors
+            out.append((rows, {k: v for k, v in feeds.items() if k in self._session.inputs}))
         return out
+
+
+def calibration_sample(texts: Sequence[object], n: int = 512, seed: int = 0) -> list[str]:
+    """Up to ``n`` of the non-empty strings among ``texts``, drawn at random (seeded), in
+    their order: calibration texts for :func:`export_text_encoder`."""
+    kept = [t for t in texts if isinstance(t, str) and t]
+    if len(kept) <= n:
+        return kept
+    pick = np.sort(np.random.default_rng(seed).choice(len(kept), n, replace=False))
+    return [kept[i] for i in pick]
+
+
+def _calibrate_int8(
+    folder: Path, manifest: dict[str, Any], texts: Sequence[str], min_cosine: float
+) -> dict[str, Any]:
+    """Rewrite ``folder``'s int8 graph keeping in float32 the fewest products, those whose
+    inputs :func:`lmrec.onnx.input_outliers` ranks worst on ``texts``, until every text's int8
+    embedding has at least ``min_cosine`` to its float32 one (at most a quarter of the
+    products are kept); returns what was kept and reached, for the manifest."""
+    from lmrec.onnx import input_outliers, quantize_int8
+
+    reference = OnnxTextEncoder(folder, "float32")
+    ref = reference.encode(texts)
+    ratios = input_outliers(folder / "model.onnx", (f for _, f in reference.batches(texts)))
+    ranked = sorted(ratios, key=lambda n: -ratios[n])
+    kept: list[str] = []
+    while True:
+        cosine = float((OnnxTextEncoder(folder, "int8").encode(texts) * ref).sum(axis=1).min())
+        if cosine >= min_cosine or len(kept) >= len(ranked) // 4:
+            break
+        kept.append(ranked[len(kept)])
+        quantize_int8(folder / "model.onnx", folder / manifest["files"]["int8"], keep_nodes=kept)
+    return {"texts": len(texts), "min_cosine": round(cosine, 4), "float_products": kept}
