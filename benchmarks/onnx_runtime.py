@@ -125,11 +125,9 @@ def main() -> None:
         + (f", fitted in {fit_s:.0f} s" if fit_s else "")
         + f"; `lmrec export --precision int8` took {export_s:.1f} s).",
         "",
-        "Single request: one user's top 10 through `recommend` (history, exclusion of seen "
-        f"items and top-k included), {len(order)} users in a shuffled order. Batch: every test "
-        "user, 256 per call. Network: the same users' sequences through the network alone "
-        "(`score_sequences`: one sequence in, every item's score out). Size: the weights the runtime reads (PyTorch: state.safetensors, "
-        "which also holds the users' sequences; ONNX: encoder + scorer graphs).",
+        f"Single request: one user's top 10 through `recommend`, {len(order)} users shuffled. "
+        "Batch: every test user, 256 per call. Network: `score_sequences` alone. Size: what "
+        "the runtime reads (state.safetensors, with the users' sequences; the two graphs).",
         "",
         "| runtime | NDCG@10 [95% CI] | top-10 overlap with torch | size MB | p50 ms | p99 ms "
         "| p50 speed-up | network p50 ms | network speed-up | batch users/s |",
@@ -167,11 +165,9 @@ def main() -> None:
     assert isinstance(c, dict)
     lines += [
         "",
-        f"The int8 encoder is calibrated as `lmrec export --precision int8` calibrates it: on "
-        f"{c['texts']} of the catalog's texts, the products whose inputs have the largest "
-        "max/rms ratio stay float32 until every text's int8 embedding has cosine >= 0.99 to "
-        f"its float32 one. Here {len(c['float_products'])} of {c['products']} products were kept "
-        f"(cosine on the sample {c['min_cosine']:.4f}); the export took {c['seconds']:.0f} s.",
+        f"int8 calibrated as `lmrec export` does it (docs/runtimes.md), on {c['texts']} "
+        f"catalog texts: {len(c['float_products'])} of {c['products']} products kept float32, "
+        f"sample cosine {c['min_cosine']:.4f}, export {c['seconds']:.0f} s.",
     ]
     write_section(
         args.results, "## Sequential model: ONNX Runtime and int8", "\n".join(lines) + "\n"
