@@ -7,10 +7,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 __all__ = ["input_outliers", "quantize_int8", "weight_products"]
+
+
+def _products(graph: Any) -> list[Any]:
+    """The graph's matrix products (MatMul, Gemm) by a constant weight, in graph order."""
+    weights = {i.name for i in graph.initializer}
+    return [n for n in graph.node if n.op_type in ("MatMul", "Gemm") and n.input[1] in weights]
 
 
 def weight_products(src: str | Path) -> list[str]:
@@ -18,9 +25,7 @@ def weight_products(src: str | Path) -> list[str]:
     order: the nodes :func:`quantize_int8` turns into int8."""
     import onnx
 
-    graph = onnx.load(str(src), load_external_data=False).graph
-    weights = {i.name for i in graph.initializer}
-    return [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and n.input[1] in weights]
+    return [n.name for n in _products(onnx.load(str(src), load_external_data=False).graph)]
 
 
 def input_outliers(src: str | Path, feeds: Iterable[Mapping[str, np.ndarray]]) -> dict[str, float]:
@@ -33,12 +38,7 @@ def input_outliers(src: str | Path, feeds: Iterable[Mapping[str, np.ndarray]]) -
     import onnx
 
     model = onnx.load(str(src))
-    weights = {i.name for i in model.graph.initializer}
-    inputs = {
-        n.name: n.input[0]
-        for n in model.graph.node
-        if n.op_type in ("MatMul", "Gemm") and n.input[1] in weights
-    }
+    inputs = {n.name: n.input[0] for n in _products(model.graph)}
     tensors = list(dict.fromkeys(inputs.values()))
     known = {o.name for o in model.graph.output}
     for name in tensors:
