@@ -184,8 +184,18 @@ class OnnxTextEncoder:
         self._tokenizer.no_padding()
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> FloatArray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        batches = self.batches(texts)
+        return self.run(self.batches(texts), len(texts), progress=progress)
+
+    def run(
+        self,
+        batches: list[tuple[np.ndarray, dict[str, np.ndarray]]],
+        n: int,
+        *,
+        progress: bool = False,
+    ) -> FloatArray:
+        """The embeddings (n, dim) of the ``n`` texts that :meth:`batches` made ``batches``
+        of (the same tokenizer's, so another precision's encoder can run them)."""
+        out = np.zeros((n, self.dim), dtype=np.float32)
         for rows, feeds in track(batches, "encode texts (ONNX batches)", enabled=progress):
             (out[rows],) = self._session.run(**feeds)
         return out
@@ -231,12 +241,14 @@ def _calibrate_int8(
     from lmrec.onnx import input_outliers, quantize_int8
 
     reference = OnnxTextEncoder(folder, "float32")
-    ref = reference.encode(texts)
-    ratios = input_outliers(folder / "model.onnx", (f for _, f in reference.batches(texts)))
+    batches = reference.batches(texts)  # tokenized once, run by both precisions
+    ref = reference.run(batches, len(texts))
+    ratios = input_outliers(folder / "model.onnx", (f for _, f in batches))
     ranked = sorted(ratios, key=lambda n: -ratios[n])
     kept: list[str] = []
     while True:
-        cosine = float((OnnxTextEncoder(folder, "int8").encode(texts) * ref).sum(axis=1).min())
+        int8 = OnnxTextEncoder(folder, "int8").run(batches, len(texts))
+        cosine = float((int8 * ref).sum(axis=1).min())
         if cosine >= min_cosine or len(kept) >= len(ranked) // 4:
             break
         kept.append(ranked[len(kept)])
