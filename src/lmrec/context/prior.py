@@ -30,24 +30,40 @@ class ContextPrior:
         self.lifts_: dict[str, np.ndarray] = {}  # field -> (n_values, n_items)
 
     def fit(self, data: Interactions, *, real_time: bool | None = None) -> ContextPrior:
+        """Each field's lifts from counts of (value, item) pairs, grouped by polars (one
+        field's column at a time, so a large log costs little beyond its own frame)."""
         real = not data.time_is_order if real_time is None else real_time
-        table = context_table(data.frame, real_time=real)
         items = data.item_idx.astype(np.int64)
-        n_items = data.n_items
-        counts = np.bincount(items, minlength=n_items).astype(np.float64)
-        p = (counts + 1.0) / (counts.sum() + n_items)
+        frame = data.frame.select(
+            [c for c in ("timestamp", "device", "location") if c in data.frame.columns]
+        ).with_columns(pl.Series("item", items))
+        pairs = {}
         for name in CONTEXT_FIELDS:
-            col = table[name]
-            if col.null_count() == len(col):
-                continue
-            values = sorted(str(v) for v in col.drop_nulls().unique().to_list())
+            pairs[name] = (
+                context_table(frame, real_time=real)
+                .select(pl.col(name).alias("value"))
+                .with_columns(frame["item"])
+                .drop_nulls("value")
+                .group_by(["value", "item"])
+                .agg(pl.len().alias("count"))
+            )
+        return self.fit_counts(np.bincount(items, minlength=data.n_items), pairs)
+
+    def fit_counts(self, item_counts: np.ndarray, pairs: dict[str, pl.DataFrame]) -> ContextPrior:
+        """The lifts from counts alone: ``item_counts`` (interactions per item, repeats
+        included) and, per field, a table of ``value, item, count`` (a batch engine such as
+        Spark computes both). A field with fewer than two values is left out."""
+        n_items = len(item_counts)
+        counts = np.asarray(item_counts, dtype=np.float64)
+        p = (counts + 1.0) / (counts.sum() + n_items)
+        for name, table in pairs.items():
+            values = sorted(str(v) for v in table["value"].unique().to_list())
             if len(values) < 2:
                 continue
-            index = {v: j for j, v in enumerate(values)}
-            codes = np.array([index.get(v, -1) if v is not None else -1 for v in col.to_list()])
-            keep = codes >= 0
+            codes = table["value"].cast(pl.String).replace_strict(values, range(len(values)))
             joint = np.zeros((len(values), n_items))
-            np.add.at(joint, (codes[keep], items[keep]), 1.0)
+            where = (codes.to_numpy(), table["item"].to_numpy().astype(np.int64))
+            np.add.at(joint, where, table["count"].to_numpy())
             totals = joint.sum(axis=1, keepdims=True)
             cond = (joint + self.smoothing * p[None, :]) / (totals + self.smoothing)
             self.values_[name] = values
