@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -27,27 +27,52 @@ from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
 
-__all__ = ["Artifacts", "save_artifacts"]
+if TYPE_CHECKING:
+    from lmrec.context import ContextPrior
+
+__all__ = ["HISTORY", "Artifacts", "finish_artifacts", "save_artifacts"]
+
+#: the training interactions in an artifacts folder (user, item, timestamp[, value]), by user
+HISTORY = "history.parquet"
 
 
 def save_artifacts(
     out: str | Path, models: dict[str, Recommender], data: Interactions, *, source: str = ""
 ) -> Path:
+    """``models`` fitted on ``data``, with what serving them needs, as an artifacts folder."""
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     data.user_vocab.save(root / "users.parquet")
-    catalog = data.items.drop([c for c in data.items.columns if data.items[c].dtype == pl.Null])
-    catalog.write_parquet(root / "items.parquet")
     cols = [pl.col("user_idx").alias("user"), pl.col("item_idx").alias("item"), "timestamp"]
     if "value" in data.frame.columns:
         cols.append(pl.col("value").cast(pl.Float64))
     history = data.frame.select(cols).with_row_index("_order")
-    history.sort(["user", "_order"]).drop("_order").write_parquet(root / "history.parquet")
-    for name, model in models.items():
-        model.save(root / name)
+    history.sort(["user", "_order"]).drop("_order").write_parquet(root / HISTORY)
     from lmrec.context import ContextPrior
 
-    prior = ContextPrior().fit(data)
+    return finish_artifacts(
+        root, models, data.items, ContextPrior().fit(data),
+        n_users=data.n_users, interactions=len(data), source=source,
+    )  # fmt: skip
+
+
+def finish_artifacts(
+    root: Path,
+    models: dict[str, Recommender],
+    items: pl.DataFrame,
+    prior: ContextPrior,
+    *,
+    n_users: int,
+    interactions: int,
+    source: str,
+) -> Path:
+    """The rest of an artifacts folder whose ``users.parquet`` and ``history.parquet`` are
+    written (by :func:`save_artifacts`, or by a batch engine): the catalog (``items``, one row
+    per item index), the models, the context prior and the manifest."""
+    catalog = items.drop([c for c in items.columns if items[c].dtype == pl.Null])
+    catalog.write_parquet(root / "items.parquet")
+    for name, model in models.items():
+        model.save(root / name)
     if prior.fields:
         prior.save(root / "context")
     manifest = {
@@ -57,9 +82,9 @@ def save_artifacts(
         "source": source,
         "version": time.strftime("%Y%m%d-%H%M%S", time.gmtime()),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "n_users": data.n_users,
-        "n_items": data.n_items,
-        "interactions": len(data),
+        "n_users": n_users,
+        "n_items": items.height,
+        "interactions": interactions,
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return root
@@ -97,7 +122,7 @@ class Artifacts:
         ``value`` when the data had one. Empty for unknown users or artifacts written before
         the history was kept."""
         if "frame" not in self._history:
-            path = self.root / "history.parquet"
+            path = self.root / HISTORY
             frame = pl.read_parquet(path) if path.is_file() else pl.DataFrame(
                 {"user": [], "item": [], "timestamp": []},
                 schema={"user": pl.Int32, "item": pl.Int32, "timestamp": pl.Float64},

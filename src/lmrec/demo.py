@@ -63,5 +63,5 @@ def serve_best(report: dict[str, Any], split: Split, out: Path) -> str:
     data = prepare(split)
     model = create_model(best, **report["models"][best]["config"]["params"]).fit(data.train_valid)
     save_artifacts(out, {best: model}, data.train_valid, source="lmrec demo")
-    write_version_evaluation(out, {best: model}, data, "lmrec demo (leave-one-out)")
+    write_version_evaluation(out, {best: model}, data.test, "lmrec demo (leave-one-out)")
     return best

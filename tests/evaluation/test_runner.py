@@ -200,11 +200,13 @@ def test_version_evaluation_scores_a_seeded_sample_of_many_test_users(tmp_path: 
 
     data = prepare(split_loo(synthetic_dataset(n_users=80, n_items=30, seed=4)))
     model = create_model("pop").fit(data.train_valid)
-    numbers = write_version_evaluation(tmp_path, {"pop": model}, data, "s", max_users=25)
+    numbers = write_version_evaluation(tmp_path, {"pop": model}, data.test, "s", max_users=25)
     saved = json.loads((tmp_path / "evaluation.json").read_text())
     assert (saved["test_users"], saved["test_users_in_split"]) == (25, len(data.test_users))
-    assert write_version_evaluation(tmp_path, {"pop": model}, data, "s", max_users=25) == numbers
-    whole = write_version_evaluation(tmp_path, {"pop": model}, data, "s")
+    assert (
+        write_version_evaluation(tmp_path, {"pop": model}, data.test, "s", max_users=25) == numbers
+    )
+    whole = write_version_evaluation(tmp_path, {"pop": model}, data.test, "s")
     recs, _ = model.recommend(data.test_users, 10)
     expected = accuracy_per_user(recs, data.test_truth, 10)["NDCG@10"].mean()
     assert whole["pop"]["NDCG@10"] == pytest.approx(round(float(expected), 4))

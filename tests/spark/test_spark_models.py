@@ -15,12 +15,18 @@ import scipy.sparse as sp
 
 from lmrec.artifacts import Artifacts, save_artifacts
 from lmrec.batch import batch_recommend
-from lmrec.data import Split, split_loo, synthetic_dataset
+from lmrec.data import Dataset, Split, split_loo, synthetic_dataset
+from lmrec.data.interactions import Interactions
 from lmrec.evaluation import prepare
 from lmrec.metrics.ranking import hit_rate, hits_matrix, ndcg, recall, reciprocal_rank
 from lmrec.models.registry import create_model
 from lmrec.models.seq.model import SequentialRecommender
-from lmrec.spark import evaluate_lists_on_spark, recommend_on_spark, train_on_spark
+from lmrec.spark import (
+    evaluate_lists_on_spark,
+    recommend_on_spark,
+    train_folder_on_spark,
+    train_on_spark,
+)
 
 pytestmark = pytest.mark.spark
 Run = Callable[..., tuple[int, str, str]]
@@ -66,6 +72,79 @@ def test_als_on_spark_is_an_ordinary_als_artifact(
     top, _ = loaded.recommend(np.arange(full.n_users), 5)
     seen = full.matrix.toarray().astype(bool)
     assert not seen[np.arange(full.n_users)[:, None], top].any()  # seen items left out
+
+
+def _same_folders(got: Path, want: Path) -> None:
+    """Two artifacts folders hold the same data, models and context prior."""
+    for name in ("users.parquet", "items.parquet", "history.parquet"):
+        assert pl.read_parquet(got / name).equals(pl.read_parquet(want / name)), name
+    a, b = Artifacts.open(got), Artifacts.open(want)
+    for key in ("n_users", "n_items", "interactions", "source"):
+        assert a.manifest[key] == b.manifest[key], key
+    prior, expected = a.context_prior(), b.context_prior()
+    assert prior is not None
+    assert expected is not None
+    assert prior.values_ == expected.values_
+    assert set(prior.values_) >= {"daypart", "device"}
+    for field in expected.lifts_:
+        np.testing.assert_allclose(prior.lifts_[field], expected.lifts_[field], rtol=1e-6)
+    for name in b.manifest["models"]:
+        mine, theirs = a.model(name), b.model(name)
+        assert (mine.seen_ != theirs.seen_).nnz == 0
+        np.testing.assert_array_equal(mine.popularity_, theirs.popularity_)
+        users = np.arange(b.manifest["n_users"])
+        np.testing.assert_allclose(mine.score(users), theirs.score(users), rtol=1e-5, atol=1e-6)
+
+
+def test_a_split_trained_from_files_on_spark_is_the_single_machine_artifact(
+    spark: Any, split_dir: Path, tmp_path: Path
+) -> None:
+    data = prepare(Split.load(split_dir))
+    full = data.train_valid
+    models = {"pop": create_model("pop").fit(full), "itemknn": create_model("itemknn").fit(full)}
+    want = save_artifacts(tmp_path / "local", models, full, source=f"split {split_dir}")
+    done = train_folder_on_spark(spark, split_dir, {"pop": {}, "itemknn": {}}, tmp_path / "spark")
+    _same_folders(tmp_path / "spark", want)
+    assert done.interactions == len(full)
+    assert done.source == f"split {split_dir}"
+    assert done.test is not None
+    assert data.test_at is not None
+    assert done.test.at is not None
+    np.testing.assert_array_equal(done.test.users, data.test_users)
+    np.testing.assert_array_equal(done.test.at, data.test_at)
+    assert (done.test.truth != data.test_truth).nnz == 0
+
+
+def test_a_dataset_trained_from_files_on_spark_is_the_single_machine_artifact(
+    spark: Any, tmp_path: Path
+) -> None:
+    data = synthetic_dataset(n_users=50, n_items=40, mean_events=10, seed=5)
+    folder = data.save(tmp_path / "d")
+    full = Interactions.from_dataset(Dataset.load(folder))
+    want = save_artifacts(tmp_path / "local", {"pop": create_model("pop").fit(full)}, full,
+                          source=f"dataset {folder}")  # fmt: skip
+    done = train_folder_on_spark(spark, folder, {"pop": {}}, tmp_path / "spark")
+    _same_folders(tmp_path / "spark", want)
+    assert done.test is None
+
+
+def test_training_from_files_on_spark_names_what_is_wrong(spark: Any, tmp_path: Path) -> None:
+    from lmrec.errors import DataError, UsageError
+
+    with pytest.raises(UsageError, match="neither a split"):
+        train_folder_on_spark(spark, tmp_path, {"pop": {}}, tmp_path / "a")
+    with pytest.raises(UsageError, match="--engine spark trains als, pop, itemknn, not 'ease'"):
+        train_folder_on_spark(spark, tmp_path, {"ease": {}}, tmp_path / "a")
+    split = split_loo(synthetic_dataset(n_users=20, n_items=15, seed=1))
+    folder = split.save(tmp_path / "s")
+    split.valid.drop("timestamp").write_parquet(folder / "valid.parquet")
+    with pytest.raises(DataError, match="no column 'timestamp'") as err:
+        train_folder_on_spark(spark, folder, {"pop": {}}, tmp_path / "a")
+    assert "valid.parquet" in str(err.value)
+    split.valid.write_parquet(folder / "valid.parquet")
+    (folder / "test.parquet").unlink()
+    with pytest.raises(DataError, match=r"missing test\.parquet"):
+        train_folder_on_spark(spark, folder, {"pop": {}}, tmp_path / "a")
 
 
 @pytest.mark.parametrize("model", ["ease", "sequential"])

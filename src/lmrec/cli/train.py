@@ -81,7 +81,11 @@ def train(
                 "train those with --engine local (any model's lists can then be scored on "
                 "Spark with 'lmrec recommend --engine spark')"
             )
+    fixed = with_time_budget(names, fixed, time_budget)
     spark = spark_for(engine, master)
+    if spark is not None:
+        _train_on_spark(spark, data, names, fixed, out)
+        return
     if (data / "split.json").is_file():
         split = Split.load(data)
         prepared = prepare(split)
@@ -94,25 +98,39 @@ def train(
         prepared = None
         source = f"dataset {data}"
     fitted = {}
-    fixed = with_time_budget(names, fixed, time_budget)
     for name in names:
         params = dict(fixed.get(name, {}))
         if tune and prepared is not None and set(params) <= {"time_budget_s"}:
             params, _ = do_tune(name, prepared, EvalConfig(time_budget_s=time_budget))
-        if spark is not None:
-            from lmrec.spark import train_on_spark
-
-            fitted[name] = train_on_spark(spark, name, params, full)
-        else:
-            fitted[name] = create_model(name, **params).fit(full)
-        console.print(f"trained {name} {params}" + (" on Spark" if spark is not None else ""))
+        fitted[name] = create_model(name, **params).fit(full)
+        console.print(f"trained {name} {params}")
     save_artifacts(out, fitted, full, source=source)
     if prepared is not None and len(prepared.test_users):
-        from lmrec.evaluation.outputs import write_version_evaluation
-
-        for name, numbers in write_version_evaluation(out, fitted, prepared, source).items():
-            console.print(f"  {name}: NDCG@10 {numbers['NDCG@10']:.4f} on the test users")
+        _print_evaluation(out, fitted, prepared.test, source)
     console.print(f"artifacts -> {out}")
+
+
+def _train_on_spark(
+    spark: Any, data: Path, names: list[str], fixed: dict[str, dict[str, Any]], out: Path
+) -> None:
+    """Every step on Spark from the folder's files: this process never holds the
+    interactions (:func:`lmrec.spark.train_folder_on_spark`)."""
+    from lmrec.spark import train_folder_on_spark
+
+    done = train_folder_on_spark(spark, data, {n: dict(fixed.get(n, {})) for n in names}, out)
+    for name in names:
+        console.print(f"trained {name} {fixed.get(name, {})} on Spark")
+    console.print(f"  {done.interactions:,} interactions")
+    if done.test is not None and len(done.test.users):
+        _print_evaluation(out, done.models, done.test, done.source)
+    console.print(f"artifacts -> {out}")
+
+
+def _print_evaluation(out: Path, fitted: dict[str, Any], test: Any, source: str) -> None:
+    from lmrec.evaluation.outputs import write_version_evaluation
+
+    for name, numbers in write_version_evaluation(out, fitted, test, source).items():
+        console.print(f"  {name}: NDCG@10 {numbers['NDCG@10']:.4f} on the test users")
 
 
 def _train_ctr(

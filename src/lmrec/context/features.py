@@ -11,6 +11,7 @@ from lmrec.errors import UsageError
 
 __all__ = [
     "CONTEXT_FIELDS",
+    "DAYPARTS",
     "context_of_request",
     "context_table",
     "daypart",
@@ -23,11 +24,12 @@ MAX_TIME = 253402300799
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 
 CONTEXT_FIELDS = ("daypart", "daytype", "device", "location")
-_DAYPARTS = ("night", "morning", "afternoon", "evening")  # 0-5, 6-11, 12-17, 18-23 h (UTC)
+#: the parts of a day by UTC hour: 0-5, 6-11, 12-17, 18-23
+DAYPARTS = ("night", "morning", "afternoon", "evening")
 
 
 def daypart(hour: int) -> str:
-    return _DAYPARTS[int(hour) // 6]
+    return DAYPARTS[int(hour) // 6]
 
 
 def context_table(frame: pl.DataFrame, *, real_time: bool = True) -> pl.DataFrame:
@@ -39,7 +41,7 @@ def context_table(frame: pl.DataFrame, *, real_time: bool = True) -> pl.DataFram
         stamp = pl.from_epoch(pl.col("timestamp").cast(pl.Int64), time_unit="s")
         cols += [
             (stamp.dt.hour() // 6).replace_strict(
-                list(range(4)), list(_DAYPARTS), return_dtype=pl.String
+                list(range(4)), list(DAYPARTS), return_dtype=pl.String
             ).alias("daypart"),
             pl.when(stamp.dt.weekday() >= 6).then(pl.lit("weekend")).otherwise(pl.lit("weekday"))
             .alias("daytype"),

@@ -13,7 +13,7 @@ from lmrec._types import Int32Array
 from lmrec.data.dataset import Dataset, empty_items, empty_users
 from lmrec.data.vocab import Vocabulary
 
-__all__ = ["Interactions"]
+__all__ = ["Interactions", "align_rows"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,8 +57,8 @@ class Interactions:
             encoded,
             user_vocab,
             item_vocab,
-            _align(items if items is not None else empty_items(), "item_id", item_vocab),
-            _align(users if users is not None else empty_users(), "user_id", user_vocab),
+            align_rows(items if items is not None else empty_items(), "item_id", item_vocab),
+            align_rows(users if users is not None else empty_users(), "user_id", user_vocab),
             time_is_order,
         )
 
@@ -148,7 +148,7 @@ class Interactions:
         return [c or [] for c in self.items["categories"].to_list()]
 
 
-def _align(table: pl.DataFrame, key: str, vocab: Vocabulary) -> pl.DataFrame:
+def align_rows(table: pl.DataFrame, key: str, vocab: Vocabulary) -> pl.DataFrame:
     """One row per vocabulary index, in index order (nulls where the table has no row)."""
     ids = pl.DataFrame({key: vocab.ids}, schema={key: pl.String})
     table = table.with_columns(pl.col(key).cast(pl.String)).unique(

@@ -12,7 +12,7 @@ import polars as pl
 
 from lmrec.data.vocab import Vocabulary
 from lmrec.evaluation.collect import accuracy_per_user
-from lmrec.evaluation.protocol import EvalData
+from lmrec.evaluation.protocol import EvalData, HeldOut
 from lmrec.models.base import Recommender
 
 if TYPE_CHECKING:
@@ -78,27 +78,27 @@ VERSION_EVALUATION_USERS = 20_000
 def write_version_evaluation(
     out: Path,
     fitted: dict[str, Recommender],
-    data: EvalData,
+    test: HeldOut,
     source: str,
     *,
     max_users: int = VERSION_EVALUATION_USERS,
 ) -> dict[str, dict[str, float]]:
-    """Each model's NDCG@10 and HR@10 on ``data``'s test users (a seeded sample of
+    """Each model's NDCG@10 and HR@10 on the ``test`` users (a seeded sample of
     ``max_users`` where there are more), written as ``evaluation.json`` beside the saved
     models (the operator console shows it with the version)."""
-    rows = np.arange(len(data.test_users))
+    rows = np.arange(len(test.users))
     if len(rows) > max_users:
         rows = np.sort(np.random.default_rng(0).choice(rows, max_users, replace=False))
-    users = data.test_users[rows]
-    at = None if data.test_at is None else data.test_at[rows]
-    truth = data.test_truth[rows]
+    users = test.users[rows]
+    at = None if test.at is None else test.at[rows]
+    truth = test.truth[rows]
     numbers: dict[str, dict[str, float]] = {}
     for name, model in fitted.items():
         recs, _ = model.recommend(users, 10, at=at)
         acc = accuracy_per_user(recs, truth, 10)
         numbers[name] = {m: round(float(acc[m].mean()), 4) for m in ("NDCG@10", "HR@10")}
     meta = {"split": source, "test_users": len(users)}
-    if len(users) < len(data.test_users):
-        meta["test_users_in_split"] = len(data.test_users)
+    if len(users) < len(test.users):
+        meta["test_users_in_split"] = len(test.users)
     (Path(out) / "evaluation.json").write_text(json.dumps({**meta, **numbers}, indent=2) + "\n")
     return numbers

@@ -13,7 +13,26 @@ from lmrec.data.split import Split
 from lmrec.data.vocab import Vocabulary
 from lmrec.errors import UsageError
 
-__all__ = ["EvalData", "prepare"]
+__all__ = ["EvalData", "HeldOut", "held_out", "prepare"]
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOut:
+    """Who should get what: user indices with at least one held-out item, their truth (one
+    row per such user, in that order, over all items) and the time of each one's first
+    held-out action (the request it answers; None when times are only an order)."""
+
+    users: np.ndarray
+    truth: sp.csr_matrix
+    at: np.ndarray | None = None
+
+
+def held_out(
+    frame: pl.DataFrame, users: Vocabulary, items: Vocabulary, *, real_time: bool
+) -> HeldOut:
+    """The held-out actions of ``frame`` (raw ids) encoded with ``users`` and ``items``."""
+    order, truth = _truth(frame, users, items)
+    return HeldOut(order, truth, _first_times(frame, users, order) if real_time else None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +53,10 @@ class EvalData:
     #: (Unix seconds; None when the data's times are only an order)
     valid_at: np.ndarray | None = None
     test_at: np.ndarray | None = None
+
+    @property
+    def test(self) -> HeldOut:
+        return HeldOut(self.test_users, self.test_truth, self.test_at)
 
     @property
     def user_vocab(self) -> Vocabulary:
@@ -69,12 +92,12 @@ def prepare(split: Split) -> EvalData:
         users=split.users,
         time_is_order=time_is_order,
     )
-    vu, vt = _truth(split.valid, users, items)
-    tu, tt = _truth(split.test, users, items)
-    va = ta = None
-    if not time_is_order:
-        va, ta = _first_times(split.valid, users, vu), _first_times(split.test, users, tu)
-    return EvalData(train, full, vu, vt, tu, tt, va, ta)
+    real = not time_is_order
+    valid = held_out(split.valid, users, items, real_time=real)
+    test = held_out(split.test, users, items, real_time=real)
+    return EvalData(
+        train, full, valid.users, valid.truth, test.users, test.truth, valid.at, test.at
+    )
 
 
 def _first_times(frame: pl.DataFrame, users: Vocabulary, order: np.ndarray) -> np.ndarray:

@@ -66,13 +66,16 @@ class Recommender(ABC):
 
     def prepare(self, data: Interactions) -> Self:
         """What every model keeps of ``data`` the same way (its sizes, each user's seen items,
-        item popularity), before its own fitting; a trainer that learns the model's state
-        elsewhere (on Spark, say) calls this and then sets that state."""
-        self.n_users_ = data.n_users
-        self.n_items_ = data.n_items
-        self.seen_ = data.matrix.astype(np.float32)
-        counts = data.item_counts
-        self.popularity_ = (counts / max(1.0, counts.max())).astype(np.float32)
+        item popularity), before its own fitting."""
+        return self.prepare_seen(data.matrix)
+
+    def prepare_seen(self, seen: sp.csr_matrix) -> Self:
+        """As :meth:`prepare`, from the binary user x item matrix alone: what a trainer that
+        learns the model's state elsewhere (on Spark, say) calls before setting that state."""
+        self.n_users_, self.n_items_ = (int(n) for n in seen.shape)
+        self.seen_ = seen.astype(np.float32)
+        counts = np.asarray(seen.sum(axis=0), dtype=np.float64).ravel()
+        self.popularity_ = (counts / max(1.0, counts.max(initial=0.0))).astype(np.float32)
         return self
 
     @abstractmethod

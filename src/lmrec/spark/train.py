@@ -17,25 +17,30 @@ from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model
 
-__all__ = ["SPARK_MODELS", "train_on_spark"]
+__all__ = ["SPARK_MODELS", "check_spark_model", "learn_on_spark", "train_on_spark"]
 
 #: the models ``lmrec train --engine spark`` fits on Spark
 SPARK_MODELS = ("als", "pop", "itemknn")
+
+
+def check_spark_model(name: str) -> None:
+    """Fail, saying what to do instead, when Spark cannot train ``name``."""
+    if name not in SPARK_MODELS:
+        raise UsageError(
+            f"--engine spark trains {', '.join(SPARK_MODELS)}, not '{name}'; train it with "
+            "--engine local, then score every user on Spark with 'lmrec recommend --engine spark'"
+        )
 
 
 def train_on_spark(
     spark: Any, name: str, params: dict[str, Any], data: Interactions
 ) -> Recommender:
     """``name`` (one of :data:`SPARK_MODELS`) with ``params``, its state computed by Spark
-    from ``data``'s (user, item) pairs; vocabularies and seen items as on one machine."""
-    if name not in SPARK_MODELS:
-        raise UsageError(
-            f"--engine spark trains {', '.join(SPARK_MODELS)}, not '{name}'; train it with "
-            "--engine local, then score every user on Spark with 'lmrec recommend --engine spark'"
-        )
+    from ``data``'s (user, item) pairs; vocabularies and seen items as on one machine.
+    :func:`lmrec.spark.train_folder_on_spark` does the same from files, without the
+    interactions in this process."""
+    check_spark_model(name)
     model = create_model(name, **params).prepare(data)
-    if getattr(model, "time_budget_s", None) is not None:
-        raise UsageError(f"{name} on Spark takes no time_budget_s; set its epochs instead")
     with tempfile.TemporaryDirectory(prefix="lmrec-spark-") as tmp:
         path = Path(tmp) / "pairs.parquet"
         pairs = data.frame.select(
@@ -44,13 +49,22 @@ def train_on_spark(
         ).unique()  # the binary matrix models learn from (repeats count once)
         pairs.write_parquet(path)
         frame = spark.read.parquet(str(path)).repartition(spark.sparkContext.defaultParallelism)
-        if name == "als":
-            _als(model, frame)
-        elif name == "pop":
-            _pop(model, frame, data)
-        else:
-            _itemknn(model, frame, data.n_items)
+        learn_on_spark(model, frame)
     return model
+
+
+def learn_on_spark(model: Recommender, pairs: Any) -> None:
+    """Set the state of ``model`` (prepared: sizes and seen items known) from ``pairs``, a
+    Spark DataFrame of distinct ``user, item`` indices."""
+    check_spark_model(model.name)
+    if getattr(model, "time_budget_s", None) is not None:
+        raise UsageError(f"{model.name} on Spark takes no time_budget_s; set its epochs instead")
+    if model.name == "als":
+        _als(model, pairs)
+    elif model.name == "pop":
+        _pop(model, pairs)
+    else:
+        _itemknn(model, pairs, model.n_items_)
 
 
 def _als(model: Any, pairs: Any) -> None:
@@ -81,11 +95,11 @@ def _factors(frame: Any, n: int, width: int) -> np.ndarray:
     return out
 
 
-def _pop(model: Any, pairs: Any, data: Interactions) -> None:
+def _pop(model: Any, pairs: Any) -> None:
     """Users per item, counted on Spark (a decayed popularity needs the times: one machine)."""
     if model.half_life_days is not None:
         raise UsageError("--engine spark counts plain popularity; give pop.half_life_days locally")
-    counts = np.zeros(data.n_items, dtype=np.float32)
+    counts = np.zeros(model.n_items_, dtype=np.float32)
     table = pairs.groupBy("item").count().toArrow()
     counts[table.column("item").to_numpy()] = table.column("count").to_numpy()
     model.item_scores_ = counts
