@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/spark_path.py --only ml100k
     .venv/bin/python benchmarks/spark_path.py --only scale --sizes 1000000,10000000
+    sudo .venv/bin/python benchmarks/spark_path.py --only scale --sizes 10000000 --memory-cap 2500
 
 ml100k: MovieLens 100K through ``lmrec data split`` on both engines (compared row for row),
 ALS trained by ``implicit`` and by Spark MLlib (NDCG@10 with its standard error, on the test
@@ -11,12 +12,16 @@ sequential model (share of users whose lists are identical).
 scale: synthetic interactions (``lmrec.data.skewed``: power-law popularity, sessions) at each
 size; split (leave-one-out), ALS and batch scoring of every user, each step as its ``lmrec``
 command in a process of its own, timed, with the peak memory of its process tree (the JVM
-included) sampled every 0.2 s; a plot of time and memory against size.
+included) sampled every 0.2 s; a plot of time and memory against size. With
+``--memory-cap MB`` every step runs in a memory cgroup of that size (a smaller machine: Linux
+kills the step when its processes need more; it needs the right to create cgroups), and the
+section says which path completes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -63,10 +68,55 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_step(args: list[str], timeout: float) -> dict[str, Any]:
+class MemoryCap:
+    """A memory cgroup (v1 ``memory`` or v2 ``memory.max``, no swap) that each step's process
+    joins before it starts; its processes are killed when together they need more."""
+
+    def __init__(self, mb: int) -> None:
+        v1, v2 = Path("/sys/fs/cgroup/memory"), Path("/sys/fs/cgroup")
+        name = f"lmrec-bench-{os.getpid()}"
+        limit = str(mb * 2**20)
+        self.mb = mb
+        try:
+            if (v2 / "cgroup.controllers").is_file():
+                self.group = v2 / name
+                self.group.mkdir(exist_ok=True)
+                (self.group / "memory.max").write_text(limit)
+                (self.group / "memory.swap.max").write_text("0")
+                self.events = self.group / "memory.events"
+            else:
+                self.group = v1 / name
+                self.group.mkdir(exist_ok=True)
+                (self.group / "memory.limit_in_bytes").write_text(limit)
+                swap = self.group / "memory.memsw.limit_in_bytes"
+                if swap.is_file():
+                    swap.write_text(limit)
+                self.events = self.group / "memory.oom_control"
+        except OSError as exc:
+            sys.exit(f"--memory-cap needs a memory cgroup it may create ({exc})")
+
+    def join(self) -> None:
+        """Run in the child before it executes the step: move it into the group."""
+        (self.group / "cgroup.procs").write_text(str(os.getpid()))
+
+    def kills(self) -> int:
+        for line in self.events.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
+        return 0
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):  # a process still in it: left for the system
+            self.group.rmdir()
+
+
+def run_step(args: list[str], timeout: float, cap: MemoryCap | None = None) -> dict[str, Any]:
     """One ``lmrec`` command: seconds, peak MB of its process tree, exit code."""
     start = time.perf_counter()
-    proc = subprocess.Popen([*LMREC, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = cap.kills() if cap is not None else 0
+    proc = subprocess.Popen([*LMREC, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=cap.join if cap is not None else None)  # fmt: skip
     peak = [0]
 
     def sample() -> None:
@@ -87,6 +137,8 @@ def run_step(args: list[str], timeout: float) -> dict[str, Any]:
     tail = err.decode(errors="replace").strip().splitlines()[-1:] if code != 0 else []
     if code == "timeout":
         tail = [f"over the {timeout:.0f} s step limit"]
+    elif cap is not None and cap.kills() > killed:
+        tail = [f"killed at the {cap.mb:,} MB memory cap"]
     return {"s": round(time.perf_counter() - start, 1), "peak_mb": round(peak[0] / 2**20),
             "code": code, "error": tail[0] if tail else ""}  # fmt: skip
 
@@ -169,10 +221,12 @@ def ml100k(out: Path) -> str:
     return "\n".join(lines)
 
 
-def scale(out: Path, sizes: list[int], engines: list[str], timeout: float) -> str:
+def scale(
+    out: Path, sizes: list[int], engines: list[str], timeout: float, cap: MemoryCap | None = None
+) -> str:
     from lmrec.data.skewed import skewed_dataset
 
-    saved = out / "scale.json"
+    saved = out / ("scale.json" if cap is None else f"scale-cap{cap.mb}.json")
     # rows measured before stay unless this run measures the same size on the same engine
     results: list[dict[str, Any]] = [
         r
@@ -185,7 +239,7 @@ def scale(out: Path, sizes: list[int], engines: list[str], timeout: float) -> st
             skewed_dataset(size, seed=0).save(folder)
         stats = json.loads((folder / "dataset.json").read_text())
         for engine in engines:
-            base = out / f"{engine}-{size}"
+            base = out / (f"{engine}-{size}" if cap is None else f"{engine}-{size}-cap{cap.mb}")
             extra = ["--engine", engine]
             steps = [
                 ("split", ["data", "split", str(folder), "--protocol", "loo", "--out", str(base / "split"), *extra]),
@@ -195,7 +249,7 @@ def scale(out: Path, sizes: list[int], engines: list[str], timeout: float) -> st
             ]  # fmt: skip
             row: dict[str, Any] = {"size": size, "engine": engine}
             for name, args in steps:
-                r = run_step(args, timeout)
+                r = run_step(args, timeout, cap)
                 row[name] = r
                 print(size, engine, name, r, flush=True)
                 if r["code"] != 0:
@@ -204,12 +258,13 @@ def scale(out: Path, sizes: list[int], engines: list[str], timeout: float) -> st
         del stats
     results.sort(key=lambda r: (r["size"], r["engine"]))
     saved.write_text(json.dumps(results, indent=2) + "\n")
-    return report(results)
+    return report(results, plot=cap is None)
 
 
-def report(results: list[dict[str, Any]]) -> str:
-    """The plot and the table of every size and engine measured."""
-    _plot(results, HERE / "plots" / "spark_scale.png")
+def report(results: list[dict[str, Any]], *, plot: bool = True) -> str:
+    """The table of every size and engine measured (and the plot)."""
+    if plot:
+        _plot(results, HERE / "plots" / "spark_scale.png")
     lines = ["| interactions | engine | split s | split peak MB | ALS s | ALS peak MB | score s | score peak MB | done |",
              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in results:
@@ -221,7 +276,8 @@ def report(results: list[dict[str, Any]]) -> str:
                   if s in row and row[s]["code"] != 0]  # fmt: skip
         done = "yes" if not failed and "score" in row else ("no (" + "; ".join(failed) + ")")
         lines.append(f"| {row['size']:,} | {row['engine']} | " + " | ".join(cells) + f" | {done} |")
-    lines.append("\n![cost against size](plots/spark_scale.png)")
+    if plot:
+        lines.append("\n![cost against size](plots/spark_scale.png)")
     return "\n".join(lines)
 
 
@@ -265,6 +321,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--engines", default="local,spark")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds a step may take")
+    parser.add_argument("--memory-cap", type=int, help="MB: run each step in a cgroup this size")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     date = dt.date.today().isoformat()
@@ -274,9 +331,15 @@ def main() -> None:
         command = "`.venv/bin/python benchmarks/spark_path.py --only ml100k`"
     else:
         sizes = [int(s) for s in args.sizes.split(",")]
-        body = scale(args.out / "scale", sizes, args.engines.split(","), args.timeout)
-        heading = "## Spark path at scale"
-        command = f"`.venv/bin/python benchmarks/spark_path.py --only scale --sizes {args.sizes}`"
+        cap = MemoryCap(args.memory_cap) if args.memory_cap else None
+        try:
+            body = scale(args.out / "scale", sizes, args.engines.split(","), args.timeout, cap)
+        finally:
+            if cap is not None:
+                cap.close()
+        heading = "## Spark path at scale" if cap is None else "## Spark path under a memory cap"
+        command = f"`.venv/bin/python benchmarks/spark_path.py --only scale --sizes {args.sizes}"
+        command += f" --memory-cap {cap.mb}`" if cap is not None else "`"
     spark_mem = os.environ.get("LMREC_SPARK_DRIVER_MEMORY", "4g")
     section = (
         f"{heading}\n\nDate: {date}. Machine: {machine()}; Spark local[2], driver memory "

@@ -135,6 +135,8 @@ def test_training_from_files_on_spark_names_what_is_wrong(spark: Any, tmp_path: 
         train_folder_on_spark(spark, tmp_path, {"pop": {}}, tmp_path / "a")
     with pytest.raises(UsageError, match="--engine spark trains als, pop, itemknn, not 'ease'"):
         train_folder_on_spark(spark, tmp_path, {"ease": {}}, tmp_path / "a")
+    with pytest.raises(UsageError, match="als on Spark takes no time_budget_s"):
+        train_folder_on_spark(spark, tmp_path, {"als": {"time_budget_s": 5.0}}, tmp_path / "a")
     split = split_loo(synthetic_dataset(n_users=20, n_items=15, seed=1))
     folder = split.save(tmp_path / "s")
     split.valid.drop("timestamp").write_parquet(folder / "valid.parquet")

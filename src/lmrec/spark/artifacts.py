@@ -27,7 +27,7 @@ from lmrec.evaluation.protocol import HeldOut, held_out
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model
 from lmrec.spark.frames import ROW, read_rows, write_single_parquet
-from lmrec.spark.train import check_spark_model, learn_on_spark
+from lmrec.spark.train import check_spark_model, check_spark_settings, learn_on_spark
 
 __all__ = ["SparkTraining", "train_folder_on_spark"]
 
@@ -60,6 +60,10 @@ def train_folder_on_spark(
 
     for name in params:
         check_spark_model(name)
+    # settings checked before any Spark work
+    models = {name: create_model(name, **settings) for name, settings in params.items()}
+    for model in models.values():
+        check_spark_settings(model)
     src = Path(folder)
     is_split = (src / "split.json").is_file()
     if not is_split and not (src / "dataset.json").is_file():
@@ -110,11 +114,8 @@ def train_folder_on_spark(
         )
         pairs = encoded.select("user", "item").distinct().persist()
         seen = _seen(pairs, Path(tmp) / "pairs", len(users), len(items))
-        models = {}
-        for name, settings in params.items():
-            model = create_model(name, **settings).prepare_seen(seen)
-            learn_on_spark(model, pairs)
-            models[name] = model
+        for model in models.values():
+            learn_on_spark(model.prepare_seen(seen), pairs)
         pairs.unpersist()
         encoded.unpersist()
     source = f"{'split' if is_split else 'dataset'} {src}"

@@ -17,7 +17,13 @@ from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
 from lmrec.models.registry import create_model
 
-__all__ = ["SPARK_MODELS", "check_spark_model", "learn_on_spark", "train_on_spark"]
+__all__ = [
+    "SPARK_MODELS",
+    "check_spark_model",
+    "check_spark_settings",
+    "learn_on_spark",
+    "train_on_spark",
+]
 
 #: the models ``lmrec train --engine spark`` fits on Spark
 SPARK_MODELS = ("als", "pop", "itemknn")
@@ -30,6 +36,13 @@ def check_spark_model(name: str) -> None:
             f"--engine spark trains {', '.join(SPARK_MODELS)}, not '{name}'; train it with "
             "--engine local, then score every user on Spark with 'lmrec recommend --engine spark'"
         )
+
+
+def check_spark_settings(model: Recommender) -> None:
+    """Fail when ``model`` is not one Spark trains or has settings Spark cannot honour."""
+    check_spark_model(model.name)
+    if getattr(model, "time_budget_s", None) is not None:
+        raise UsageError(f"{model.name} on Spark takes no time_budget_s; set its epochs instead")
 
 
 def train_on_spark(
@@ -56,9 +69,7 @@ def train_on_spark(
 def learn_on_spark(model: Recommender, pairs: Any) -> None:
     """Set the state of ``model`` (prepared: sizes and seen items known) from ``pairs``, a
     Spark DataFrame of distinct ``user, item`` indices."""
-    check_spark_model(model.name)
-    if getattr(model, "time_budget_s", None) is not None:
-        raise UsageError(f"{model.name} on Spark takes no time_budget_s; set its epochs instead")
+    check_spark_settings(model)
     if model.name == "als":
         _als(model, pairs)
     elif model.name == "pop":
