@@ -38,6 +38,18 @@ def test_lift_is_log_conditional_over_marginal() -> None:
     assert prior.fields == ["device"]  # the times are only an order: no daypart
 
 
+def test_no_context_gives_no_fields_and_counts_give_the_same_lifts() -> None:
+    data = toy_interactions([("u", "a"), ("u", "b"), ("v", "a")])  # times only an order
+    assert ContextPrior().fit(data).fields == []
+    frame = data.frame.with_columns(pl.Series("device", ["tv", "tv", "mobile"]))
+    data = type(data)(frame, data.user_vocab, data.item_vocab, data.items, data.users, True)
+    fitted = ContextPrior(smoothing=2.0).fit(data)
+    counts = pl.DataFrame({"value": ["tv", "tv", "mobile"], "item": [0, 1, 0], "count": [1, 1, 1]})
+    given = ContextPrior(smoothing=2.0).fit_counts(np.array([2, 1]), {"device": counts})
+    assert given.values_ == fitted.values_ == {"device": ["mobile", "tv"]}
+    np.testing.assert_array_equal(given.lifts_["device"], fitted.lifts_["device"])
+
+
 def test_apply_context_keeps_excluded_items_out() -> None:
     out = apply_context(np.array([1.0, 2.0, -np.inf]), np.array([5.0, 0.0, 9.0]), 1.0)
     assert out[0] > out[1]

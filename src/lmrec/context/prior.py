@@ -30,19 +30,20 @@ class ContextPrior:
         self.lifts_: dict[str, np.ndarray] = {}  # field -> (n_values, n_items)
 
     def fit(self, data: Interactions, *, real_time: bool | None = None) -> ContextPrior:
-        """Each field's lifts from counts of (value, item) pairs, grouped by polars (one
-        field's column at a time, so a large log costs little beyond its own frame)."""
+        """Each field's lifts from counts of (value, item) pairs, grouped by polars."""
         real = not data.time_is_order if real_time is None else real_time
         items = data.item_idx.astype(np.int64)
         frame = data.frame.select(
             [c for c in ("timestamp", "device", "location") if c in data.frame.columns]
         ).with_columns(pl.Series("item", items))
+        table = context_table(frame, real_time=real)
         pairs = {}
         for name in CONTEXT_FIELDS:
+            col = table[name]
+            if col.null_count() == len(col):  # also a field the data lacks (one null)
+                continue
             pairs[name] = (
-                context_table(frame, real_time=real)
-                .select(pl.col(name).alias("value"))
-                .with_columns(frame["item"])
+                pl.DataFrame({"value": col, "item": frame["item"]})
                 .drop_nulls("value")
                 .group_by(["value", "item"])
                 .agg(pl.len().alias("count"))
