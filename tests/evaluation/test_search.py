@@ -13,7 +13,7 @@ import pytest
 from lmrec.data import split_loo, synthetic_dataset
 from lmrec.errors import UsageError
 from lmrec.evaluation import EvalConfig, evaluate, prepare
-from lmrec.evaluation.search import tpe_search
+from lmrec.evaluation.search import startup_trials, tpe_search
 from lmrec.search_space import Choice, FloatRange, space_from_grid
 
 
@@ -43,6 +43,24 @@ def test_the_budget_the_defaults_first_and_the_best_trial(data: Any) -> None:
     assert best == top["params"]
     again, _ = _search(data, trials=5, seed=1)
     assert again == best  # seeded: the same search
+
+
+def test_a_third_of_a_small_budget_is_random_and_tpe_models_the_rest(
+    data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert [startup_trials(n) for n in (1, 2, 3, 10, 30, 48)] == [1, 1, 1, 3, 10, 10]
+    import optuna
+
+    made: list[int] = []
+    real = optuna.samplers.TPESampler
+
+    def spy(**kw: Any) -> Any:
+        made.append(kw["n_startup_trials"])
+        return real(**kw)
+
+    monkeypatch.setattr(optuna.samplers, "TPESampler", spy)
+    _search(data, trials=9, seed=0)
+    assert made == [3]  # not Optuna's 10, which would make a 9-trial budget all random
 
 
 def test_a_timeout_stops_the_search_after_the_first_trial(data: Any) -> None:

@@ -21,10 +21,16 @@ from lmrec.models.registry import create_model
 from lmrec.progress import track
 from lmrec.search_space import Choice, FloatRange, IntRange, Space
 
-__all__ = ["PRUNE_AFTER", "pruning_callback", "tpe_search"]
+__all__ = ["PRUNE_AFTER", "pruning_callback", "startup_trials", "tpe_search"]
 
 #: epochs a neural trial always trains before its curve is compared with earlier trials'
 PRUNE_AFTER = 3
+
+
+def startup_trials(trials: int) -> int:
+    """Trials sampled at random (the defaults among them) before TPE models the results: a
+    third of the budget, at most Optuna's 10, so that a small budget is not all random search."""
+    return max(1, min(10, trials // 3))
 
 
 def _suggest(trial: Any, space: Space) -> dict[str, Any]:
@@ -73,7 +79,8 @@ def tpe_search(
     try:
         study = optuna.create_study(
             study_name=f"lmrec-{name}", storage=storage, load_if_exists=True,
-            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(n_startup_trials=startup_trials(trials), seed=seed),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=PRUNE_AFTER),
         )  # fmt: skip
     except Exception as exc:  # a storage URL SQLAlchemy cannot open, or not an Optuna study
