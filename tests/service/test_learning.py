@@ -95,6 +95,19 @@ def test_retrain_activates_a_better_version_and_keeps_a_worse_one(
         retrain(root, store, version="v4")
 
 
+def test_a_kept_challenger_does_not_become_active_by_being_newest(
+    world: tuple,  # type: ignore[type-arg]
+) -> None:
+    root, store, inter, cut = world
+    assert store.get_setting("active_version") is None  # v1 served as the only (newest) folder
+    _feed(store, inter.filter(pl.col("timestamp") > cut))
+    kept = retrain(root, store, models=["pop"], version="v2")
+    assert not kept.activated
+    assert store.get_setting("active_version") == "v1"  # a restarted service serves v1, not v2
+    again = retrain(root, store, models=["pop"], version="v3")
+    assert again.champion == "v1"
+
+
 def test_retrain_needs_a_folder_of_versions(world: tuple) -> None:  # type: ignore[type-arg]
     root, store, _, _ = world
     with pytest.raises(UsageError, match="retrain writes a new one beside it"):

@@ -13,7 +13,8 @@ settings) on the rest, scores both versions on the held-out actions the same way
 that reads histories gets each user's actions up to the cut, as the service gives it; only
 actions newer than everything the active version was trained on are held out), and
 then refits the challenger on everything into a new version folder, which is activated only
-when its NDCG is not lower. The decision is written beside it (``retrain.json``) and in the
+when its NDCG is not lower; a challenger that is kept back never becomes the active version
+by being the newest folder (the champion is recorded as active). The decision is written beside it (``retrain.json``) and in the
 store's audit log.
 """
 
@@ -194,6 +195,9 @@ def retrain(
     if activated:
         store.set_setting("previous_version", active)
         store.set_setting("active_version", name)
+    elif wanted != active:
+        # the champion was active only as the newest folder; the kept challenger is newer now
+        store.set_setting("active_version", active)
     store.audit("lmrec retrain", "activate version" if activated else "keep version", name, detail)
     return result
 
