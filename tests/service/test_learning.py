@@ -128,3 +128,11 @@ def test_the_cli_exports_and_retrains(cli: Run, world: tuple, tmp_path: Path) ->
     code, _, err = cli("retrain", root, "--store", url, "--holdout", "2")
     assert code == 2
     assert "--holdout must be between 0 and 1" in err
+    code, _, err = cli("retrain", root, "--store", url, "--k", "0")
+    assert code == 2
+    assert "--k must be at least 1, not 0" in err
+    for bad in ("../elsewhere", "a/b", ".hidden", "x" * 129):
+        code, _, err = cli("retrain", root, "--store", url, "--version", bad)
+        assert code == 2, bad
+        assert "is not a folder name" in err
+    assert not (root.parent / "elsewhere").exists()

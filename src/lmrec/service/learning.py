@@ -21,6 +21,7 @@ store's audit log.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,10 @@ from lmrec.models.registry import create_model
 from lmrec.online import discover_versions
 from lmrec.service.store import Store
 
-__all__ = ["RetrainResult", "dataset_from_artifacts", "export_dataset", "retrain"]
+__all__ = ["VERSION_NAME", "RetrainResult", "dataset_from_artifacts", "export_dataset", "retrain"]
+
+#: a new version's name: one folder under the versions' root
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 def dataset_from_artifacts(art: Artifacts) -> Dataset:
@@ -153,6 +157,13 @@ def retrain(
         )
     if not 0 < holdout < 1:
         raise UsageError(f"--holdout must be between 0 and 1, not {holdout}")
+    if k < 1:
+        raise UsageError(f"--k must be at least 1, not {k}")
+    if version is not None and not VERSION_NAME.fullmatch(version):
+        raise UsageError(
+            f"--version {version!r} is not a folder name: letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit, at most 128 characters"
+        )
     versions = discover_versions(root)
     wanted = store.get_setting("active_version")
     active = wanted if wanted in versions else sorted(versions)[-1]
