@@ -76,7 +76,16 @@ def test_a_file_of_ids_with_unknown_users(cli: Run, artifacts: Path, tmp_path: P
         (["--users", csv, "--out", out], "no user_id column"),
         (["--users", "all", "--out", out, "--user", "u1"], "takes none of"),
         (["--users", "all", "--out", out, "--batch-size", "0"], "at least 1"),
+        (["--users", "all", "--out", tmp_path / "recs.csv"], "ending in .parquet"),
+        (["--users", "all", "--out", tmp_path], "ending in .parquet"),
     ]:
         code, _, err = cli("recommend", artifacts, *args)
         assert code == 2, (args, err)
         assert message in err
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, err = cli("recommend", artifacts, "--users", "all", "--out", blocker / "recs.parquet")
+    assert code == 1  # the system refused the path: one line, no traceback
+    assert err.startswith("error: ")
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -136,3 +136,9 @@ def test_the_cli_exports_and_retrains(cli: Run, world: tuple, tmp_path: Path) ->
         assert code == 2, bad
         assert "is not a folder name" in err
     assert not (root.parent / "elsewhere").exists()
+    missing = tmp_path / "no" / "store.db"
+    for args in (["data", "export", "--out", tmp_path / "ds2"], ["retrain", root]):
+        code, _, err = cli(*args, "--store", f"sqlite:///{missing}")
+        assert code == 2, args
+        assert f"no store at {missing}" in err
+    assert not missing.parent.exists()  # a read is not a new, empty store

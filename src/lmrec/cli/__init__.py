@@ -102,7 +102,8 @@ _register()
 
 def main() -> None:
     """Entry point: user errors, bad flags and values included, become one line on stderr
-    and exit code 2."""
+    and exit code 2; a file the system refuses (missing folder, no permission, disk full)
+    one line and exit code 1."""
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as exc:  # a flag or value the command cannot take
@@ -125,6 +126,10 @@ def main() -> None:
             raise
         typer.echo(f"error: {missing_extra_error('this command', exc)}", err=True)
         raise SystemExit(2) from None
+    except OSError as exc:  # a file or folder the system refused: missing, read-only, full
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise SystemExit(130) from None

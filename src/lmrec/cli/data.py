@@ -239,7 +239,7 @@ def forget(
     from lmrec.service.store import open_store
 
     data = Dataset.load(dataset)
-    db = open_store(store)
+    db = open_store(store, create=False)
     try:
         gone = db.forgotten()
         users = data.interactions["user_id"].unique().to_list()

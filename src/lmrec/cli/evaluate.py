@@ -353,7 +353,7 @@ def _off_policy(
     names = split_names(models) if models else [None]
     if len(names) != 1:
         raise UsageError("--off-policy estimates one model at a time")
-    opened = open_store(store)
+    opened = open_store(store, create=False)
     try:
         result = off_policy_estimate(
             opened, artifacts, model=names[0], since=parse_time(since, "--since", 0.0),

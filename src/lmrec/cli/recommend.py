@@ -122,6 +122,8 @@ def recommend(
             raise UsageError("a batch needs both --users (all or a file) and --out FILE.parquet")
         if user is not None or query is not None or cart is not None or ads:
             raise UsageError("--users takes none of --user, --query, --cart or --ads")
+        if out.suffix != ".parquet" or out.is_dir():
+            raise UsageError(f"--out {out}: give a file ending in .parquet (the lists are Parquet)")
         _batch(artifacts, model, users, out, k, batch_size, not no_reasons, runtime.value,
                engine_name, master)  # fmt: skip
         return
@@ -153,7 +155,7 @@ def recommend(
     names = _split_cart(cart) if cart is not None else None
     if names is not None and not names:
         raise UsageError("--cart is empty: give item ids separated by commas")
-    db = open_store(store)
+    db = open_store(store, create=False)
     try:
         options = ServingOptions(text_encoder=text_encoder, runtime=runtime.value)
         engine = Engine(artifacts, db, model, options=options)

@@ -77,7 +77,7 @@ def online(
         catalog_size = v.n_items
         cats = {i: c for i, (_, c) in v.catalog.items()}
         categories = (lambda i: cats.get(i, [])) if any(cats.values()) else None
-    opened = open_store(store)
+    opened = open_store(store, create=False)
     try:
         served = opened.impressions(start, end)
     finally:

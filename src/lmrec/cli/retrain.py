@@ -40,7 +40,7 @@ def export(
         else dataset_from_artifacts(Artifacts.open(artifacts)) if artifacts is not None
         else None
     )  # fmt: skip
-    db = open_store(store)
+    db = open_store(store, create=False)
     try:
         data, counts = export_dataset(db, first)
     finally:
@@ -77,7 +77,7 @@ def retrain(
     from lmrec.service.learning import retrain as run
     from lmrec.service.store import open_store
 
-    db = open_store(store)
+    db = open_store(store, create=False)
     try:
         result = run(
             root, db, base=Dataset.load(base) if base is not None else None,

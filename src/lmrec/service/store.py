@@ -12,6 +12,7 @@ cannot commit (a full disk, a lock held too long, a lost connection) it raises
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -389,11 +390,15 @@ INSERT_FEEDBACK = (
 )
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, create: bool = True) -> Store:
     """``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:``, a plain file path, or
-    ``postgresql://user[:password]@host[:port]/database``."""
+    ``postgresql://user[:password]@host[:port]/database``. With ``create=False`` (the
+    commands that read what ``lmrec serve`` stored) a SQLite file that does not exist is an
+    error, not a new empty store."""
     path = url_path(url)
     if path is not None:
+        if not create and path != ":memory:" and not os.path.isfile(path):
+            raise UsageError(f"no store at {path}: give the --store that 'lmrec serve' writes to")
         from lmrec.service.sqlite import SQLiteStore
 
         return SQLiteStore(path)
