@@ -71,3 +71,19 @@ def test_the_ranker_is_kept_only_when_it_beats_its_best_component(tmp_path, monk
     again = HybridRanker.load(tmp_path / "h")
     assert again.fallback_ == best
     assert np.array_equal(again.recommend(users, 10)[0], alone)
+
+
+def test_features_built_a_block_of_users_at_a_time_are_the_same(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import lmrec.models.hybrid as hybrid
+
+    data = prepare(split_loo(synthetic_dataset(n_users=120, n_items=80, seed=5)))
+    model = HybridRanker(**{**FAST, "check_share": 0.0}).fit(data.train_valid)
+    users = data.test_users
+    rows = data.train_valid.matrix[users]
+    whole = model._features(model.components_, users, rows)
+    monkeypatch.setattr(hybrid, "BLOCK_BYTES", 7 * hybrid.BYTES_PER_SCORE * 80 * 2)  # 7 users
+    blocked = model._features(model.components_, users, rows)
+    for a, b in zip(whole, blocked, strict=True):
+        np.testing.assert_array_equal(a, b)
+    again = HybridRanker(**{**FAST, "check_share": 0.0}).fit(data.train_valid)  # fitted in blocks
+    np.testing.assert_array_equal(again.score(users), model.score(users))

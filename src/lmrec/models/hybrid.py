@@ -27,7 +27,12 @@ from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
 from lmrec.models.content import zscore
 
-__all__ = ["HybridRanker", "hold_out_last"]
+__all__ = ["BLOCK_BYTES", "HybridRanker", "hold_out_last"]
+
+#: memory for the components' full score rows of one block of users while the features are
+#: built; each score takes about :data:`BYTES_PER_SCORE` with its z-score, rank and partition
+BLOCK_BYTES = 512 << 20
+BYTES_PER_SCORE = 48
 
 
 def hold_out_last(
@@ -120,7 +125,7 @@ class HybridRanker(Recommender):
             at = np.array([when[int(u)] for u in users], dtype=np.int64)
         first = {n: m.fit(prefix) for n, m in self._make_components().items()}
         self._set_item_stats(prefix)
-        feats, cand, _ = self._features(first, users, prefix.matrix[users], at)
+        feats, cand, _ = self._features(first, users, prefix.matrix[users], at, fallback=False)
         labels = (cand == targets[:, None]).astype(np.float32)
         has_pos = labels.sum(axis=1) > 0
         check = np.random.default_rng(self.random_state).random(len(users)) < self.check_share
@@ -185,9 +190,38 @@ class HybridRanker(Recommender):
         users: IntArray,
         history: sp.csr_matrix,
         at: IntArray | None = None,
+        *,
+        fallback: bool = True,
+    ) -> tuple[np.ndarray, IntArray, FloatArray | None]:
+        """Features (U, C, F) of each user's candidates (U, C), and (with ``fallback``) the
+        first component's scores (U, N); ``at``: the request times, for components that use
+        them. Users are taken a block at a time, so that every component's full score rows
+        for a block fit in :data:`BLOCK_BYTES` (the rows of 31,000 users of a 24,000-item
+        catalog for five components would take 15 GB at once)."""
+        n_items = max(1, self.n_items_)
+        block = max(1, BLOCK_BYTES // (BYTES_PER_SCORE * n_items * max(1, len(models))))
+        parts = []
+        for start in range(0, len(users), block):
+            end = min(start + block, len(users))
+            parts.append(self._block_features(
+                models, users[start:end], history[start:end],
+                None if at is None else at[start:end],
+            ))  # fmt: skip
+        if not parts:
+            return self._block_features(models, users, history, at)
+        feats = np.concatenate([p[0] for p in parts])  # every block has C * components columns
+        cand = np.concatenate([p[1] for p in parts])
+        first = np.concatenate([p[2] for p in parts]) if fallback else None
+        return feats, cand, first
+
+    def _block_features(
+        self,
+        models: dict[str, Recommender],
+        users: IntArray,
+        history: sp.csr_matrix,
+        at: IntArray | None,
     ) -> tuple[np.ndarray, IntArray, FloatArray]:
-        """Features (U, C, F) of each user's candidates (U, C), and the fallback scores (U, N);
-        ``at``: the request times, for components that use them."""
+        """:meth:`_features` of one block of users."""
         scores = {
             n: np.nan_to_num(m.score(users, history=None, at=at), nan=-np.inf)
             for n, m in models.items()
@@ -239,6 +273,7 @@ class HybridRanker(Recommender):
             model = self.components_[str(self.fallback_)]
             return np.asarray(model.score(users, history=None, at=at), dtype=np.float32)
         feats, cand, fallback = self._features(self.components_, users, history, at)
+        assert fallback is not None
         out = zscore(fallback).astype(np.float32) - 1e3  # below every candidate
         out[~np.isfinite(out)] = -1e6
         pred = np.asarray(self.ranker_.predict(feats.reshape(-1, feats.shape[2]))).reshape(
