@@ -87,3 +87,28 @@ def test_features_built_a_block_of_users_at_a_time_are_the_same(monkeypatch) -> 
         np.testing.assert_array_equal(a, b)
     again = HybridRanker(**{**FAST, "check_share": 0.0}).fit(data.train_valid)  # fitted in blocks
     np.testing.assert_array_equal(again.score(users), model.score(users))
+
+
+def test_with_one_component_the_ranker_keeps_its_order() -> None:
+    """The monotone trees give many candidates the same score; the ties follow the component,
+    so a ranker over one component recommends its lists, and its check cannot win by ties."""
+    data = prepare(split_loo(synthetic_dataset(n_users=200, n_items=120, seed=2)))
+    model = HybridRanker(**{**FAST, "components": ("ease",), "check_share": 0.0})
+    model.fit(data.train_valid)
+    assert model.fallback_ is None  # the ranker itself serves
+    users = data.test_users
+    ours, _ = model.recommend(users, 10)
+    theirs, _ = model.components_["ease"].recommend(users, 10)
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_check_counts_a_tie_with_the_target_as_a_loss() -> None:
+    from lmrec.models.hybrid import _ndcg_among
+
+    class Flat:
+        def predict(self, x: np.ndarray) -> np.ndarray:
+            return np.zeros(len(x))
+
+    feats = np.zeros((1, 3, 2), dtype=np.float32)  # three candidates, every score equal
+    cand = np.array([[4, 5, 6]])
+    assert _ndcg_among(Flat(), feats, cand, np.array([6])) == 1.0 / np.log2(4)  # third, not first

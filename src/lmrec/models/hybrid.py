@@ -274,13 +274,11 @@ class HybridRanker(Recommender):
             return np.asarray(model.score(users, history=None, at=at), dtype=np.float32)
         feats, cand, fallback = self._features(self.components_, users, history, at)
         assert fallback is not None
-        out = zscore(fallback).astype(np.float32) - 1e3  # below every candidate
+        out = zscore(fallback) - 1e3  # below every candidate
         out[~np.isfinite(out)] = -1e6
-        pred = np.asarray(self.ranker_.predict(feats.reshape(-1, feats.shape[2]))).reshape(
-            cand.shape
-        )
+        pred = _predict(self.ranker_, feats, cand)
         rows, cols = np.nonzero(cand >= 0)
-        out[rows, cand[rows, cols]] = pred[rows, cols].astype(np.float32)
+        out[rows, cand[rows, cols]] = pred[rows, cols]
         return out
 
     # -- storage --------------------------------------------------------------------------------
@@ -310,9 +308,26 @@ class HybridRanker(Recommender):
         self.check_ = saved.get("check", {})
 
 
+def _predict(ranker: Any, feats: np.ndarray, cand: IntArray) -> FloatArray:
+    """Each user's candidates (U, C) scored by their place in the ranker's order, 1 for the
+    first down to 1/C, ties in the ranker's output broken by the first component's z-score
+    (feature 0): the monotone trees give many candidates one value (with one component, most),
+    and a tie left to the item index would reorder the component's own list. Places, not raw
+    outputs, so that float32 scores keep the order. Missing candidates (-1) get -inf."""
+    pred = np.asarray(ranker.predict(feats.reshape(-1, feats.shape[2])), dtype=np.float64)
+    pred = pred.reshape(cand.shape)
+    z = np.nan_to_num(feats[:, :, 0].astype(np.float64), nan=-np.inf)
+    valid = cand >= 0
+    pred[~valid] = -np.inf
+    order = np.lexsort((-z, -pred), axis=-1)  # by the ranker, then the first component
+    place = np.empty(cand.shape, dtype=np.int64)
+    np.put_along_axis(place, order, np.arange(cand.shape[1])[None, :], axis=1)
+    return np.where(valid, 1.0 - place / max(1, cand.shape[1]), -np.inf)
+
+
 def _ndcg_among(ranker: Any, feats: np.ndarray, cand: IntArray, targets: IntArray) -> float:
     """Mean NDCG@10 of the ranker's order of each user's candidates (one relevant item)."""
-    pred = np.asarray(ranker.predict(feats.reshape(-1, feats.shape[2]))).reshape(cand.shape)
+    pred = _predict(ranker, feats, cand)
     pred[cand < 0] = -np.inf
     gains = []
     for u in range(len(targets)):
@@ -320,7 +335,7 @@ def _ndcg_among(ranker: Any, feats: np.ndarray, cand: IntArray, targets: IntArra
         if not len(where):
             gains.append(0.0)
             continue
-        rank = int((pred[u] > pred[u, where[0]]).sum())
+        rank = int((pred[u] > pred[u, where[0]]).sum())  # places: no two are equal
         gains.append(1.0 / np.log2(rank + 2) if rank < 10 else 0.0)
     return float(np.mean(gains))
 
