@@ -274,7 +274,7 @@ class HybridRanker(Recommender):
             return np.asarray(model.score(users, history=None, at=at), dtype=np.float32)
         feats, cand, fallback = self._features(self.components_, users, history, at)
         assert fallback is not None
-        out = zscore(fallback) - 1e3  # below every candidate
+        out = (zscore(fallback) - 1e3).astype(np.float32)  # below every candidate
         out[~np.isfinite(out)] = -1e6
         pred = _predict(self.ranker_, feats, cand)
         rows, cols = np.nonzero(cand >= 0)
@@ -308,7 +308,7 @@ class HybridRanker(Recommender):
         self.check_ = saved.get("check", {})
 
 
-def _predict(ranker: Any, feats: np.ndarray, cand: IntArray) -> FloatArray:
+def _predict(ranker: Any, feats: np.ndarray, cand: IntArray) -> np.ndarray:
     """Each user's candidates (U, C) scored by their place in the ranker's order, 1 for the
     first down to 1/C, ties in the ranker's output broken by the first component's z-score
     (feature 0): the monotone trees give many candidates one value (with one component, most),
