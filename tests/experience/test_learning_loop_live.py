@@ -62,7 +62,8 @@ def test_simulated_traffic_retrains_and_the_service_follows_the_gate(
             assert time.monotonic() < deadline, "the service did not follow the activation"
             time.sleep(0.3)
 
-        play(1)  # newer actions, so v2 can be judged
+        time.sleep(1.1)  # times are whole seconds: v2 is judged on actions after its last
+        play(1)
         code, out, err = cli("retrain", root, "--store", store, "--models", "pop",
                              "--version", "v3", "--json")  # fmt: skip
         assert code == 0, err
