@@ -327,8 +327,7 @@ def _predict(ranker: Any, feats: np.ndarray, cand: IntArray) -> np.ndarray:
 
 def _ndcg_among(ranker: Any, feats: np.ndarray, cand: IntArray, targets: IntArray) -> float:
     """Mean NDCG@10 of the ranker's order of each user's candidates (one relevant item)."""
-    pred = _predict(ranker, feats, cand)
-    pred[cand < 0] = -np.inf
+    pred = _predict(ranker, feats, cand)  # missing candidates at -inf already
     gains = []
     for u in range(len(targets)):
         where = np.flatnonzero(cand[u] == targets[u])
