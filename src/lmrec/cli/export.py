@@ -117,4 +117,26 @@ def _export_each(saved: dict[str, Path], precision: str, *, asked: bool) -> list
         written = sorted({f for part in graphs["files"].values() for f in part.values()})
         console.print(f"{name}: {', '.join(written)} in {folder / 'onnx'}")
         done.append(name)
+        if isinstance(loaded, Recommender):
+            _write_reason_states(name, loaded, folder)
     return done
+
+
+def _write_reason_states(name: str, model: Any, folder: Path) -> None:
+    """The occlusion states of every training user (:mod:`lmrec.explain.states`), with the
+    runtime just exported, so that the service explains a user's first list without
+    encoding their history again."""
+    from lmrec.explain.states import has_reason_states, write_reason_states
+    from lmrec.progress import task
+
+    if not has_reason_states(model):
+        return
+    with task(f"reason states of {name}", model.n_users_) as row:
+        done = [0]
+
+        def advance(users: int, _: int) -> None:
+            row.advance(users - done[0])
+            done[0] = users
+
+        path = write_reason_states(model, folder, progress=advance)
+    console.print(f"{name}: {path.name} ({model.n_users_} users) in {folder}")

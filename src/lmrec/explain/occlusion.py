@@ -13,9 +13,12 @@ import numpy as np
 from lmrec._types import FloatArray, IntArray
 from lmrec.errors import UsageError
 from lmrec.models.base import Recommender
-from lmrec.models.capabilities import LinearInHistory, OrderedHistory, TwoTower
+from lmrec.models.capabilities import LinearInHistory, OrderedHistory, TwoTower, capable
 
-__all__ = ["MAX_HISTORY", "can_cite_history", "history_effects", "user_history"]
+__all__ = [
+    "MAX_HISTORY", "MAX_RESCORED", "can_cite_history", "history_effects", "occlusion_carts",
+    "user_history",
+]  # fmt: skip
 
 #: Only the most recent items of a history are candidates for a reason (older ones rarely
 #: matter). Linear models read every contribution from their weights at once; the others
@@ -29,39 +32,51 @@ def can_cite_history(model: Recommender) -> bool:
     return model.uses_history and model.personal
 
 
+def occlusion_carts(history: IntArray, max_history: int) -> tuple[IntArray, list[IntArray]]:
+    """The last ``max_history`` items of ``history``, and the carts their effects are measured
+    with: the whole history, then the history without each of them."""
+    history = np.asarray(history, dtype=np.int64)
+    start = max(0, len(history) - max_history)
+    recent = history[start:]
+    return recent, [history] + [np.delete(history, start + j) for j in range(len(recent))]
+
+
 def history_effects(
     model: Recommender,
     history: IntArray,
     targets: IntArray,
     *,
     max_history: int | None = None,
+    states: FloatArray | None = None,
 ) -> tuple[IntArray, FloatArray]:
     """The last ``max_history`` items of ``history`` (item indices, oldest first) and, for each,
     the drop in every target's score when it alone is removed: shape (n_recent, len(targets)).
     By default :data:`MAX_HISTORY` for linear models, :data:`MAX_RESCORED` for the others.
+    A two-tower model's ``states`` of the carts of :func:`occlusion_carts`, where they were
+    computed ahead (:mod:`lmrec.explain.states`), are used instead of encoding them again.
     """
     if not can_cite_history(model):
         raise UsageError(f"model '{model.name}' does not score from a history; nothing to cite")
-    history = np.asarray(history, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
-    linear = isinstance(model, LinearInHistory)
+    linear = capable(model, LinearInHistory)
     if max_history is None:
         max_history = MAX_HISTORY if linear else MAX_RESCORED
-    start = max(0, len(history) - max_history)
-    recent = history[start:]
+    recent, carts = occlusion_carts(history, max_history)
     if len(recent) == 0 or len(targets) == 0:
         return recent, np.zeros((len(recent), len(targets)), dtype=np.float32)
-    if isinstance(model, LinearInHistory):
+    if capable(model, LinearInHistory):
         # score = sum over the (distinct) history items of W[j, target]
         weights = np.asarray(model.item_weights(recent, targets), dtype=np.float32)
         counts = np.bincount(recent, minlength=int(recent.max()) + 1)[recent]
         weights[counts > 1] = 0.0  # removing one copy leaves the other
         return recent, weights
-    carts = [history] + [np.delete(history, start + j) for j in range(len(recent))]
-    if isinstance(model, TwoTower):  # score only the targets: the same numbers, no catalog
+    popularity = model.popularity_
+    if capable(model, TwoTower):  # score only the targets: the same numbers, no catalog
+        if states is None or len(states) != len(carts):
+            states = model.query_vectors(carts)
         empty = np.array([len(c) == 0 for c in carts])
-        scores = model.query_vectors(carts) @ model.item_matrix()[targets].T
-        scores[empty] = model.popularity_[targets]
+        scores = states @ model.item_matrix()[targets].T
+        scores[empty] = popularity[targets]
     else:
         scores = model.score_carts(carts)[:, targets]
     return recent, (scores[0][None, :] - scores[1:]).astype(np.float32)
@@ -72,6 +87,6 @@ def user_history(model: Recommender, user: int) -> IntArray:
     (the sequence model), else in item order. Unknown users have none."""
     if not 0 <= user < model.n_users_:
         return np.zeros(0, dtype=np.int64)
-    if isinstance(model, OrderedHistory):
+    if capable(model, OrderedHistory):
         return np.asarray(model.user_tokens(user)[0], dtype=np.int64) - 1
     return np.asarray(model.seen_[user].indices, dtype=np.int64)

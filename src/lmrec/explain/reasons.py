@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from lmrec._types import IntArray
+from lmrec._types import FloatArray, IntArray
 from lmrec.explain.occlusion import can_cite_history, history_effects
 from lmrec.models.base import Recommender
 
@@ -27,10 +27,8 @@ class Reason:
     effect: float | None = None
 
     def to_dict(self, item_ids: Any = None) -> dict[str, Any]:
-        d = asdict(self)
-        if item_ids is not None and self.item is not None:
-            d["item"] = item_ids(self.item)
-        return d
+        item = self.item if item_ids is None or self.item is None else item_ids(self.item)
+        return {"kind": self.kind, "text": self.text, "item": item, "effect": self.effect}
 
 
 def query_reason(query: str, with_history: bool) -> Reason:
@@ -48,9 +46,11 @@ def explain(
     *,
     verb: str = "liked",
     max_history: int | None = None,
+    states: FloatArray | None = None,
 ) -> list[Reason]:
     """One reason per target item for a user whose history (item indices, oldest first) is
-    ``history``. Models that score from history cite the history item that contributes most;
+    ``history``. Models that score from history cite the history item that contributes most
+    (a two-tower model's occlusion ``states`` are used where they were computed ahead);
     models with learned user vectors say so; without history the reason is popularity."""
     targets = np.asarray(targets, dtype=np.int64)
     history = np.asarray(history, dtype=np.int64)
@@ -59,7 +59,9 @@ def explain(
     if not can_cite_history(model):
         text = "liked by people whose tastes are like yours"
         return [Reason("collaborative", text) for _ in targets]
-    recent, effects = history_effects(model, history, targets, max_history=max_history)
+    recent, effects = history_effects(
+        model, history, targets, max_history=max_history, states=states
+    )
     out = []
     for col in range(len(targets)):
         j = int(np.argmax(effects[:, col])) if len(recent) else -1

@@ -18,7 +18,7 @@ from lmrec.explain import query_reason, user_history
 from lmrec.explain.rewrite import ReasonRewriter
 from lmrec.index import VectorIndex
 from lmrec.models.base import top_n
-from lmrec.models.capabilities import OrderedHistory, ScoresNewItems, TwoTower
+from lmrec.models.capabilities import OrderedHistory, ScoresNewItems, TwoTower, capable
 from lmrec.online.request import NewItems, Request, UserState
 from lmrec.online.version import ModelVersion
 from lmrec.rerank import RerankConfig
@@ -97,7 +97,7 @@ def personal_scores(
         if not len(history):
             return model.popularity_.astype(np.float32), None, history
         return model.score_carts([history], at=at)[0], None, history
-    if v.ann is not None and isinstance(model, TwoTower):
+    if v.ann is not None and capable(model, TwoTower):
         depth = k + len(state.blocked)
         scores, pool = retrieve(v.ann, model, v, cart, users, depth, at, times)
         return scores, pool, None
@@ -136,7 +136,7 @@ def history_of(v: ModelVersion, state: UserState, *, removed: bool = False) -> n
     or the artifacts keep it), then the fresh events; with ``removed``, without the items the
     user removed."""
     base = user_history(v.model, state.user)
-    if state.user >= 0 and not isinstance(v.model, OrderedHistory):
+    if state.user >= 0 and not capable(v.model, OrderedHistory):
         ordered = v.artifacts.user_history(state.user)["item"].to_numpy().astype(np.int64)
         if len(ordered):
             base = ordered
@@ -148,9 +148,11 @@ def history_of(v: ModelVersion, state: UserState, *, removed: bool = False) -> n
 
 def exclude(v: ModelVersion, scores: np.ndarray, state: UserState) -> np.ndarray:
     """``scores`` with NaN, the user's training items and every blocked item at ``-inf``."""
-    scores = np.nan_to_num(scores.astype(np.float32, copy=False), nan=-np.inf, copy=False)
+    scores = scores.astype(np.float32, copy=False)
+    scores[np.isnan(scores)] = -np.inf
     if state.user >= 0:
-        scores[v.model.seen_[state.user].indices] = -np.inf
+        seen = v.model.seen_  # the row's columns, read without building a one-row matrix
+        scores[seen.indices[seen.indptr[state.user] : seen.indptr[state.user + 1]]] = -np.inf
     vocab = v.artifacts.item_vocab
     scores[[vocab.index(i) for i in state.blocked if i in vocab]] = -np.inf
     return scores
@@ -293,6 +295,8 @@ def reasons_for(
         {"kind": "new", "text": f"new in the catalog, close to your taste ({name})"} for _ in ids
     ]
     known = np.flatnonzero(ids < n)
+    if not len(known):
+        return out
     if not request.explain:
         for j in known:
             out[j] = {"kind": "model", "text": f"from your history ({name})"}
@@ -304,7 +308,12 @@ def reasons_for(
         if history is None:
             history = history_of(v, state, removed=True)
         vocab = v.artifacts.item_vocab
-        found = explain_items(v.model, history, ids[missing], v.titles, verb=v.options.reason_verb)
+        states = None
+        if state.user >= 0 and not state.fresh and not state.removed and v.reason_states:
+            states = v.reason_states.rows(state.user)  # the training history: computed ahead
+        found = explain_items(
+            v.model, history, ids[missing], v.titles, verb=v.options.reason_verb, states=states
+        )
         computed = {}
         for j, r in zip(missing, found, strict=True):
             d = r.to_dict()

@@ -28,6 +28,7 @@ from lmrec.models.capabilities import TwoTower
 from lmrec.rerank import ItemFeatures, ThompsonExplorer
 
 if TYPE_CHECKING:
+    from lmrec.explain.states import ReasonStates
     from lmrec.text.encoder import TextEncoder
 
 __all__ = [
@@ -94,6 +95,10 @@ class ReasonCache:
                 self._data.popitem(last=False)
             return merged
 
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
 
 def discover_versions(root: Path) -> dict[str, Path]:
     """Artifact folders under ``root`` by version name: ``root`` itself when it is one (named
@@ -118,6 +123,7 @@ class ModelVersion:
     options: ServingOptions = field(default_factory=ServingOptions)
     loaded_at: float = field(default_factory=time.time)
     reasons: ReasonCache = field(default_factory=ReasonCache)
+    model_dir: Path | None = None  # the folder the model was loaded from
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _features: dict[bool, ItemFeatures] = field(default_factory=dict, repr=False)
 
@@ -181,6 +187,13 @@ class ModelVersion:
             raise UsageError("no text encoder is configured for this service")
         texts = self.artifacts.items["text"].fill_null("").to_list()
         return encode_items(texts, self.encoder)
+
+    @cached_property
+    def reason_states(self) -> ReasonStates | None:
+        """The occlusion states ``lmrec export`` computed for the training users, if any."""
+        from lmrec.explain.states import ReasonStates
+
+        return None if self.model_dir is None else ReasonStates.open(self.model_dir, self.model)
 
     @cached_property
     def substitutes(self) -> Any:
@@ -273,4 +286,5 @@ def load_version(
         use_runtime(options.runtime)
     elif options.runtime == "onnx":
         raise UsageError(f"model '{loaded.name}' has no ONNX runtime; serve it with torch")
-    return ModelVersion(name, art, loaded, options)
+    chosen = model or art.manifest["models"][0]
+    return ModelVersion(name, art, loaded, options, model_dir=art.root / chosen)
