@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -68,14 +68,25 @@ class Engine:
         self.versions = discover_versions(root)
         self._swap = threading.Lock()
         self._checked = time.monotonic()
-        self._new: tuple[str, float, NewItems] | None = None
+        self._wanted: str | None = None  # the active version the store names
+        # per version: when refreshed, what was added (ids and texts), their embeddings
+        self._new: dict[str, tuple[float, tuple[Any, ...], NewItems]] = {}
         self._added: tuple[float, dict[str, dict[str, Any]], frozenset[str]] | None = None
         wanted = store.get_setting("active_version")
         first = wanted if wanted in self.versions else sorted(self.versions)[-1]
         self.active = self._load(first)
 
     def _load(self, version: str) -> ModelVersion:
-        return load_version(version, self.versions[version], self.model_name, self.options)
+        """Load ``version`` and compute one list with it (for its first training user; the
+        reasons found are not kept), so that what the model builds on first use (runtime
+        sessions, item tables, an ANN index) is built before it serves a request."""
+        v = load_version(version, self.versions[version], self.model_name, self.options)
+        users = v.artifacts.user_vocab
+        if len(users):
+            first = users.raw(0)
+            recommend(v, Request(first, 1), user_state(v, first), self._new_items(v))
+            v.reasons.clear()
+        return v
 
     def activate(self, version: str) -> ModelVersion:
         """Load ``version`` fully, then switch to it in one step: requests already running
@@ -88,7 +99,7 @@ class Engine:
             loaded = self._load(version)
             previous = self.active.version
             self.active = loaded
-            self._new = None
+            self._new = {}
             if previous != version:
                 self.store.set_setting("previous_version", previous)
             self.store.set_setting("active_version", version)
@@ -112,16 +123,23 @@ class Engine:
     def current(self) -> ModelVersion:
         """The active version, following the store: when another worker process activated a
         version, this one loads it too (checked at most once a second)."""
-        now = time.monotonic()
-        if now - self._checked < 1.0:
-            return self.active
-        self._checked = now
-        wanted = self.store.get_setting("active_version")
-        if wanted is not None and wanted != self.active.version:
-            # a version this worker cannot see: keep serving the one it has
-            with contextlib.suppress(KeyError):
+        wanted = self._wanted_version()
+        if wanted is not None:
+            try:
                 self.activate(wanted)
+            except KeyError:  # a version this worker cannot see: keep serving the one it has
+                self._wanted = None
         return self.active
+
+    def _wanted_version(self) -> str | None:
+        """The version the store names as active when it is not this worker's (the store is
+        read at most once a second)."""
+        now = time.monotonic()
+        if now - self._checked >= 1.0:
+            self._checked = now
+            self._wanted = self.store.get_setting("active_version")
+        wanted = self._wanted
+        return wanted if wanted is not None and wanted != self.active.version else None
 
     # -- the online path over the store ---------------------------------------------------------
     def recommend(self, user_id: str, k: int, **fields: Any) -> dict[str, Any]:
@@ -161,8 +179,9 @@ class Engine:
         ``recommendation_id`` and its ``variant``, and the list is recorded."""
         start = time.perf_counter()
         rec_id = uuid.uuid4().hex
-        rng = np.random.default_rng(int(rec_id[:16], 16))
         exp = self.running_experiment() if request.user_id is not None else None
+        drawn = self.explore_rate > 0 or (exp is not None and exp.kind != "ab")
+        rng = np.random.default_rng(int(rec_id[:16], 16)) if drawn else None
         teams = prop = pool = None
         variant = None
         if exp is None:
@@ -175,6 +194,7 @@ class Engine:
                 request = replace(request, rerank=RerankConfig(**arm.rerank))
             result, prop, pool = self._explored(self.version(arm.version), request, rng)
         else:
+            assert rng is not None
             result, teams = self._interleaved(exp, request, rng)
             variant = "interleaved"
         result["recommendation_id"] = rec_id
@@ -190,8 +210,30 @@ class Engine:
             ))  # fmt: skip
         return result
 
+    def quick(self, request: Request) -> bool:
+        """Whether :meth:`serve` of ``request`` has no slow step now, so that it is cheaper to
+        compute on the event loop than to hand to a thread: the store reads a local file; no
+        query to encode, re-ranking or reason rewriter to call; every version the request may
+        use is loaded and has no new catalog text to embed. The once-a-second reads of the store (active
+        version, experiment, catalog additions) are done here when due."""
+        if not self.store.local_reads or request.query is not None or request.rerank is not None:
+            return False
+        if self.rewriter is not None and request.explain:
+            return False
+        if self._wanted_version() is not None:  # a version to load first
+            return False
+        names = {self.active.version}
+        if request.user_id is not None:
+            exp = self.running_experiment()
+            names |= set() if exp is None else exp.versions()
+        for name in names:
+            v = self.active if name == self.active.version else self._loaded.get(name)
+            if v is None or self._new_items(v, encode=False) is None:
+                return False
+        return True
+
     def _explored(
-        self, v: ModelVersion, request: Request, rng: np.random.Generator
+        self, v: ModelVersion, request: Request, rng: np.random.Generator | None
     ) -> tuple[dict[str, Any], list[float] | None, list[str] | None]:
         """The list, and with exploration on its items' propensities and the pool drawn from
         (:func:`lmrec.experiments.explore`)."""
@@ -200,6 +242,7 @@ class Engine:
         pool_k = max(request.k, self.explore_pool)
         result = self.run(replace(request, k=pool_k), v)
         items = result["items"]
+        assert rng is not None  # drawn whenever exploration is on
         chosen, prop, _ = explore(len(items), request.k, self.explore_rate, rng)
         result["items"] = [items[j] for j in chosen]
         return result, [float(p) for p in prop], [i["item_id"] for i in items]
@@ -379,7 +422,7 @@ class Engine:
 
     def upsert_items(self, items: list[dict[str, Any]]) -> None:
         self.store.upsert_items(items)
-        self._new = None  # recomputed on the next request
+        self._new = {}  # recomputed on the next request
         self._added = None
 
     def added_items(self) -> dict[str, dict[str, Any]]:
@@ -413,27 +456,40 @@ class Engine:
     def _edits(self, user_id: str) -> ProfileEdits:
         return ProfileEdits.from_json(self.store.get_profile_edits(user_id))
 
-    def _new_items(self, v: ModelVersion) -> NewItems:
+    @overload
+    def _new_items(self, v: ModelVersion) -> NewItems: ...
+    @overload
+    def _new_items(self, v: ModelVersion, *, encode: bool) -> NewItems | None: ...
+
+    def _new_items(self, v: ModelVersion, *, encode: bool = True) -> NewItems | None:
         """Items added through the API that the version's model has never seen, embedded by
         the model's own encoder (refreshed at most once a second, at once after an upsert
-        through this engine)."""
+        through this engine; texts already embedded are not embedded again). Without
+        ``encode``, None where there are texts to embed."""
         now = time.monotonic()
-        cached = self._new
-        if cached is not None and cached[0] == v.version and now - cached[1] < 1.0:
+        cached = self._new.get(v.version)
+        if cached is not None and now - cached[0] < 1.0:
             return cached[2]
         encoder = v.model.text_encoder if isinstance(v.model, ScoresNewItems) else None
-        result = NewItems()
-        if encoder:
-            added = [
-                i for i in self.added_items().values() if i["item_id"] not in v.artifacts.item_vocab
-            ]
-            if added:
-                from lmrec.text import encode_items
+        added = [] if not encoder else [
+            i for i in self.added_items().values() if i["item_id"] not in v.artifacts.item_vocab
+        ]  # fmt: skip
+        texts = [i.get("text") or i["title"] for i in added]
+        key = tuple((i["item_id"], i["title"], t) for i, t in zip(added, texts, strict=True))
+        if cached is not None and cached[1] == key:
+            result = cached[2]
+        elif not added:
+            result = NewItems()
+        elif not encode:
+            return None
+        else:
+            from lmrec.text import encode_items
 
-                texts = [i.get("text") or i["title"] for i in added]
-                result = NewItems(
-                    [i["item_id"] for i in added], [i["title"] for i in added],
-                    encode_items(texts, encoder),
-                )  # fmt: skip
-        self._new = (v.version, now, result)
+            assert encoder  # added is empty without one
+
+            result = NewItems(
+                [i["item_id"] for i in added], [i["title"] for i in added],
+                encode_items(texts, encoder),
+            )  # fmt: skip
+        self._new[v.version] = (now, key, result)
         return result

@@ -60,6 +60,8 @@ class SQLiteStore(Store):
     Reads have a connection of their own, so a writer waiting for the lock never holds up a
     recommendation."""
 
+    local_reads = True
+
     def __init__(self, path: str | Path, vault: Vault | None = None) -> None:
         self.path = Path(path)
         self.where = str(path)

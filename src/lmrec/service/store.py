@@ -78,6 +78,9 @@ class Store(ServedLists):
 
     vault: Vault
     where: str
+    #: whether reads come from a local file in microseconds (the service may then read on
+    #: its event loop); a database over the network is read from a worker thread
+    local_reads: bool = False
 
     # -- backend --------------------------------------------------------------------------------
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

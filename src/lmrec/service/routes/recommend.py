@@ -30,8 +30,9 @@ async def recommendations(
     body: RecommendationRequest, eng: Eng, caller: Who, request: Request
 ) -> Response:
     caller_for_user(caller, "read", body.user_id)
-    # computed off the event loop, one request at a time per process (threads computing at
-    # once only contend for the interpreter); serialised once, without re-validation
+    # a plain list is computed on the event loop; anything slower off it, one request at a
+    # time per process (threads computing at once only contend for the interpreter);
+    # serialised once, without re-validation
     rec = RecRequest(
         body.user_id,
         body.k,
@@ -46,7 +47,10 @@ async def recommendations(
         context=body.context.model_dump() if body.context else None,
         context_weight=body.context_weight,
     )
-    result = await anyio.to_thread.run_sync(eng.serve, rec, limiter=request.app.state.compute)
+    if eng.quick(rec):  # a millisecond of work: less than the hop to a thread and back costs
+        result = eng.serve(rec)
+    else:
+        result = await anyio.to_thread.run_sync(eng.serve, rec, limiter=request.app.state.compute)
     return Response(json.dumps(result, ensure_ascii=True), media_type="application/json")
 
 
