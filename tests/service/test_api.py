@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -158,7 +159,9 @@ def test_similar_items_profile_catalog_and_metrics(client: TestClient) -> None:
     assert client.post("/v1/events", json={"events": [
         {"user_id": "u1", "item_id": "new1", "type": "view"}]}).status_code == 200  # fmt: skip
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "worker": os.getpid()}
     metrics = client.get("/metrics").text
     assert 'lmrec_requests_total{route="/v1/items/{item_id}/similar",status="200"}' in metrics
     assert "lmrec_events_total 1.0" in metrics

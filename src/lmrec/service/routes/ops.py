@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -21,8 +22,10 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "Still starting"}})
 def readyz(request: Request) -> JSONResponse:
+    """Whether this worker has loaded its model, and which worker process answered (with
+    ``--workers N``, each answers for itself)."""
     ready = hasattr(request.app.state, "engine")
-    return JSONResponse({"ready": ready}, status_code=200 if ready else 503)
+    return JSONResponse({"ready": ready, "worker": os.getpid()}, status_code=200 if ready else 503)
 
 
 @router.get(
