@@ -34,7 +34,10 @@ def test_export_then_recommend_with_either_runtime(cli: Run, tmp_path: Path) -> 
     assert code == 0, err
     assert "sequential: encoder.int8.onnx" in out
     assert (art / "sequential" / "onnx" / "encoder.onnx").is_file()
+    assert "sequential: reason-states.safetensors (40 users)" in out
+    assert (art / "sequential" / "reason-states.safetensors").is_file()
     assert not (art / "pop" / "onnx").exists()
+    assert not (art / "pop" / "reason-states.safetensors").exists()
     lists = {}
     for runtime in ("torch", "onnx"):
         code, out, err = cli(

@@ -49,9 +49,9 @@ def test_capable_answers_as_isinstance_does() -> None:
 def test_states_written_ahead_give_the_effects_computed_on_request(
     art: Path, tmp_path: Path
 ) -> None:
-    model = SequentialRecommender.load(art / "sequential")
     folder = tmp_path / "m"
-    folder.mkdir()
+    shutil.copytree(art / "sequential", folder)
+    model = SequentialRecommender.load(folder)
     seen: list[int] = []
     write_reason_states(model, folder, progress=lambda done, total: seen.append(done))
     assert seen[-1] == model.n_users_
@@ -67,18 +67,39 @@ def test_states_written_ahead_give_the_effects_computed_on_request(
     with pytest.raises(UsageError, match="no reason states"):
         write_reason_states(ItemKNN(k=5), folder)
     assert ReasonStates.open(tmp_path, model) is None  # none written there
+    with pytest.raises(UsageError, match="no saved model"):
+        write_reason_states(model, tmp_path)
 
 
-def test_states_of_another_model_are_refused(art: Path, tmp_path: Path) -> None:
-    model = SequentialRecommender.load(art / "sequential")
-    data = prepare(split_loo(synthetic_dataset(n_users=30, n_items=40, seed=7))).train_valid
+def test_states_of_other_weights_are_not_used(
+    art: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "m"
+    shutil.copytree(art / "sequential", folder)
+    model = SequentialRecommender.load(folder)
+    write_reason_states(model, folder)
+    assert ReasonStates.open(folder, model) is not None
+    # retrained in place: the same users, items and sizes, other weights
+    data = prepare(split_loo(synthetic_dataset(n_users=40, n_items=40, seed=6))).train_valid
+    again = SequentialRecommender(
+        epochs=2, text_encoder=None, embedding_size=16, max_len=12, random_state=1
+    )
+    save_artifacts(tmp_path / "again", {"sequential": again.fit(data)}, data)
+    shutil.copy(tmp_path / "again" / "sequential" / "state.safetensors", folder)
+    retrained = SequentialRecommender.load(folder)
+    with caplog.at_level("WARNING", logger="lmrec.explain.states"):
+        assert ReasonStates.open(folder, retrained) is None
+    assert "run 'lmrec export' again" in caplog.text
+    # another model's states (other users): not used either
+    small = prepare(split_loo(synthetic_dataset(n_users=30, n_items=40, seed=7))).train_valid
     other = SequentialRecommender(epochs=1, text_encoder=None, embedding_size=16, max_len=12)
-    write_reason_states(other.fit(data), tmp_path)
-    with pytest.raises(UsageError, match="not of this model; run 'lmrec export' again"):
-        ReasonStates.open(tmp_path, model)
-    (tmp_path / REASON_STATES_FILE).write_bytes(b"not safetensors")
+    save_artifacts(tmp_path / "other", {"sequential": other.fit(small)}, small)
+    write_reason_states(other, tmp_path / "other" / "sequential")
+    shutil.copy(tmp_path / "other" / "sequential" / REASON_STATES_FILE, folder)
+    assert ReasonStates.open(folder, retrained) is None
+    (folder / REASON_STATES_FILE).write_bytes(b"not safetensors")
     with pytest.raises(UsageError, match="not a file of reason states"):
-        ReasonStates.open(tmp_path, model)
+        ReasonStates.open(folder, retrained)
 
 
 def test_served_lists_and_reasons_are_the_same_with_states_ahead(art: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ training, or who removed items, has another history and gets freshly computed st
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from lmrec.errors import UsageError
 from lmrec.explain.occlusion import MAX_RESCORED, can_cite_history, occlusion_carts, user_history
 from lmrec.models.base import Recommender
 from lmrec.models.capabilities import OrderedHistory, TwoTower, capable
+from lmrec.onnx.saved import state_digest
+
+log = logging.getLogger(__name__)
 
 __all__ = ["REASON_STATES_FILE", "ReasonStates", "has_reason_states", "write_reason_states"]
 
@@ -41,12 +45,15 @@ def write_reason_states(
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """Write the occlusion states of each of ``model``'s training users into ``folder``;
+    """Write the occlusion states of each of ``model``'s training users into ``folder``, the
+    folder ``model`` is saved in (the states record the SHA-256 of its weights);
     ``progress(users done, users)`` is called after each batch."""
     from safetensors.numpy import save_file
 
     if not has_reason_states(model):
         raise UsageError(f"model '{model.name}' has no reason states to compute ahead")
+    if not (folder / "state.safetensors").is_file():
+        raise UsageError(f"{folder}: no saved model (state.safetensors) to write reasons beside")
     assert isinstance(model, TwoTower)
     n_users = model.n_users_
     offsets = np.zeros(n_users + 1, dtype=np.int64)
@@ -71,7 +78,11 @@ def write_reason_states(
     path = folder / REASON_STATES_FILE
     save_file(
         {"states": states, "offsets": offsets}, str(path),
-        metadata={"max_history": str(MAX_RESCORED), "n_items": str(model.n_items_)},
+        metadata={
+            "max_history": str(MAX_RESCORED),
+            "n_items": str(model.n_items_),
+            "state_sha256": state_digest(folder),
+        },
     )  # fmt: skip
     return path
 
@@ -85,8 +96,9 @@ class ReasonStates:
 
     @classmethod
     def open(cls, folder: Path, model: Recommender) -> ReasonStates | None:
-        """The states beside ``model`` in ``folder``, or None when none were written; a file
-        that does not fit the model (another number of users or state size) is refused."""
+        """The states beside ``model`` in ``folder``, or None when none were written or they
+        were written for other weights than ``folder``'s (then reasons are computed on
+        request, and a warning says to export again); a file that is not one is refused."""
         from safetensors import SafetensorError, safe_open
 
         path = folder / REASON_STATES_FILE
@@ -107,10 +119,15 @@ class ReasonStates:
             or int(offsets[-1]) != len(states)
             or meta.get("max_history") != str(MAX_RESCORED)
             or meta.get("n_items") != str(model.n_items_)
+            or not (folder / "state.safetensors").is_file()
+            or meta.get("state_sha256") != state_digest(folder)
         ):
-            raise UsageError(
-                f"{path}: these reason states are not of this model; run 'lmrec export' again"
+            log.warning(
+                "%s: these reason states are not of this model (written for other weights); "
+                "reasons are computed on request; run 'lmrec export' again",
+                path,
             )
+            return None
         return cls(states, offsets)
 
     def rows(self, user: int) -> FloatArray:
