@@ -99,11 +99,13 @@ def main() -> None:
     )
     write_section(
         args.results, f"## Every model on {TITLES[args.dataset]}",
-        section(args.dataset, report, total, command, args.threads),
+        section(args.dataset, report, total, command, args.threads, tuned=not args.no_tune),
     )  # fmt: skip
 
 
-def section(name: str, report: dict[str, Any], total: float, command: str, threads: int) -> str:
+def section(
+    name: str, report: dict[str, Any], total: float, command: str, threads: int, *, tuned: bool
+) -> str:
     rows = [
         "| model | NDCG@10 [95% CI] | HR@10 | fit s | fit peak MB | settings |",
         "|---|---|---|---|---|---|",
@@ -126,9 +128,11 @@ def section(name: str, report: dict[str, Any], total: float, command: str, threa
             f"Command: {command} (whole run {total:.0f} s).",
             "",
             f"{counts['users']:,} users, {counts['items']:,} items, {counts['train_valid']:,} "
-            "training actions; leave-one-out, full ranking, each user's earlier items excluded. "
-            "Baselines tuned on validation; the sequential model at its defaults (settings derived "
-            "from the data, shown); `fit peak MB` is the resident memory the final fit added.",
+            "training actions; leave-one-out, full ranking, each user's earlier items excluded. "(
+                "Baselines tuned on validation; the sequential model" if tuned else "Every model"
+            )
+            + " at its defaults (settings derived from the data, shown); `fit peak MB` is the "
+            "resident memory the final fit added.",
             "",
             *rows,
             "",
