@@ -64,7 +64,7 @@ def history_effects(
     recent, carts = occlusion_carts(history, max_history)
     if len(recent) == 0 or len(targets) == 0:
         return recent, np.zeros((len(recent), len(targets)), dtype=np.float32)
-    if capable(model, LinearInHistory):
+    if capable(model, LinearInHistory):  # (a TypeGuard: narrows only here)
         # score = sum over the (distinct) history items of W[j, target]
         weights = np.asarray(model.item_weights(recent, targets), dtype=np.float32)
         counts = np.bincount(recent, minlength=int(recent.max()) + 1)[recent]

@@ -11,16 +11,14 @@ import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
 from lmrec.experiments import Experiment, explore, team_draft
 from lmrec.explain.rewrite import ReasonRewriter
-from lmrec.models.capabilities import ScoresNewItems
 from lmrec.online import (
     ModelVersion,
-    NewItems,
     Request,
     ServingOptions,
     complete_cart,
@@ -33,6 +31,7 @@ from lmrec.online import (
 )
 from lmrec.profiles import HistoryEntry, ProfileEdits
 from lmrec.rerank import RerankConfig
+from lmrec.service.additions import CatalogAdditions
 from lmrec.service.impressions import ImpressionLog
 from lmrec.service.store import Impression, Store
 
@@ -69,9 +68,7 @@ class Engine:
         self._swap = threading.Lock()
         self._checked = time.monotonic()
         self._wanted: str | None = None  # the active version the store names
-        # per version: when refreshed, what was added (ids and texts), their embeddings
-        self._new: dict[str, tuple[float, tuple[Any, ...], NewItems]] = {}
-        self._added: tuple[float, dict[str, dict[str, Any]], frozenset[str]] | None = None
+        self.additions = CatalogAdditions(store)
         wanted = store.get_setting("active_version")
         first = wanted if wanted in self.versions else sorted(self.versions)[-1]
         self.active = self._load(first)
@@ -84,7 +81,7 @@ class Engine:
         users = v.artifacts.user_vocab
         if len(users):
             first = users.raw(0)
-            recommend(v, Request(first, 1), user_state(v, first), self._new_items(v))
+            recommend(v, Request(first, 1), user_state(v, first), self.additions.new_items(v))
             v.reasons.clear()
         return v
 
@@ -99,7 +96,7 @@ class Engine:
             loaded = self._load(version)
             previous = self.active.version
             self.active = loaded
-            self._new = {}
+            self.additions.forget_embeddings()
             if previous != version:
                 self.store.set_setting("previous_version", previous)
             self.store.set_setting("active_version", version)
@@ -170,7 +167,7 @@ class Engine:
             # the user's own choice of variety, when the request does not set re-ranking
             strength = edits.variety
             request = replace(request, rerank=RerankConfig(strength=strength, explore=strength / 2))
-        return recommend(v, request, state, self._new_items(v), rewriter=self.rewriter)
+        return recommend(v, request, state, self.additions.new_items(v), rewriter=self.rewriter)
 
     # -- served lists: experiments, exploration, the record of what was shown -------------------
     def serve(self, request: Request) -> dict[str, Any]:
@@ -228,7 +225,7 @@ class Engine:
             names |= set() if exp is None else exp.versions()
         for name in names:
             v = self.active if name == self.active.version else self._loaded.get(name)
-            if v is None or self._new_items(v, encode=False) is None:
+            if v is None or self.additions.new_items(v, encode=False) is None:
                 return False
         return True
 
@@ -370,9 +367,7 @@ class Engine:
 
     def hidden_items(self) -> frozenset[str]:
         """Items an operator hid (``PUT /v1/items`` with ``hidden``): never recommended."""
-        self.added_items()  # refreshes the cache that holds them
-        assert self._added is not None
-        return self._added[2]
+        return self.additions.hidden()
 
     def profile(self, user_id: str) -> dict[str, Any]:
         v = self.current()
@@ -421,21 +416,12 @@ class Engine:
             v.explorer.clicked(np.array(clicked, dtype=np.int64))
 
     def upsert_items(self, items: list[dict[str, Any]]) -> None:
-        self.store.upsert_items(items)
-        self._new = {}  # recomputed on the next request
-        self._added = None
+        self.additions.upsert(items)
 
     def added_items(self) -> dict[str, dict[str, Any]]:
         """The store's catalog additions (re-read at most once a second, at once after an
         upsert through this engine)."""
-        now = time.monotonic()
-        cached = self._added
-        if cached is not None and now - cached[0] < 1.0:
-            return cached[1]
-        added = self.store.items()
-        hidden = frozenset(i for i, body in added.items() if body.get("hidden"))
-        self._added = (now, added, hidden)
-        return added
+        return self.additions.items()
 
     # -- people's data --------------------------------------------------------------------------
     def export_user(self, user_id: str) -> dict[str, Any]:
@@ -455,41 +441,3 @@ class Engine:
 
     def _edits(self, user_id: str) -> ProfileEdits:
         return ProfileEdits.from_json(self.store.get_profile_edits(user_id))
-
-    @overload
-    def _new_items(self, v: ModelVersion) -> NewItems: ...
-    @overload
-    def _new_items(self, v: ModelVersion, *, encode: bool) -> NewItems | None: ...
-
-    def _new_items(self, v: ModelVersion, *, encode: bool = True) -> NewItems | None:
-        """Items added through the API that the version's model has never seen, embedded by
-        the model's own encoder (refreshed at most once a second, at once after an upsert
-        through this engine; texts already embedded are not embedded again). Without
-        ``encode``, None where there are texts to embed."""
-        now = time.monotonic()
-        cached = self._new.get(v.version)
-        if cached is not None and now - cached[0] < 1.0:
-            return cached[2]
-        encoder = v.model.text_encoder if isinstance(v.model, ScoresNewItems) else None
-        added = [] if not encoder else [
-            i for i in self.added_items().values() if i["item_id"] not in v.artifacts.item_vocab
-        ]  # fmt: skip
-        texts = [i.get("text") or i["title"] for i in added]
-        key = tuple((i["item_id"], i["title"], t) for i, t in zip(added, texts, strict=True))
-        if cached is not None and cached[1] == key:
-            result = cached[2]
-        elif not added:
-            result = NewItems()
-        elif not encode:
-            return None
-        else:
-            from lmrec.text import encode_items
-
-            assert encoder  # added is empty without one
-
-            result = NewItems(
-                [i["item_id"] for i in added], [i["title"] for i in added],
-                encode_items(texts, encoder),
-            )  # fmt: skip
-        self._new[v.version] = (now, key, result)
-        return result
