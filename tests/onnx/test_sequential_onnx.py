@@ -143,3 +143,36 @@ def test_an_ensemble_exports_as_one_graph(tmp_path: Path) -> None:
     reference = loaded.score(users)
     assert loaded.use_runtime("onnx") == "onnx"
     np.testing.assert_allclose(loaded.score(users), reference, rtol=1e-4, atol=1e-5)
+
+
+def test_occlusion_carts_through_the_shared_graph_equal_each_cart_alone(
+    saved: tuple[Path, Interactions], tmp_path: Path
+) -> None:
+    from lmrec.explain.occlusion import occlusion_carts
+
+    folder, _ = saved
+    manifest = json.loads((folder / "onnx" / "manifest.json").read_text())
+    assert manifest["files"]["float32"]["shared"] == "shared.onnx"
+    onnx_model = SequentialRecommender.load(folder)
+    onnx_model.use_runtime("onnx", "float32")
+    assert onnx_model._onnx().shared is not None
+    torch_model = SequentialRecommender.load(folder)
+    torch_model.use_runtime("torch")
+    rng = np.random.default_rng(2)
+    for n in (3, 4, 6, 11, 12, 13, 14, 30):  # max_len 12: shorter, as long, and longer
+        _, carts = occlusion_carts(rng.integers(0, 30, n), 5)
+        alone = np.vstack([torch_model.query_vectors([c]) for c in carts])  # no shared part
+        for model in (onnx_model, torch_model):
+            np.testing.assert_allclose(model.query_vectors(carts), alone, rtol=1e-4, atol=1e-5)
+    # graphs exported before the shared one existed: the whole carts are encoded
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    manifest["files"] = {p: {k: v for k, v in f.items() if k != "shared"}
+                         for p, f in manifest["files"].items()}  # fmt: skip
+    (old / "onnx" / "manifest.json").write_text(json.dumps(manifest))
+    legacy = SequentialRecommender.load(old)
+    assert legacy.use_runtime("onnx", "float32") == "onnx"
+    assert legacy._onnx().shared is None
+    np.testing.assert_allclose(legacy.query_vectors(carts), alone, rtol=1e-4, atol=1e-5)

@@ -25,12 +25,14 @@ def export_module(
     *,
     dynamic_dims: tuple[int, ...] = (0,),
     max_batch: int = 1 << 16,
+    free: Sequence[dict[int, str]] | None = None,
 ) -> Path:
     """Write ``module`` (in eval mode) called on ``inputs`` (tensors whose first dimension is
     the batch) as the ONNX graph ``path``, with ``input_names`` and ``output_names``; the graph
     takes any batch size up to ``max_batch`` (and, with ``dynamic_dims=(0, 1)``, any length of
-    the second dimension too: the same one across inputs, as for token sequences). The weights
-    are stored inside the file."""
+    the second dimension too: the same one across inputs, as for token sequences). ``free``
+    instead names, per input, its free dimensions (inputs whose dimensions share a name share
+    the size). The weights are stored inside the file."""
     import torch
 
     try:
@@ -43,6 +45,9 @@ def export_module(
     if 1 in dynamic_dims:
         dims[1] = torch.export.Dim("length", min=2, max=4096)
     dynamic = tuple(dict(dims) for _ in inputs)
+    if free is not None:
+        named = {n: torch.export.Dim(n, min=1, max=max_batch) for d in free for n in d.values()}
+        dynamic = tuple({axis: named[n] for axis, n in d.items()} for d in free)
     module.eval()
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level

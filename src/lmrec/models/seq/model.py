@@ -23,6 +23,7 @@ from lmrec.models.seq.inputs import StoredSequences
 from lmrec.models.seq.net import SeqEnsemble, SeqNet
 from lmrec.models.seq.onnx import export_sequential, runtime_choice
 from lmrec.models.seq.settings import MAX_LEN_CAP, Resolved
+from lmrec.models.seq.shared import encode_last_shared, split_shared
 from lmrec.models.seq.storage import load_networks, network_state
 from lmrec.models.seq.train import (
     next_context_codes,
@@ -252,14 +253,26 @@ class SequentialRecommender(ExportsOnnx, Recommender):
     ) -> torch.Tensor:
         """The newest position's hidden state (len(carts), C) of each user's sequence + cart."""
         inputs = self._cart_inputs(carts, users, at, times)
-        seqs = torch.from_numpy(right_align(inputs.tokens, self.max_len))
+        tokens = right_align(inputs.tokens, self.max_len)
         ctx, ev = inputs.contexts, inputs.events
-        c = None if ctx is None else torch.from_numpy(right_align(ctx, self.max_len))
-        e = None if ev is None else torch.from_numpy(right_align(ev, self.max_len))
+        c = None if ctx is None else right_align(ctx, self.max_len)
+        e = None if ev is None else right_align(ev, self.max_len)
         onnx = self._onnx()
+        unknown = not (c is not None and c.any()) and not (e is not None and e.any())
+        shared = split_shared(tokens) if unknown else None  # e.g. the carts of reasons
+        if shared is not None and (onnx is None or onnx.shared is not None):
+            if onnx is not None:
+                return onnx.encode_last_shared(shared.prefixes, shared.tails, shared.group)
+            prefixes, tails, group = (
+                torch.from_numpy(a) for a in (shared.prefixes, shared.tails, shared.group)
+            )
+            return encode_last_shared(self.net_, prefixes, tails, group, self._item_vectors())
+        seqs = torch.from_numpy(tokens)
+        ct = None if c is None else torch.from_numpy(c)
+        et = None if e is None else torch.from_numpy(e)
         if onnx is not None:
-            return onnx.encode_last(seqs, None, e, c)
-        return self.net_.encode_last(seqs, None, e, self._item_vectors(), c)
+            return onnx.encode_last(seqs, None, et, ct)
+        return self.net_.encode_last(seqs, None, et, self._item_vectors(), ct)
 
     def _cart_inputs(
         self,

@@ -2,8 +2,9 @@
 
 ``lmrec export ART --format onnx`` writes, into the model's folder, ``onnx/encoder.onnx``
 (right-aligned token sequences and their side inputs -> the newest position's hidden state)
-and ``onnx/scorer.onnx`` (hidden states -> a score for every item, the item table baked in),
-with ``--precision int8`` their int8 versions too, and ``onnx/manifest.json``: which files,
+``onnx/scorer.onnx`` (hidden states -> a score for every item, the item table baked in) and
+``onnx/shared.onnx`` (the same states for sequences sharing their older part, that part
+encoded once: :mod:`lmrec.models.seq.shared`), with ``--precision int8`` their int8 versions too, and ``onnx/manifest.json``: which files,
 which precision scores by default, and the digest of the weights they were exported from
 (graphs from other weights are not used)."""
 
@@ -48,6 +49,23 @@ class _Encoder(nn.Module):
         return self.net.encode_last(tokens, gaps, events, self.items, contexts)
 
 
+class _SharedEncoder(nn.Module):
+    """:func:`lmrec.models.seq.shared.encode_last_shared` (export only)."""
+
+    def __init__(self, net: SeqNet | SeqEnsemble, items: torch.Tensor) -> None:
+        super().__init__()
+        self.net = net
+        self.items: torch.Tensor
+        self.register_buffer("items", items)
+
+    def forward(
+        self, prefixes: torch.Tensor, tails: torch.Tensor, group: torch.Tensor
+    ) -> torch.Tensor:
+        from lmrec.models.seq.shared import encode_last_shared
+
+        return encode_last_shared(self.net, prefixes, tails, group, self.items)
+
+
 class _Scorer(nn.Module):
     def __init__(self, items: torch.Tensor) -> None:
         super().__init__()
@@ -84,11 +102,21 @@ def export_sequential(
     export_module(
         _Scorer(items), [torch.zeros(2, items.shape[1])], out / "scorer.onnx", ["state"], ["scores"]
     )
-    files = {"float32": {"encoder": "encoder.onnx", "scorer": "scorer.onnx"}}
+    shared = [
+        torch.ones(2, t - 3, dtype=torch.long),
+        torch.ones(4, 3, dtype=torch.long),
+        torch.tensor([0, 1, 1, 1]),
+    ]
+    export_module(
+        _SharedEncoder(net, items), shared, out / "shared.onnx", ["prefixes", "tails", "group"],
+        ["state"], free=[{0: "prefix", 1: "older"}, {0: "batch", 1: "newer"}, {0: "batch"}],
+    )  # fmt: skip
+    parts = ("encoder", "scorer", "shared")
+    files = {"float32": {part: f"{part}.onnx" for part in parts}}
     if precision == "int8":
-        for part in ("encoder", "scorer"):
+        for part in parts:
             quantize_int8(out / f"{part}.onnx", out / f"{part}.int8.onnx")
-        files["int8"] = {"encoder": "encoder.int8.onnx", "scorer": "scorer.int8.onnx"}
+        files["int8"] = {part: f"{part}.int8.onnx" for part in parts}
     return write_manifest(folder, "sequential", files, precision, inputs=inputs, max_len=t)
 
 
@@ -100,6 +128,14 @@ class OnnxScorer:
     scorer: Any
     inputs: list[str]
     precision: str
+    shared: Any = None  # None: exported before the shared graph existed
+
+    def encode_last_shared(
+        self, prefixes: np.ndarray, tails: np.ndarray, group: np.ndarray
+    ) -> torch.Tensor:
+        """As :func:`lmrec.models.seq.shared.encode_last_shared`."""
+        (state,) = self.shared.run(prefixes=prefixes, tails=tails, group=group)
+        return torch.from_numpy(state)
 
     def encode_last(
         self,
@@ -136,6 +172,7 @@ def open_exported(folder: Path, precision: str | None = None, threads: int = 1) 
         Session(files["scorer"], threads=threads),
         list(manifest["inputs"]),
         chosen,
+        Session(files["shared"], threads=threads) if "shared" in files else None,
     )
 
 
