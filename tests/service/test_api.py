@@ -514,3 +514,17 @@ def test_variety_in_the_profile_reranks_the_users_lists(client: TestClient) -> N
     assert [i["item_id"] for i in _recs(client, "u7")["items"]] == [
         i["item_id"] for i in plain["items"]
     ]  # fmt: skip
+
+
+def test_the_objects_of_startup_are_kept_out_of_the_collectors_sight(
+    versions: Path, tmp_path: Path
+) -> None:
+    """A full garbage collection would scan the models and libraries loaded at startup: they
+    are frozen while the app runs (and unfrozen when it stops, so that they can go)."""
+    import gc
+
+    app = create_app(versions, store=f"sqlite:///{tmp_path / 's.db'}", no_auth=True)
+    with TestClient(app) as c:
+        assert c.get("/readyz").status_code == 200
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0

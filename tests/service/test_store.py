@@ -71,3 +71,36 @@ def test_concurrent_writers_lose_nothing_and_count_right(store: Store) -> None:
     assert store.count_events() == 8 * 20 + 1
     assert sum(counts) == 8 * 20 + 1
     assert all(len(store.user_events(f"u{t}")) == 20 for t in range(8))
+
+
+def test_sqlite_log_is_copied_into_the_database_file_by_the_store_thread(tmp_path: Path) -> None:
+    """No commit waits for a checkpoint: the write connection never checkpoints, the store's
+    thread does, so committed events reach the database file itself while the store is open
+    (a copy of that file alone, without its log, holds them)."""
+    import shutil
+    import sqlite3
+    import time
+
+    from lmrec.service.sqlite import CHECKPOINT_EVERY_S, SQLiteStore
+
+    store = SQLiteStore(tmp_path / "s.db")
+    try:
+        assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        store.add_events([_ev(n, event_id=f"e{n}") for n in range(50)])
+        deadline = time.monotonic() + 20 * CHECKPOINT_EVERY_S
+        rows = 0
+        while rows < 50 and time.monotonic() < deadline:
+            time.sleep(CHECKPOINT_EVERY_S)
+            shutil.copy(tmp_path / "s.db", tmp_path / "copy.db")
+            copy = sqlite3.connect(tmp_path / "copy.db")
+            try:
+                rows = copy.execute("SELECT count(*) FROM events").fetchone()[0]
+            except sqlite3.DatabaseError:  # copied halfway through a checkpoint: look again
+                rows = 0
+            finally:
+                copy.close()
+        assert rows == 50
+    finally:
+        store.close()
+    assert store._checkpointer is not None
+    assert not store._checkpointer.is_alive()

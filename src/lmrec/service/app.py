@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,8 @@ __all__ = ["MAX_BODY", "SETTINGS_ENV", "app_from_env", "create_app", "rewriter_f
 MAX_BODY = 1 << 20
 #: how often a worker purges events older than the retention period
 PURGE_EVERY_S = 3600.0
+#: event batches a worker hands to the store at once (the rest wait their turn)
+WRITERS = 4
 
 #: The environment variable through which ``lmrec serve --workers N`` hands its settings
 #: (as JSON) to each worker process.
@@ -89,6 +92,9 @@ def create_app(
         )
         app.state.ctr = _ctr(settings.artifacts, settings.runtime)
         app.state.compute = anyio.CapacityLimiter(1)  # recommendations computed one at a time
+        # event batches written at once per process: enough for group commits, and a bounded
+        # number of threads (each one more to wait for the interpreter at every step)
+        app.state.writes = anyio.CapacityLimiter(WRITERS)
         log = ImpressionLog(store) if settings.impressions else None
         app.state.impressions = log
         app.state.engine = Engine(
@@ -96,6 +102,11 @@ def create_app(
             explore=settings.explore, explore_pool=settings.explore_pool, log=log,
         )  # fmt: skip
         telemetry.watch(app.state.engine)
+        # the model, its tables and the libraries are some 300,000 objects that live as long
+        # as the process: out of the collector's sight, a full collection takes a fraction
+        # of a millisecond instead of ~75 ms (a pause every request waiting would feel)
+        gc.collect()
+        gc.freeze()
         app.state.access = Access(keyring, UserTokens(store.vault.token_key), limits,
                                   open=settings.no_auth)  # fmt: skip
         purge = asyncio.create_task(_purge_loop(store, settings.retention_days))
@@ -108,6 +119,7 @@ def create_app(
             if log is not None:
                 await anyio.to_thread.run_sync(log.close)
             store.close()
+            gc.unfreeze()
 
     app = FastAPI(title="lmrec", version="1", lifespan=lifespan, max_body_size=MAX_BODY)
     app.state.settings = settings

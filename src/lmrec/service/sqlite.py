@@ -24,7 +24,10 @@ from lmrec.service.store import (
 )
 from lmrec.service.vault import Vault, secret_file_for
 
-__all__ = ["SQLiteStore"]
+__all__ = ["CHECKPOINT_EVERY_S", "SQLiteStore"]
+
+#: how often the checkpointer copies committed pages from the log into the database file
+CHECKPOINT_EVERY_S = 0.2
 
 _SCHEMA = (
     schema_sql(serial="INTEGER PRIMARY KEY AUTOINCREMENT", blob="BLOB", real="REAL")
@@ -58,7 +61,10 @@ def _sqlite_errors(where: str) -> Iterator[None]:
 class SQLiteStore(Store):
     """An embedded SQLite database in WAL mode with ``synchronous=FULL`` and ``secure_delete``.
     Reads have a connection of their own, so a writer waiting for the lock never holds up a
-    recommendation."""
+    recommendation. Committed pages are copied from the log into the database file by a
+    thread of the store's own (a passive checkpoint every :data:`CHECKPOINT_EVERY_S`), not by
+    whichever commit fills the log: a checkpoint copies and syncs megabytes, and every writer
+    of every process would wait for it."""
 
     local_reads = True
 
@@ -90,12 +96,20 @@ class SQLiteStore(Store):
         # Writers of all processes queue on one file lock: a blocked writer wakes the moment the
         # lock is free, instead of SQLite's busy handler sleeping in growing steps.
         self._flock = None if memory else open(f"{self.path}.writelock", "a+b")  # noqa: SIM115
+        self._stop = threading.Event()
+        self._checkpointer: threading.Thread | None = None
         try:
             with _sqlite_errors(self.where):
                 self._check_secret()
         except BaseException:
             self.close()
             raise
+        if not memory:
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = threading.Thread(
+                target=self._checkpoints, name="sqlite-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -203,7 +217,22 @@ class SQLiteStore(Store):
         with self._writing(), _sqlite_errors(self.where):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def _checkpoints(self) -> None:
+        """Passive checkpoints until the store closes: they take no lock that writers or
+        readers wait for, and skip what a reader still needs (copied at a later round)."""
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=0")
+            while not self._stop.wait(CHECKPOINT_EVERY_S):
+                with contextlib.suppress(sqlite3.Error):  # busy, full disk: the next round
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
+
     def close(self) -> None:
+        self._stop.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         with self._lock, self._read_lock:
             if self._reader is not self._db:
                 self._reader.close()

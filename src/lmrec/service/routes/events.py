@@ -56,7 +56,9 @@ async def events(body: EventsIn, eng: Eng, caller: Who, request: Request) -> Res
         )
         for e in body.events
     ]
-    stored = await anyio.to_thread.run_sync(eng.store.add_events, rows)
+    stored = await anyio.to_thread.run_sync(
+        eng.store.add_events, rows, limiter=request.app.state.writes
+    )
     request.app.state.telemetry.ingested.inc(stored)
     eng.record_events(body.events)
     answer = {"accepted": len(body.events), "stored": stored}
