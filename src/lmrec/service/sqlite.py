@@ -130,6 +130,7 @@ class SQLiteStore(Store):
                 yield
                 return
             deadline = time.monotonic() + LOCK_WAIT_S
+            pause = 0.0001  # a commit holds the lock about a millisecond: look again soon
             while True:
                 try:
                     fcntl.flock(self._flock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -139,7 +140,8 @@ class SQLiteStore(Store):
                         raise StoreUnavailable(
                             f"the store {self.where} is locked by another writer"
                         ) from None
-                    time.sleep(0.002)
+                    time.sleep(pause)
+                    pause = min(2 * pause, 0.002)
             try:
                 yield
             finally:
