@@ -222,9 +222,9 @@ class SQLiteStore(Store):
     def _checkpoints(self) -> None:
         """Passive checkpoints until the store closes: they take no lock that writers or
         readers wait for, and skip what a reader still needs (copied at a later round)."""
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        db = self._connect()
         try:
-            db.execute("PRAGMA busy_timeout=0")
+            db.execute("PRAGMA busy_timeout=0")  # never wait: a busy round is tried again
             while not self._stop.wait(CHECKPOINT_EVERY_S):
                 with contextlib.suppress(sqlite3.Error):  # busy, full disk: the next round
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)")
