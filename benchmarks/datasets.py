@@ -128,9 +128,8 @@ def section(
             f"Command: {command} (whole run {total:.0f} s).",
             "",
             f"{counts['users']:,} users, {counts['items']:,} items, {counts['train_valid']:,} "
-            "training actions; leave-one-out, full ranking, each user's earlier items excluded. "(
-                "Baselines tuned on validation; the sequential model" if tuned else "Every model"
-            )
+            "training actions; leave-one-out, full ranking, each user's earlier items excluded. "
+            + ("Baselines tuned on validation; the sequential model" if tuned else "Every model")
             + " at its defaults (settings derived from the data, shown); `fit peak MB` is the "
             "resident memory the final fit added.",
             "",
