@@ -369,6 +369,11 @@ def test_an_ensemble_scores_the_mean_of_its_networks_logits(tmp_path: Path) -> N
         rtol=1e-4,
         atol=1e-5,
     )
+    table = model.item_matrix()  # the cached table itself, not a copy, and not writable
+    assert np.shares_memory(table, model.item_matrix())
+    assert not table.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        table[0, 0] = 1.0
     loaded = SequentialRecommender.load(model.save(tmp_path / "ens"))
     assert isinstance(loaded.net_, SeqEnsemble)
     np.testing.assert_allclose(loaded.score(users, at=at), model.score(users, at=at), rtol=1e-5)

@@ -340,7 +340,11 @@ class SequentialRecommender(ExportsOnnx, Recommender):
 
     # -- two towers: score = query_vectors @ item_matrix().T (for ANN retrieval) --------------
     def item_matrix(self) -> FloatArray:
-        return self._item_vectors()[1:].detach().numpy().astype(np.float32)
+        """The cached item table as a read-only float32 view: no copy of the catalog per call
+        (reasons and retrieval read it on every request)."""
+        out = self._item_vectors()[1:].detach().numpy().astype(np.float32, copy=False).view()
+        out.flags.writeable = False
+        return out
 
     @torch.no_grad()
     def query_vectors(
